@@ -1,0 +1,31 @@
+// Helpers shared by the test binaries: paths to shipped data, scratch directories, files.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace mlloop::testutil {
+
+// Absolute path of a file in the source tree, e.g. SourcePath("examples/elec2/model.yaml").
+std::string SourcePath(std::string_view relative);
+
+// A fresh directory under the system temp dir, removed (recursively) by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  // Path of `name` inside the directory (not created).
+  std::string File(std::string_view name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void WriteFile(const std::string& path, std::string_view contents);
+std::string ReadFile(const std::string& path);
+
+}  // namespace mlloop::testutil
