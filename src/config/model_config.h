@@ -84,9 +84,15 @@ struct Trigger {
   int line = 0;  // 1-based line in the config file, for messages
 };
 
+// YAML:
+//   policy: {tick: 1d, trigger: ..., cooldown: 3d, budget: {max_retrains: 10, per: 90d}}
 struct PolicyConfig {
   int64_t tick = 86400;       // controller interval, seconds, > 0
-  Trigger trigger;            // default: any [performance below 0.7 for binary / none for regression]
+  // Default when `policy.trigger` is absent: for binary, a single performance leaf
+  // "accuracy below 0.7, min_labels 200"; for regression, a single new_labels leaf
+  // "at_least 1000". (A default-constructed Trigger is an empty `any` and never fires;
+  // ParseModelConfig always fills this in.)
+  Trigger trigger;
   int64_t cooldown = 0;       // no retrain within this many seconds of the last one
   int max_retrains = 0;       // budget: at most this many retrains per `budget_period`; 0 = no limit
   int64_t budget_period = 30 * 86400;
@@ -109,7 +115,7 @@ struct SimulationConfig {
 };
 
 struct ModelConfig {
-  std::string name = "model";
+  std::string name = "model";  // YAML `model`: letters, digits, '_', '-', '.' (used in ids)
   std::string path;          // the YAML file as given
   std::string config_hash;   // SHA-256 of the file's bytes
   std::string text;          // the file's bytes, for lineage
@@ -131,7 +137,13 @@ Result<ModelConfig> LoadModelConfig(const std::string& path);
 // Validates YAML text; `path` is used in messages and to resolve relative data paths.
 Result<ModelConfig> ParseModelConfig(std::string_view yaml_text, const std::string& path);
 
-// True when larger values of `metric` are better (accuracy, auc, f1 ...); false for rmse, mae.
+// True when larger values of `metric` are better (accuracy, auc, f1, precision, recall);
+// false for rmse, mae, mape, log_loss, brier (and for any unknown name).
 bool HigherIsBetter(std::string_view metric);
+
+// One-line rendering for logs, e.g.
+//   "any(performance(accuracy < 0.75, n>=300), drift(psi > 0.25 on >= 50% of features))".
+// Leaves: "new_labels(>= 5000)", "schedule(every 30d)".
+std::string TriggerToString(const Trigger& trigger);
 
 }  // namespace mlloop::config

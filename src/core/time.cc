@@ -157,8 +157,9 @@ std::string FormatTimestamp(int64_t t) {
 
 std::string FormatDuration(int64_t s) {
   if (s == 0) return "0s";
+  // Days are the largest unit: "30d" reads better than "4w2d".
   static constexpr std::pair<int64_t, char> kUnits[] = {
-      {7 * 86400, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+      {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
   std::string out;
   if (s < 0) {
     out = "-";

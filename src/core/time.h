@@ -20,7 +20,7 @@ Result<int64_t> ParseDuration(std::string_view text);
 
 // "1996-05-07T13:30:00Z".
 std::string FormatTimestamp(int64_t unix_seconds);
-// "30m", "7d", "1h30m" — the shortest exact form.
+// "30m", "7d", "1d12h" — exact, with days as the largest unit.
 std::string FormatDuration(int64_t seconds);
 
 // Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).

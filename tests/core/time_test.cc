@@ -40,7 +40,7 @@ TEST(TimeTest, ParsesDurations) {
   EXPECT_FALSE(ParseDuration("-3d").ok());
   EXPECT_FALSE(ParseDuration("").ok());
   EXPECT_EQ(FormatDuration(5400), "1h30m");
-  EXPECT_EQ(FormatDuration(7 * 86400), "1w");
+  EXPECT_EQ(FormatDuration(30 * 86400), "30d");
 }
 
 }  // namespace

@@ -1,0 +1,884 @@
+#include "config/model_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <iterator>
+#include <utility>
+
+#include "core/hash.h"
+#include "core/time.h"
+
+namespace mlloop::config {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Metrics
+
+struct MetricInfo {
+  std::string_view name;
+  bool higher_is_better;
+  bool binary;  // true: binary classification only; false: regression only
+};
+
+constexpr MetricInfo kMetrics[] = {
+    {"accuracy", true, true},  {"auc", true, true},    {"f1", true, true},
+    {"precision", true, true}, {"recall", true, true}, {"log_loss", false, true},
+    {"brier", false, true},    {"rmse", false, false}, {"mae", false, false},
+    {"mape", false, false},
+};
+
+const MetricInfo* FindMetric(std::string_view name) {
+  for (const MetricInfo& m : kMetrics) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+std::string MetricNames(std::optional<bool> binary = std::nullopt) {
+  std::string out;
+  for (const MetricInfo& m : kMetrics) {
+    if (binary.has_value() && m.binary != *binary) continue;
+    if (!out.empty()) out += ", ";
+    out += m.name;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small text helpers
+
+std::string Join(std::initializer_list<std::string_view> items, std::string_view sep = ", ") {
+  std::string out;
+  for (std::string_view item : items) {
+    if (!out.empty()) out += sep;
+    out += item;
+  }
+  return out;
+}
+
+std::string ChildPath(const std::string& parent, std::string_view key) {
+  return parent.empty() ? std::string(key) : parent + "." + std::string(key);
+}
+
+std::string IndexPath(const std::string& parent, size_t index) {
+  return parent + "[" + std::to_string(index) + "]";
+}
+
+// "0.75", "40", "0.123457": short enough for logs, exact for the values people write.
+std::string FormatNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
+}
+
+// How a node looks in "got ..." messages.
+std::string Describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      return "'" + node.Scalar() + "'";
+    case YAML::NodeType::Sequence:
+      return node.size() == 0 ? "an empty list" : "a list";
+    case YAML::NodeType::Map:
+      return node.size() == 0 ? "an empty mapping" : "a mapping";
+    default:
+      return "nothing";
+  }
+}
+
+// 1-based line of `node`, or `fallback` when the node carries no position.
+int LineOf(const YAML::Node& node, int fallback) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.is_null() || mark.line < 0) return fallback;
+  return mark.line + 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Located values
+
+// A value in the document together with its key path ("trainer.window.last") and 1-based line.
+struct Field {
+  std::string path;
+  YAML::Node node;
+  int line = 0;
+};
+
+// A mapping whose keys were checked against the allowed set, in document order.
+struct Mapping {
+  std::string path;
+  int line = 0;
+  std::vector<std::pair<std::string, Field>> entries;
+
+  const Field* Find(std::string_view key) const {
+    for (const auto& [name, field] : entries) {
+      if (name == key) return &field;
+    }
+    return nullptr;
+  }
+};
+
+// Reads one YAML document into a ModelConfig. Every error names file, line and key path.
+class Parser {
+ public:
+  explicit Parser(std::string file) : file_(std::move(file)) {}
+
+  Result<ModelConfig> Parse(const YAML::Node& root);
+
+  Status Error(int line, std::string_view path, std::string_view what) const {
+    std::string msg = file_ + ":" + std::to_string(line) + ": ";
+    if (!path.empty()) msg += std::string(path) + ": ";
+    msg += what;
+    return Status::InvalidArgument(std::move(msg));
+  }
+
+ private:
+  Status Expected(const Field& f, std::string_view expected) const {
+    return Error(f.line, f.path, "expected " + std::string(expected) + ", got " + Describe(f.node));
+  }
+  // "expected ..., got 40" for a value of the right type that is out of range.
+  Status OutOfRange(const Field& f, std::string_view expected) const {
+    return Error(f.line, f.path, "expected " + std::string(expected) + ", got " + f.node.Scalar());
+  }
+  Status Missing(const Mapping& parent, std::string_view key, std::string_view expected) const {
+    return Error(parent.line, ChildPath(parent.path, key),
+                 "required key is missing (expected " + std::string(expected) + ")");
+  }
+
+  // Scalar readers. Each fails with "expected <what>, got <value>".
+  Result<Mapping> Map(const Field& f, std::initializer_list<std::string_view> allowed) const;
+  Result<std::string> String(const Field& f) const;
+  Result<std::string> OneOf(const Field& f, std::initializer_list<std::string_view> options) const;
+  Result<int64_t> Int(const Field& f, int64_t min, int64_t max, std::string_view expected) const;
+  template <typename InRange>
+  Result<double> Number(const Field& f, std::string_view expected, InRange in_range) const;
+  Result<bool> Bool(const Field& f) const;
+  Result<int64_t> Duration(const Field& f, bool positive) const;
+  Result<int64_t> Timestamp(const Field& f) const;
+  Result<std::string> Metric(const Field& f, core::Task task) const;
+
+  // Sections.
+  Status ParseSchema(const Field& f, core::Schema& schema) const;
+  Result<core::FeatureSpec> ParseFeature(const Field& f) const;
+  Status ParseLabel(const Field& f, core::LabelSpec& label) const;
+  Status ParseTimestamp(const Field& f, core::TimestampSpec& ts) const;
+  Status ParseTrainer(const Field& f, core::Task task, TrainerConfig& trainer) const;
+  Result<TrainingWindow> ParseWindow(const Field& f) const;
+  Status ParseMonitoring(const Field& f, MonitoringConfig& monitoring) const;
+  Status ParsePolicy(const Field& f, core::Task task, PolicyConfig& policy) const;
+  Result<Trigger> ParseTrigger(const Field& f, core::Task task) const;
+  Status ParsePerformance(const Field& f, core::Task task, Trigger& t) const;
+  Status ParseValidation(const Field& f, core::Task task, ValidationConfig& validation) const;
+  Status ParseSimulation(const Field& f, SimulationConfig& simulation) const;
+
+  std::string file_;
+};
+
+Result<Mapping> Parser::Map(const Field& f, std::initializer_list<std::string_view> allowed) const {
+  Mapping m{f.path, f.line, {}};
+  if (f.node.IsNull()) return m;  // "section:" with nothing after it: all defaults
+  if (!f.node.IsMap()) {
+    return Expected(f, allowed.size() == 0 ? "a mapping" : "a mapping with keys " + Join(allowed));
+  }
+  for (auto it = f.node.begin(); it != f.node.end(); ++it) {
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
+    const int key_line = LineOf(key, f.line);
+    if (!key.IsScalar()) return Error(key_line, f.path, "keys must be plain names");
+    const std::string name = key.Scalar();
+    const std::string path = ChildPath(f.path, name);
+    // An empty `allowed` list accepts any key (trainer.params).
+    if (allowed.size() > 0 && std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      return Error(key_line, path, "unknown key (expected one of: " + Join(allowed) + ")");
+    }
+    if (m.Find(name) != nullptr) return Error(key_line, path, "duplicate key");
+    // A null value's own mark points past it, so it takes the key's line.
+    const int line = value.IsNull() ? key_line : LineOf(value, key_line);
+    m.entries.emplace_back(name, Field{path, value, line});
+  }
+  return m;
+}
+
+Result<std::string> Parser::String(const Field& f) const {
+  if (!f.node.IsScalar() || f.node.Scalar().empty()) return Expected(f, "a non-empty string");
+  return f.node.Scalar();
+}
+
+Result<std::string> Parser::OneOf(const Field& f,
+                                  std::initializer_list<std::string_view> options) const {
+  if (f.node.IsScalar()) {
+    for (std::string_view option : options) {
+      if (f.node.Scalar() == option) return std::string(option);
+    }
+  }
+  return Expected(f, "one of (" + Join(options) + ")");
+}
+
+Result<int64_t> Parser::Int(const Field& f, int64_t min, int64_t max,
+                            std::string_view expected) const {
+  if (!f.node.IsScalar()) return Expected(f, expected);
+  const std::string& text = f.node.Scalar();
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return Expected(f, expected);
+  if (v < min || v > max) return OutOfRange(f, expected);
+  return v;
+}
+
+template <typename InRange>
+Result<double> Parser::Number(const Field& f, std::string_view expected, InRange in_range) const {
+  if (!f.node.IsScalar()) return Expected(f, expected);
+  const std::string& text = f.node.Scalar();
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) {
+    return Expected(f, expected);
+  }
+  if (!in_range(v)) return OutOfRange(f, expected);
+  return v;
+}
+
+Result<bool> Parser::Bool(const Field& f) const {
+  bool v = false;
+  if (!f.node.IsScalar() || !YAML::convert<bool>::decode(f.node, v)) {
+    return Expected(f, "true or false");
+  }
+  return v;
+}
+
+Result<int64_t> Parser::Duration(const Field& f, bool positive) const {
+  const std::string_view expected = positive ? "a positive duration such as 90s, 30m, 6h, 7d or 2w"
+                                             : "a duration such as 0, 90s, 30m, 6h, 7d or 2w";
+  if (!f.node.IsScalar()) return Expected(f, expected);
+  Result<int64_t> seconds = core::ParseDuration(f.node.Scalar());
+  if (!seconds.ok()) return Expected(f, expected);
+  if (positive && *seconds == 0) return OutOfRange(f, expected);
+  return *seconds;
+}
+
+Result<int64_t> Parser::Timestamp(const Field& f) const {
+  constexpr std::string_view kExpected =
+      "a timestamp (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds)";
+  if (!f.node.IsScalar()) return Expected(f, kExpected);
+  Result<int64_t> t = core::ParseTimestamp(f.node.Scalar());
+  if (!t.ok()) return Expected(f, kExpected);
+  return *t;
+}
+
+Result<std::string> Parser::Metric(const Field& f, core::Task task) const {
+  const MetricInfo* metric = f.node.IsScalar() ? FindMetric(f.node.Scalar()) : nullptr;
+  if (metric == nullptr) return Expected(f, "one of (" + MetricNames() + ")");
+  const bool binary = task == core::Task::kBinaryClassification;
+  if (metric->binary != binary) {
+    return Error(f.line, f.path,
+                 "'" + std::string(metric->name) + "' is a " +
+                     (metric->binary ? "binary classification" : "regression") +
+                     " metric but schema.label.task is " + (binary ? "binary" : "regression") +
+                     " (expected one of: " + MetricNames(binary) + ")");
+  }
+  return std::string(metric->name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema
+
+Result<core::FeatureSpec> Parser::ParseFeature(const Field& f) const {
+  core::FeatureSpec spec;
+  if (f.node.IsScalar()) {  // a bare name is a numeric feature
+    MLLOOP_ASSIGN_OR_RETURN(spec.name, String(f));
+    return spec;
+  }
+  if (!f.node.IsMap()) return Expected(f, "a column name or a mapping {name, type, categories}");
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"name", "type", "categories"}));
+  const Field* name = m.Find("name");
+  if (name == nullptr) return Missing(m, "name", "the column's name");
+  MLLOOP_ASSIGN_OR_RETURN(spec.name, String(*name));
+  if (const Field* type = m.Find("type")) {
+    MLLOOP_ASSIGN_OR_RETURN(std::string t, OneOf(*type, {"numeric", "categorical", "boolean"}));
+    spec.type = t == "categorical" ? core::FeatureType::kCategorical
+                : t == "boolean"   ? core::FeatureType::kBoolean
+                                   : core::FeatureType::kNumeric;
+  }
+  if (const Field* cats = m.Find("categories")) {
+    if (spec.type != core::FeatureType::kCategorical) {
+      return Error(cats->line, cats->path, "only allowed with type: categorical");
+    }
+    if (!cats->node.IsSequence() || cats->node.size() == 0) {
+      return Expected(*cats, "a non-empty list of category values");
+    }
+    for (size_t i = 0; i < cats->node.size(); ++i) {
+      const Field c{IndexPath(cats->path, i), cats->node[i], LineOf(cats->node[i], cats->line)};
+      MLLOOP_ASSIGN_OR_RETURN(std::string value, String(c));
+      if (std::find(spec.categories.begin(), spec.categories.end(), value) !=
+          spec.categories.end()) {
+        return Error(c.line, c.path, "duplicate category '" + value + "'");
+      }
+      spec.categories.push_back(std::move(value));
+    }
+  }
+  return spec;
+}
+
+Status Parser::ParseLabel(const Field& f, core::LabelSpec& label) const {
+  if (f.node.IsScalar()) {  // `label: class` names the column; task stays binary
+    MLLOOP_ASSIGN_OR_RETURN(label.name, String(f));
+    return Status::Ok();
+  }
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"name", "task", "positive", "negative"}));
+  const Field* name = m.Find("name");
+  if (name == nullptr) return Missing(m, "name", "the label column's name");
+  MLLOOP_ASSIGN_OR_RETURN(label.name, String(*name));
+  if (const Field* task = m.Find("task")) {
+    MLLOOP_ASSIGN_OR_RETURN(std::string t, OneOf(*task, {"binary", "regression"}));
+    label.task = t == "binary" ? core::Task::kBinaryClassification : core::Task::kRegression;
+  }
+  for (const char* key : {"positive", "negative"}) {
+    const Field* value = m.Find(key);
+    if (value == nullptr) continue;
+    if (label.task != core::Task::kBinaryClassification) {
+      return Error(value->line, value->path, "only allowed with task: binary");
+    }
+    MLLOOP_ASSIGN_OR_RETURN(std::string v, String(*value));
+    (std::string_view(key) == "positive" ? label.positive : label.negative) = std::move(v);
+  }
+  if (label.positive == label.negative) {
+    const Field* negative = m.Find("negative");
+    const Field& at = negative != nullptr ? *negative : *m.Find("positive");
+    return Error(at.line, at.path,
+                 "positive and negative are both '" + label.positive +
+                     "' (expected two different label values)");
+  }
+  return Status::Ok();
+}
+
+Status Parser::ParseTimestamp(const Field& f, core::TimestampSpec& ts) const {
+  if (f.node.IsScalar()) {  // `timestamp: ts` names the column
+    ts.source = core::TimestampSpec::Source::kColumn;
+    MLLOOP_ASSIGN_OR_RETURN(ts.column, String(f));
+    return Status::Ok();
+  }
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"source", "column", "start", "step"}));
+  // Without `source`, naming a column implies source: column.
+  ts.source = m.Find("column") != nullptr ? core::TimestampSpec::Source::kColumn
+                                          : core::TimestampSpec::Source::kRowIndex;
+  if (const Field* source = m.Find("source")) {
+    MLLOOP_ASSIGN_OR_RETURN(std::string s, OneOf(*source, {"row_index", "column"}));
+    ts.source = s == "column" ? core::TimestampSpec::Source::kColumn
+                              : core::TimestampSpec::Source::kRowIndex;
+  }
+  if (ts.source == core::TimestampSpec::Source::kColumn) {
+    for (const char* key : {"start", "step"}) {
+      if (const Field* extra = m.Find(key)) {
+        return Error(extra->line, extra->path, "only allowed with source: row_index");
+      }
+    }
+    const Field* column = m.Find("column");
+    if (column == nullptr) return Missing(m, "column", "the timestamp column's name");
+    MLLOOP_ASSIGN_OR_RETURN(ts.column, String(*column));
+    return Status::Ok();
+  }
+  if (const Field* column = m.Find("column")) {
+    return Error(column->line, column->path, "only allowed with source: column");
+  }
+  if (const Field* start = m.Find("start")) {
+    MLLOOP_ASSIGN_OR_RETURN(ts.start, Timestamp(*start));
+  }
+  if (const Field* step = m.Find("step")) {
+    MLLOOP_ASSIGN_OR_RETURN(ts.step, Duration(*step, /*positive=*/true));
+  }
+  return Status::Ok();
+}
+
+Status Parser::ParseSchema(const Field& f, core::Schema& schema) const {
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"features", "label", "timestamp", "segments"}));
+
+  const Field* features = m.Find("features");
+  if (features == nullptr) return Missing(m, "features", "a non-empty list of features");
+  if (!features->node.IsSequence() || features->node.size() == 0) {
+    return Expected(*features, "a non-empty list of features");
+  }
+  std::vector<int> feature_lines;
+  for (size_t i = 0; i < features->node.size(); ++i) {
+    const YAML::Node node = features->node[i];
+    const Field item{IndexPath(features->path, i), node, LineOf(node, features->line)};
+    MLLOOP_ASSIGN_OR_RETURN(core::FeatureSpec spec, ParseFeature(item));
+    if (std::optional<size_t> prev = schema.FeatureIndex(spec.name)) {
+      return Error(item.line, item.path,
+                   "duplicate feature '" + spec.name + "' (first listed on line " +
+                       std::to_string(feature_lines[*prev]) + ")");
+    }
+    schema.features.push_back(std::move(spec));
+    feature_lines.push_back(item.line);
+  }
+
+  const Field* label = m.Find("label");
+  if (label == nullptr) return Missing(m, "label", "a mapping {name, task, positive, negative}");
+  MLLOOP_RETURN_IF_ERROR(ParseLabel(*label, schema.label));
+  if (schema.FeatureIndex(schema.label.name).has_value()) {
+    return Error(label->line, ChildPath(label->path, "name"),
+                 "'" + schema.label.name +
+                     "' is also listed as a feature (expected the label to be a separate column)");
+  }
+
+  if (const Field* ts = m.Find("timestamp")) {
+    MLLOOP_RETURN_IF_ERROR(ParseTimestamp(*ts, schema.timestamp));
+    if (schema.timestamp.source == core::TimestampSpec::Source::kColumn) {
+      const std::string& column = schema.timestamp.column;
+      if (column == schema.label.name) {
+        return Error(ts->line, ts->path,
+                     "'" + column + "' is the label column (expected a separate time column)");
+      }
+      if (schema.FeatureIndex(column).has_value()) {
+        return Error(ts->line, ts->path,
+                     "'" + column +
+                         "' is also listed as a feature (expected a column that is not a feature)");
+      }
+    }
+  }
+
+  if (const Field* segments = m.Find("segments")) {
+    if (!segments->node.IsSequence()) return Expected(*segments, "a list of column names");
+    for (size_t i = 0; i < segments->node.size(); ++i) {
+      const YAML::Node node = segments->node[i];
+      const Field item{IndexPath(segments->path, i), node, LineOf(node, segments->line)};
+      MLLOOP_ASSIGN_OR_RETURN(std::string name, String(item));
+      if (std::find(schema.segments.begin(), schema.segments.end(), name) !=
+          schema.segments.end()) {
+        return Error(item.line, item.path, "duplicate segment '" + name + "'");
+      }
+      if (name == schema.label.name) {
+        return Error(item.line, item.path,
+                     "'" + name + "' is the label (expected a column to slice metrics by)");
+      }
+      if (schema.timestamp.source == core::TimestampSpec::Source::kColumn &&
+          name == schema.timestamp.column) {
+        return Error(item.line, item.path,
+                     "'" + name + "' is the timestamp column (expected a column to slice by)");
+      }
+      schema.segments.push_back(std::move(name));
+    }
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trainer, monitoring
+
+Result<TrainingWindow> Parser::ParseWindow(const Field& f) const {
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"last_rows", "last", "since", "all"}));
+  if (m.entries.size() != 1) {
+    std::string got = m.entries.empty() ? Describe(f.node) : "";
+    for (const auto& [name, field] : m.entries) got += (got.empty() ? "" : " and ") + name;
+    return Error(f.line, f.path, "expected exactly one of last_rows, last, since, all; got " + got);
+  }
+  const auto& [key, value] = m.entries.front();
+  TrainingWindow w;
+  if (key == "last_rows") {
+    w.kind = TrainingWindow::Kind::kLastRows;
+    MLLOOP_ASSIGN_OR_RETURN(w.rows, Int(value, 1, INT64_MAX, "a positive integer"));
+  } else if (key == "last") {
+    w.kind = TrainingWindow::Kind::kLastDuration;
+    MLLOOP_ASSIGN_OR_RETURN(w.seconds, Duration(value, /*positive=*/true));
+  } else if (key == "since") {
+    w.kind = TrainingWindow::Kind::kSince;
+    MLLOOP_ASSIGN_OR_RETURN(w.since, Timestamp(value));
+  } else {
+    w.kind = TrainingWindow::Kind::kAll;
+    MLLOOP_ASSIGN_OR_RETURN(bool all, Bool(value));
+    if (!all) return Expected(value, "true (train on every labelled row)");
+  }
+  return w;
+}
+
+Status Parser::ParseTrainer(const Field& f, core::Task task, TrainerConfig& trainer) const {
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"kind", "rounds", "seed", "params", "window"}));
+  if (const Field* kind = m.Find("kind")) {
+    MLLOOP_ASSIGN_OR_RETURN(trainer.kind, OneOf(*kind, {"xgboost"}));
+  }
+  if (const Field* rounds = m.Find("rounds")) {
+    MLLOOP_ASSIGN_OR_RETURN(int64_t r, Int(*rounds, 1, INT_MAX, "a positive integer"));
+    trainer.rounds = static_cast<int>(r);
+  }
+  if (const Field* seed = m.Find("seed")) {
+    MLLOOP_ASSIGN_OR_RETURN(int64_t s, Int(*seed, 0, INT64_MAX, "a non-negative integer"));
+    trainer.seed = static_cast<uint64_t>(s);
+  }
+  if (const Field* params = m.Find("params")) {
+    MLLOOP_ASSIGN_OR_RETURN(Mapping p, Map(*params, {}));
+    for (const auto& [name, value] : p.entries) {
+      if (name == "seed") {
+        return Error(value.line, value.path,
+                     "the seed is set by trainer.seed (expected it outside params)");
+      }
+      if (!value.node.IsScalar()) return Expected(value, "a number, string or boolean");
+      trainer.params[name] = value.node.Scalar();
+    }
+  }
+  const bool binary = task == core::Task::kBinaryClassification;
+  trainer.params.emplace("objective", binary ? "binary:logistic" : "reg:squarederror");
+  trainer.params.emplace("tree_method", "hist");
+  trainer.params.emplace("max_depth", "6");
+  trainer.params.emplace("eta", "0.3");
+  trainer.params.emplace("nthread", "1");
+  if (const Field* window = m.Find("window")) {
+    MLLOOP_ASSIGN_OR_RETURN(trainer.window, ParseWindow(*window));
+  }
+  return Status::Ok();
+}
+
+Status Parser::ParseMonitoring(const Field& f, MonitoringConfig& monitoring) const {
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"metric_window", "drift_window", "psi_bins"}));
+  if (const Field* v = m.Find("metric_window")) {
+    MLLOOP_ASSIGN_OR_RETURN(monitoring.metric_window, Int(*v, 1, INT64_MAX, "a positive integer"));
+  }
+  if (const Field* v = m.Find("drift_window")) {
+    MLLOOP_ASSIGN_OR_RETURN(monitoring.drift_window, Int(*v, 1, INT64_MAX, "a positive integer"));
+  }
+  if (const Field* v = m.Find("psi_bins")) {
+    MLLOOP_ASSIGN_OR_RETURN(int64_t bins, Int(*v, 2, 100, "an integer in [2, 100]"));
+    monitoring.psi_bins = static_cast<int>(bins);
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy and triggers
+
+Status Parser::ParsePerformance(const Field& f, core::Task task, Trigger& t) const {
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"metric", "below", "above", "min_labels"}));
+  t.metric = task == core::Task::kBinaryClassification ? "accuracy" : "rmse";
+  if (const Field* metric = m.Find("metric")) {
+    MLLOOP_ASSIGN_OR_RETURN(t.metric, Metric(*metric, task));
+  }
+  const bool higher = HigherIsBetter(t.metric);
+  const std::string_view want = higher ? "below" : "above";
+  const std::string_view other = higher ? "above" : "below";
+  const std::string direction = t.metric + " is " + (higher ? "higher" : "lower") +
+                                "-is-better, so its trigger fires when it " +
+                                (higher ? "drops below" : "rises above") + " a threshold";
+  if (const Field* wrong = m.Find(other)) {
+    return Error(wrong->line, wrong->path,
+                 direction + " (expected " + std::string(want) + ": <threshold>)");
+  }
+  const Field* threshold = m.Find(want);
+  if (threshold == nullptr) {
+    return Missing(m, want, std::string(want) + ": <threshold>; " + direction);
+  }
+  if (higher) {
+    MLLOOP_ASSIGN_OR_RETURN(t.threshold, Number(*threshold, "a number in (0, 1]",
+                                                [](double v) { return v > 0 && v <= 1; }));
+  } else {
+    MLLOOP_ASSIGN_OR_RETURN(
+        t.threshold, Number(*threshold, "a number greater than 0", [](double v) { return v > 0; }));
+  }
+  if (const Field* v = m.Find("min_labels")) {
+    MLLOOP_ASSIGN_OR_RETURN(t.min_labels, Int(*v, 1, INT64_MAX, "a positive integer"));
+  }
+  return Status::Ok();
+}
+
+Result<Trigger> Parser::ParseTrigger(const Field& f, core::Task task) const {
+  constexpr std::string_view kKinds = "any, all, performance, drift, new_labels, schedule";
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m,
+                          Map(f, {"any", "all", "performance", "drift", "new_labels", "schedule"}));
+  if (m.entries.size() != 1) {
+    std::string got = m.entries.empty() ? Describe(f.node) : "";
+    for (const auto& [name, field] : m.entries) got += (got.empty() ? "" : " and ") + name;
+    return Error(f.line, f.path,
+                 "expected exactly one of " + std::string(kKinds) +
+                     " (combine several under any or all); got " + got);
+  }
+  const auto& [key, value] = m.entries.front();
+  Trigger t;
+  t.line = f.line;
+  if (key == "any" || key == "all") {
+    t.kind = key == "any" ? Trigger::Kind::kAny : Trigger::Kind::kAll;
+    if (!value.node.IsSequence() || value.node.size() == 0) {
+      return Expected(value, "a non-empty list of triggers");
+    }
+    for (size_t i = 0; i < value.node.size(); ++i) {
+      const YAML::Node node = value.node[i];
+      const Field child{IndexPath(value.path, i), node, LineOf(node, value.line)};
+      MLLOOP_ASSIGN_OR_RETURN(Trigger c, ParseTrigger(child, task));
+      t.children.push_back(std::move(c));
+    }
+  } else if (key == "performance") {
+    t.kind = Trigger::Kind::kPerformance;
+    MLLOOP_RETURN_IF_ERROR(ParsePerformance(value, task, t));
+  } else if (key == "drift") {
+    t.kind = Trigger::Kind::kDrift;
+    MLLOOP_ASSIGN_OR_RETURN(Mapping d, Map(value, {"psi_above", "min_share"}));
+    if (const Field* v = d.Find("psi_above")) {
+      MLLOOP_ASSIGN_OR_RETURN(
+          t.psi_above, Number(*v, "a number greater than 0", [](double x) { return x > 0; }));
+    }
+    if (const Field* v = d.Find("min_share")) {
+      MLLOOP_ASSIGN_OR_RETURN(
+          t.min_share, Number(*v, "a number in (0, 1]", [](double x) { return x > 0 && x <= 1; }));
+    }
+  } else if (key == "new_labels") {
+    t.kind = Trigger::Kind::kNewLabels;
+    MLLOOP_ASSIGN_OR_RETURN(Mapping n, Map(value, {"at_least"}));
+    if (const Field* v = n.Find("at_least")) {
+      MLLOOP_ASSIGN_OR_RETURN(t.at_least, Int(*v, 1, INT64_MAX, "a positive integer"));
+    }
+  } else {
+    t.kind = Trigger::Kind::kSchedule;
+    MLLOOP_ASSIGN_OR_RETURN(Mapping s, Map(value, {"every"}));
+    if (const Field* v = s.Find("every")) {
+      MLLOOP_ASSIGN_OR_RETURN(t.every, Duration(*v, /*positive=*/true));
+    }
+  }
+  return t;
+}
+
+Trigger DefaultTrigger(core::Task task) {
+  Trigger t;
+  if (task == core::Task::kBinaryClassification) {
+    t.kind = Trigger::Kind::kPerformance;
+    t.metric = "accuracy";
+    t.threshold = 0.7;
+    t.min_labels = 200;
+  } else {
+    t.kind = Trigger::Kind::kNewLabels;
+    t.at_least = 1000;
+  }
+  return t;
+}
+
+Status Parser::ParsePolicy(const Field& f, core::Task task, PolicyConfig& policy) const {
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"tick", "trigger", "cooldown", "budget"}));
+  if (const Field* v = m.Find("tick")) {
+    MLLOOP_ASSIGN_OR_RETURN(policy.tick, Duration(*v, /*positive=*/true));
+  }
+  if (const Field* v = m.Find("trigger")) {
+    MLLOOP_ASSIGN_OR_RETURN(policy.trigger, ParseTrigger(*v, task));
+  }
+  if (const Field* v = m.Find("cooldown")) {
+    MLLOOP_ASSIGN_OR_RETURN(policy.cooldown, Duration(*v, /*positive=*/false));
+  }
+  if (const Field* v = m.Find("budget")) {
+    MLLOOP_ASSIGN_OR_RETURN(Mapping b, Map(*v, {"max_retrains", "per"}));
+    if (const Field* n = b.Find("max_retrains")) {
+      MLLOOP_ASSIGN_OR_RETURN(int64_t max,
+                              Int(*n, 0, INT_MAX, "a non-negative integer (0 = no limit)"));
+      policy.max_retrains = static_cast<int>(max);
+    }
+    if (const Field* per = b.Find("per")) {
+      MLLOOP_ASSIGN_OR_RETURN(policy.budget_period, Duration(*per, /*positive=*/true));
+    }
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation, simulation
+
+Status Parser::ParseValidation(const Field& f, core::Task task,
+                               ValidationConfig& validation) const {
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"holdout_rows", "margin", "metric", "min_rows"}));
+  if (const Field* v = m.Find("holdout_rows")) {
+    MLLOOP_ASSIGN_OR_RETURN(validation.holdout_rows, Int(*v, 1, INT64_MAX, "a positive integer"));
+  }
+  if (const Field* v = m.Find("margin")) {
+    MLLOOP_ASSIGN_OR_RETURN(validation.margin,
+                            Number(*v, "a number >= 0", [](double x) { return x >= 0; }));
+  }
+  if (const Field* v = m.Find("metric")) {
+    MLLOOP_ASSIGN_OR_RETURN(validation.metric, Metric(*v, task));
+  }
+  if (const Field* v = m.Find("min_rows")) {
+    MLLOOP_ASSIGN_OR_RETURN(validation.min_rows, Int(*v, 1, INT64_MAX, "a positive integer"));
+  }
+  // More required rows than the holdout holds would reject every candidate.
+  if (validation.min_rows > validation.holdout_rows) {
+    const Field* at = m.Find("min_rows") != nullptr ? m.Find("min_rows") : m.Find("holdout_rows");
+    return Error(at != nullptr ? at->line : m.line, at != nullptr ? at->path : m.path,
+                 "min_rows (" + std::to_string(validation.min_rows) + ") is larger than " +
+                     "holdout_rows (" + std::to_string(validation.holdout_rows) +
+                     ") (expected min_rows <= holdout_rows)");
+  }
+  return Status::Ok();
+}
+
+Status Parser::ParseSimulation(const Field& f, SimulationConfig& simulation) const {
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"label_delay", "initial_rows", "baseline_every"}));
+  if (const Field* v = m.Find("label_delay")) {
+    MLLOOP_ASSIGN_OR_RETURN(simulation.label_delay, Duration(*v, /*positive=*/false));
+  }
+  if (const Field* v = m.Find("initial_rows")) {
+    MLLOOP_ASSIGN_OR_RETURN(simulation.initial_rows,
+                            Int(*v, 0, INT64_MAX, "a non-negative integer"));
+  }
+  if (const Field* v = m.Find("baseline_every")) {
+    MLLOOP_ASSIGN_OR_RETURN(simulation.baseline_every, Duration(*v, /*positive=*/true));
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Top level
+
+bool IsValidName(std::string_view name) {
+  if (name.empty()) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+  });
+}
+
+Result<ModelConfig> Parser::Parse(const YAML::Node& root) {
+  ModelConfig cfg;
+  MLLOOP_ASSIGN_OR_RETURN(Mapping top, Map(Field{"", root, LineOf(root, 1)},
+                                           {"model", "data", "schema", "trainer", "monitoring",
+                                            "policy", "validation", "simulation"}));
+  if (const Field* model = top.Find("model")) {
+    if (!model->node.IsScalar() || !IsValidName(model->node.Scalar())) {
+      return Expected(*model, "a name of letters, digits, '_', '-' or '.'");
+    }
+    cfg.name = model->node.Scalar();
+  }
+  if (const Field* data = top.Find("data")) {
+    MLLOOP_ASSIGN_OR_RETURN(Mapping d, Map(*data, {"path"}));
+    if (const Field* path = d.Find("path")) {
+      MLLOOP_ASSIGN_OR_RETURN(cfg.data_path, String(*path));
+    }
+  }
+  // The schema comes first: the task decides the defaults of trainer, policy and validation.
+  const Field* schema = top.Find("schema");
+  if (schema == nullptr) return Missing(top, "schema", "a mapping with features and label");
+  MLLOOP_RETURN_IF_ERROR(ParseSchema(*schema, cfg.schema));
+  const core::Task task = cfg.schema.label.task;
+
+  cfg.policy.trigger = DefaultTrigger(task);
+  cfg.validation.metric = cfg.DefaultMetric();
+  // An absent section reads like an empty one, so the task-dependent defaults (trainer.params)
+  // are filled in the same way.
+  auto section = [&top](std::string_view key) {
+    const Field* f = top.Find(key);
+    return f != nullptr ? *f : Field{std::string(key), YAML::Node(YAML::NodeType::Null), top.line};
+  };
+  MLLOOP_RETURN_IF_ERROR(ParseTrainer(section("trainer"), task, cfg.trainer));
+  MLLOOP_RETURN_IF_ERROR(ParseMonitoring(section("monitoring"), cfg.monitoring));
+  MLLOOP_RETURN_IF_ERROR(ParsePolicy(section("policy"), task, cfg.policy));
+  MLLOOP_RETURN_IF_ERROR(ParseValidation(section("validation"), task, cfg.validation));
+  MLLOOP_RETURN_IF_ERROR(ParseSimulation(section("simulation"), cfg.simulation));
+  return cfg;
+}
+
+void AppendTrigger(const Trigger& t, std::string& out) {
+  switch (t.kind) {
+    case Trigger::Kind::kAny:
+    case Trigger::Kind::kAll:
+      out += t.kind == Trigger::Kind::kAny ? "any(" : "all(";
+      for (size_t i = 0; i < t.children.size(); ++i) {
+        if (i > 0) out += ", ";
+        AppendTrigger(t.children[i], out);
+      }
+      out += ")";
+      return;
+    case Trigger::Kind::kPerformance:
+      out += "performance(" + t.metric + (HigherIsBetter(t.metric) ? " < " : " > ") +
+             FormatNumber(t.threshold) + ", n>=" + std::to_string(t.min_labels) + ")";
+      return;
+    case Trigger::Kind::kDrift:
+      out += "drift(psi > " + FormatNumber(t.psi_above) +
+             " on >= " + FormatNumber(t.min_share * 100) + "% of features)";
+      return;
+    case Trigger::Kind::kNewLabels:
+      out += "new_labels(>= " + std::to_string(t.at_least) + ")";
+      return;
+    case Trigger::Kind::kSchedule:
+      out += "schedule(every " + core::FormatDuration(t.every) + ")";
+      return;
+  }
+}
+
+}  // namespace
+
+std::string TrainingWindow::Describe() const {
+  switch (kind) {
+    case Kind::kLastRows:
+      return "last " + std::to_string(rows) + " rows";
+    case Kind::kLastDuration:
+      return "last " + core::FormatDuration(seconds);
+    case Kind::kSince:
+      return "since " + core::FormatTimestamp(since);
+    case Kind::kAll:
+      return "all";
+  }
+  return "?";
+}
+
+std::string ModelConfig::DefaultMetric() const {
+  return schema.label.task == core::Task::kBinaryClassification ? "accuracy" : "rmse";
+}
+
+bool HigherIsBetter(std::string_view metric) {
+  const MetricInfo* m = FindMetric(metric);
+  return m != nullptr && m->higher_is_better;
+}
+
+std::string TriggerToString(const Trigger& trigger) {
+  std::string out;
+  AppendTrigger(trigger, out);
+  return out;
+}
+
+Result<ModelConfig> ParseModelConfig(std::string_view yaml_text, const std::string& path) {
+  Parser parser(path);
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    return parser.Error(e.mark.is_null() ? 1 : e.mark.line + 1, "", "invalid YAML: " + e.msg);
+  }
+  if (docs.empty() || (docs.size() == 1 && docs[0].IsNull())) {
+    return parser.Error(1, "", "the file is empty (expected a mapping with at least schema)");
+  }
+  if (docs.size() > 1) {
+    return parser.Error(LineOf(docs[1], 1), "",
+                        "more than one YAML document (expected a single mapping)");
+  }
+  Result<ModelConfig> cfg = Status::Internal("unreachable");
+  try {
+    cfg = parser.Parse(docs[0]);
+  } catch (const YAML::Exception& e) {  // not expected: every access above is checked
+    return parser.Error(e.mark.is_null() ? 1 : e.mark.line + 1, "", e.msg);
+  }
+  if (!cfg.ok()) return cfg;
+  cfg->path = path;
+  cfg->text = std::string(yaml_text);
+  cfg->config_hash = core::Sha256Hex(yaml_text);
+  if (!cfg->data_path.empty()) {
+    const std::filesystem::path data(cfg->data_path);
+    if (data.is_relative()) {
+      cfg->data_path =
+          (std::filesystem::path(path).parent_path() / data).lexically_normal().string();
+    }
+  }
+  return cfg;
+}
+
+Result<ModelConfig> LoadModelConfig(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return Status::NotFound("model config '" + path + "' does not exist");
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument("model config '" + path + "' is a directory, not a YAML file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Unavailable("cannot open model config '" + path + "'");
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) return Status::Unavailable("cannot read model config '" + path + "'");
+  return ParseModelConfig(text, path);
+}
+
+}  // namespace mlloop::config

@@ -1,0 +1,86 @@
+#include "monitor/model_monitor.h"
+
+#include <algorithm>
+
+#include "stats/metrics.h"
+
+namespace mlloop::monitor {
+
+ModelMonitor::ModelMonitor(const config::MonitoringConfig& config, const core::Schema& schema,
+                           std::string metric)
+    : config_(config), metric_(std::move(metric)), n_features_(schema.features.size()) {
+  for (const auto& f : schema.features) {
+    feature_names_.push_back(f.name);
+    feature_types_.push_back(f.type);
+  }
+  window_y_.resize(static_cast<size_t>(config_.metric_window));
+  window_pred_.resize(static_cast<size_t>(config_.metric_window));
+  recent_.resize(static_cast<size_t>(config_.drift_window) * n_features_);
+}
+
+void ModelMonitor::SetChampion(int64_t version_id, const core::Dataset& data, size_t begin,
+                               size_t end) {
+  champion_version_ = version_id;
+  window_next_ = window_size_ = 0;
+  reference_.clear();
+  std::vector<float> column(end - begin);
+  for (size_t j = 0; j < n_features_; ++j) {
+    for (size_t i = begin; i < end; ++i) column[i - begin] = data.At(i, j);
+    if (feature_types_[j] == core::FeatureType::kNumeric) {
+      reference_.push_back(stats::PsiReference::BuildNumeric(column, config_.psi_bins));
+    } else {
+      reference_.push_back(stats::PsiReference::BuildCategorical(column));
+    }
+  }
+}
+
+void ModelMonitor::OnPrediction(int64_t request_id, const float* features, float prediction) {
+  pending_[request_id] = Pending{prediction, champion_version_};
+  ++predictions_total_;
+  std::copy(features, features + n_features_, recent_.begin() + static_cast<std::ptrdiff_t>(recent_next_ * n_features_));
+  recent_next_ = (recent_next_ + 1) % static_cast<size_t>(config_.drift_window);
+  recent_size_ = std::min(recent_size_ + 1, static_cast<size_t>(config_.drift_window));
+}
+
+Status ModelMonitor::OnLabel(int64_t request_id, float label) {
+  auto it = pending_.find(request_id);
+  if (it == pending_.end()) {
+    return Status::NotFound("label for request " + std::to_string(request_id) +
+                            ": no prediction is waiting for it (never predicted, or labelled twice)");
+  }
+  ++labels_total_;
+  if (it->second.version_id == champion_version_) {
+    window_y_[window_next_] = label;
+    window_pred_[window_next_] = it->second.prediction;
+    window_next_ = (window_next_ + 1) % window_y_.size();
+    window_size_ = std::min(window_size_ + 1, window_y_.size());
+  }
+  pending_.erase(it);
+  return Status::Ok();
+}
+
+Observation ModelMonitor::Observe(int64_t now) const {
+  Observation obs;
+  obs.time = now;
+  obs.metric = metric_;
+  obs.metric_labels = static_cast<int64_t>(window_size_);
+  obs.labels_total = labels_total_;
+  obs.predictions_total = predictions_total_;
+  obs.features = feature_names_;
+  if (window_size_ > 0) {
+    // The ring's order does not matter to any metric we compute.
+    auto value = stats::ComputeMetric(metric_, window_y_.data(), window_pred_.data(), window_size_);
+    if (value.ok()) obs.metric_value = *value;
+  }
+  if (!reference_.empty() && recent_size_ > 0) {
+    obs.drift_rows = static_cast<int64_t>(recent_size_);
+    std::vector<float> column(recent_size_);
+    for (size_t j = 0; j < n_features_; ++j) {
+      for (size_t i = 0; i < recent_size_; ++i) column[i] = recent_[i * n_features_ + j];
+      obs.psi.push_back(reference_[j].Psi(column));
+    }
+  }
+  return obs;
+}
+
+}  // namespace mlloop::monitor

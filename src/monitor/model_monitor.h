@@ -1,0 +1,88 @@
+// ModelMonitor: what one model sees and how it does, as the policy needs it.
+//
+// It keeps (a) the predictions still waiting for their labels, joined by request id when a
+// label arrives however late; (b) a rolling window of the current champion's labelled
+// predictions, from which the watched metric is computed — labels for predictions that an
+// earlier champion made are counted but kept out of the window, so a new model is judged on
+// its own errors; (c) the most recent feature rows, compared per feature by PSI with the
+// champion's training window.
+//
+// Thread-safety: none; the controller that owns it serialises access.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/model_config.h"
+#include "core/schema.h"
+#include "core/status.h"
+#include "stats/psi.h"
+
+namespace mlloop::monitor {
+
+// The monitor's view at one moment: the policy's only input besides the clock.
+struct Observation {
+  int64_t time = 0;
+  std::string metric;                 // e.g. "accuracy"
+  std::optional<double> metric_value; // over the rolling window; empty when it holds no label
+  int64_t metric_labels = 0;          // labelled predictions in the rolling window
+  int64_t labels_total = 0;           // every label received, for the new_labels trigger
+  int64_t predictions_total = 0;
+  std::vector<std::string> features;  // names, in schema order
+  std::vector<double> psi;            // per feature; empty when no reference or no recent rows
+  int64_t drift_rows = 0;             // rows in the recent window behind `psi`
+};
+
+class ModelMonitor {
+ public:
+  ModelMonitor(const config::MonitoringConfig& config, const core::Schema& schema,
+               std::string metric);
+
+  // A new champion takes over: rows [begin, end) of `data` (its training window) become the
+  // drift reference, and the rolling metric window starts empty.
+  void SetChampion(int64_t version_id, const core::Dataset& data, size_t begin, size_t end);
+
+  // The champion answered `request_id` with `prediction` for `features` (n_features floats).
+  void OnPrediction(int64_t request_id, const float* features, float prediction);
+
+  // The label of `request_id` arrived. NotFound when the id was never predicted or was
+  // already labelled; nothing changes then.
+  Status OnLabel(int64_t request_id, float label);
+
+  Observation Observe(int64_t now) const;
+
+  size_t pending_labels() const { return pending_.size(); }
+
+ private:
+  struct Pending {
+    float prediction;
+    int64_t version_id;
+  };
+
+  config::MonitoringConfig config_;
+  std::string metric_;
+  std::vector<std::string> feature_names_;
+  std::vector<core::FeatureType> feature_types_;
+  size_t n_features_;
+
+  int64_t champion_version_ = -1;
+  std::vector<stats::PsiReference> reference_;  // per feature, from the champion's training rows
+
+  std::unordered_map<int64_t, Pending> pending_;
+
+  // Rolling window of the champion's (label, prediction), a ring of metric_window entries.
+  std::vector<float> window_y_, window_pred_;
+  size_t window_next_ = 0, window_size_ = 0;
+
+  // Recent feature rows, a ring of drift_window rows.
+  std::vector<float> recent_;
+  size_t recent_next_ = 0, recent_size_ = 0;
+
+  int64_t labels_total_ = 0;
+  int64_t predictions_total_ = 0;
+};
+
+}  // namespace mlloop::monitor

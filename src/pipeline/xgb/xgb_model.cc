@@ -1,0 +1,255 @@
+#include "pipeline/xgb/xgb_model.h"
+
+#include <xgboost/c_api.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <utility>
+
+namespace mlloop::pipeline {
+namespace {
+
+// Turns an XGBoost C API return code into a Status, as src/c_api/c_api_error.h does the
+// other way round: -1 carries its message in XGBGetLastError() (thread-local). The native
+// stack trace XGBoost appends is dropped: it names library offsets, not our inputs.
+Status XgbCall(int rc) {
+  if (rc == 0) return Status::Ok();
+  std::string_view message = XGBGetLastError();
+  message = message.substr(0, message.find("\nStack trace:"));
+  return Status::Internal(std::string(message));
+}
+
+// Owns a DMatrixHandle; frees it on destruction.
+class DMatrix {
+ public:
+  DMatrix() = default;
+  ~DMatrix() {
+    if (handle_ != nullptr) XGDMatrixFree(handle_);
+  }
+  DMatrix(const DMatrix&) = delete;
+  DMatrix& operator=(const DMatrix&) = delete;
+
+  DMatrixHandle get() const { return handle_; }
+  DMatrixHandle* out() { return &handle_; }
+
+ private:
+  DMatrixHandle handle_ = nullptr;
+};
+
+std::string_view DefaultObjective(core::Task task) {
+  return task == core::Task::kBinaryClassification ? "binary:logistic" : "reg:squarederror";
+}
+
+// The objective family a task needs: binary models must produce probabilities of class 1.
+bool ObjectiveFitsTask(std::string_view objective, core::Task task) {
+  if (task == core::Task::kBinaryClassification) return objective == "binary:logistic";
+  return objective.starts_with("reg:");
+}
+
+Result<int> ParseNthread(std::string_view text) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return Status::InvalidArgument("nthread must be an integer, got '" + std::string(text) + "'");
+  }
+  return value;
+}
+
+Status CheckLabels(const core::Dataset& data, size_t begin, size_t end, core::Task task) {
+  for (size_t i = begin; i < end; ++i) {
+    const float y = data.y[i];
+    if (!std::isfinite(y)) {
+      return Status::InvalidArgument("label of row " + std::to_string(i) + " is not finite");
+    }
+    if (task == core::Task::kBinaryClassification && y != 0.0f && y != 1.0f) {
+      return Status::InvalidArgument("binary label of row " + std::to_string(i) +
+                                     " must be 0 or 1, got " + std::to_string(y));
+    }
+  }
+  return Status::Ok();
+}
+
+// The objective name in the compact JSON of XGBoosterSaveJsonConfig, which holds
+// `"objective":{"name":"binary:logistic",...}`; empty when absent.
+std::string ObjectiveName(std::string_view json) {
+  constexpr std::string_view needle = R"("objective":{"name":")";
+  const size_t start = json.find(needle);
+  if (start == std::string_view::npos) return "";
+  const size_t value_begin = start + needle.size();
+  const size_t value_end = json.find('"', value_begin);
+  if (value_end == std::string_view::npos) return "";
+  return std::string(json.substr(value_begin, value_end - value_begin));
+}
+
+}  // namespace
+
+// Owns a BoosterHandle; frees it on destruction.
+class XgbModel::Booster {
+ public:
+  Booster() = default;
+  ~Booster() {
+    if (handle_ != nullptr) XGBoosterFree(handle_);
+  }
+  Booster(const Booster&) = delete;
+  Booster& operator=(const Booster&) = delete;
+
+  BoosterHandle get() const { return handle_; }
+  BoosterHandle* out() { return &handle_; }
+
+  Status SetParam(const std::string& name, const std::string& value) {
+    return XgbCall(XGBoosterSetParam(handle_, name.c_str(), value.c_str()))
+        .WithContext("setting XGBoost parameter " + name + "=" + value);
+  }
+
+ private:
+  BoosterHandle handle_ = nullptr;
+};
+
+XgbModel::XgbModel(std::unique_ptr<Booster> booster, size_t n_features, core::Task task)
+    : booster_(std::move(booster)), n_features_(n_features), task_(task) {}
+
+XgbModel::~XgbModel() = default;
+
+Result<std::unique_ptr<XgbModel>> XgbModel::Train(const core::Dataset& data, size_t begin,
+                                                  size_t end, const TrainOptions& options) {
+  if (begin >= end) {
+    return Status::InvalidArgument("empty training range [" + std::to_string(begin) + ", " +
+                                   std::to_string(end) + ")");
+  }
+  if (end > data.rows()) {
+    return Status::InvalidArgument("training range end " + std::to_string(end) +
+                                   " is past the last row (" + std::to_string(data.rows()) +
+                                   " rows)");
+  }
+  if (data.n_features == 0 || data.x.size() != data.rows() * data.n_features) {
+    return Status::InvalidArgument("dataset has " + std::to_string(data.x.size()) +
+                                   " feature values for " + std::to_string(data.rows()) +
+                                   " rows of " + std::to_string(data.n_features) + " features");
+  }
+  if (options.rounds <= 0) {
+    return Status::InvalidArgument("rounds must be positive, got " +
+                                   std::to_string(options.rounds));
+  }
+  if (options.params.contains("seed") || options.params.contains("random_state")) {
+    return Status::InvalidArgument("set the seed through TrainOptions::seed, not params");
+  }
+  MLLOOP_RETURN_IF_ERROR(CheckLabels(data, begin, end, options.task));
+
+  std::map<std::string, std::string> params = options.params;
+  params.try_emplace("objective", DefaultObjective(options.task));
+  params.try_emplace("nthread", "1");
+  params.try_emplace("tree_method", "hist");
+  params["seed"] = std::to_string(options.seed);
+  params["random_state"] = std::to_string(options.seed);
+  if (!ObjectiveFitsTask(params["objective"], options.task)) {
+    return Status::InvalidArgument("objective " + params["objective"] + " does not fit task " +
+                                   std::string(core::TaskName(options.task)));
+  }
+  MLLOOP_ASSIGN_OR_RETURN(const int nthread, ParseNthread(params["nthread"]));
+
+  // XGBoost copies the rows into its own sparse page; there is no zero-copy dense DMatrix
+  // for training in the 1.7 C API.
+  const size_t rows = end - begin;
+  DMatrix dtrain;
+  MLLOOP_RETURN_IF_ERROR(XgbCall(XGDMatrixCreateFromMat_omp(data.Row(begin), rows, data.n_features,
+                                                            std::nanf(""), dtrain.out(), nthread))
+                             .WithContext("building training DMatrix"));
+  MLLOOP_RETURN_IF_ERROR(
+      XgbCall(XGDMatrixSetFloatInfo(dtrain.get(), "label", data.y.data() + begin, rows))
+          .WithContext("setting labels"));
+
+  auto booster = std::make_unique<Booster>();
+  const DMatrixHandle cache[] = {dtrain.get()};
+  MLLOOP_RETURN_IF_ERROR(XgbCall(XGBoosterCreate(cache, 1, booster->out())));
+  for (const auto& [name, value] : params) {
+    MLLOOP_RETURN_IF_ERROR(booster->SetParam(name, value));
+  }
+  for (int iter = 0; iter < options.rounds; ++iter) {
+    MLLOOP_RETURN_IF_ERROR(XgbCall(XGBoosterUpdateOneIter(booster->get(), iter, dtrain.get()))
+                               .WithContext("boosting round " + std::to_string(iter)));
+  }
+  return std::unique_ptr<XgbModel>(new XgbModel(std::move(booster), data.n_features, options.task));
+}
+
+Result<std::unique_ptr<XgbModel>> XgbModel::Load(std::string_view bytes, core::Task task) {
+  if (bytes.empty()) return Status::InvalidArgument("loading XGBoost model: empty bytes");
+  auto booster = std::make_unique<Booster>();
+  MLLOOP_RETURN_IF_ERROR(XgbCall(XGBoosterCreate(nullptr, 0, booster->out())));
+  Status loaded = XgbCall(XGBoosterLoadModelFromBuffer(booster->get(), bytes.data(), bytes.size()));
+  if (!loaded.ok()) {
+    return Status::InvalidArgument("loading XGBoost model: " + loaded.message());
+  }
+  MLLOOP_RETURN_IF_ERROR(booster->SetParam("nthread", "1"));
+
+  bst_ulong n_features = 0;
+  MLLOOP_RETURN_IF_ERROR(XgbCall(XGBoosterGetNumFeature(booster->get(), &n_features)));
+  if (n_features == 0) {
+    return Status::InvalidArgument("loading XGBoost model: model has no features");
+  }
+
+  bst_ulong config_len = 0;
+  const char* config = nullptr;
+  MLLOOP_RETURN_IF_ERROR(XgbCall(XGBoosterSaveJsonConfig(booster->get(), &config_len, &config)));
+  const std::string objective = ObjectiveName(std::string_view(config, config_len));
+  if (!ObjectiveFitsTask(objective, task)) {
+    return Status::InvalidArgument("loading XGBoost model: objective '" + objective +
+                                   "' does not fit task " + std::string(core::TaskName(task)));
+  }
+  return std::unique_ptr<XgbModel>(new XgbModel(std::move(booster), n_features, task));
+}
+
+Result<std::string> XgbModel::Serialize() const {
+  bst_ulong len = 0;
+  const char* bytes = nullptr;
+  MLLOOP_RETURN_IF_ERROR(
+      XgbCall(XGBoosterSaveModelToBuffer(booster_->get(), R"({"format": "json"})", &len, &bytes))
+          .WithContext("serializing XGBoost model"));
+  // The buffer belongs to XGBoost and is reused by the next call: copy it out now.
+  return std::string(bytes, len);
+}
+
+Status XgbModel::Predict(const float* x, size_t rows, size_t n_features,
+                         std::vector<float>* out) const {
+  if (n_features != n_features_) {
+    return Status::InvalidArgument("model expects " + std::to_string(n_features_) +
+                                   " features, got " + std::to_string(n_features));
+  }
+  out->clear();
+  if (rows == 0) return Status::Ok();
+
+  // Inplace prediction reads the caller's matrix through an __array_interface__ description
+  // (version 3, little-endian float32) instead of copying it into a DMatrix first. Measured on
+  // 1.7.4 (100 trees of depth 6, nthread 1) against a DMatrix built per call, both take about
+  // 32 us for 1 row and 1.1 ms for 1,000 rows: tree traversal dominates. Kept for the saved copy.
+  const std::string array_interface =
+      R"({"data": [)" + std::to_string(reinterpret_cast<uintptr_t>(x)) + R"(, true], "shape": [)" +
+      std::to_string(rows) + ", " + std::to_string(n_features) +
+      R"(], "strides": null, "typestr": "<f4", "version": 3})";
+  // XGBoost 1.7 requires "cache_id" (must be 0) and "missing" here; its JSON reader takes NaN.
+  static constexpr char kConfig[] =
+      R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
+      R"( "strict_shape": false, "missing": NaN, "cache_id": 0})";
+  const bst_ulong* shape = nullptr;
+  bst_ulong dim = 0;
+  const float* result = nullptr;
+  MLLOOP_RETURN_IF_ERROR(XgbCall(XGBoosterPredictFromDense(booster_->get(), array_interface.c_str(),
+                                                           kConfig, nullptr, &shape, &dim, &result))
+                             .WithContext("predicting"));
+  if (dim != 1 || shape[0] != rows) {
+    return Status::Internal("XGBoost returned predictions of unexpected shape (dim " +
+                            std::to_string(dim) + ")");
+  }
+  out->assign(result, result + rows);
+  return Status::Ok();
+}
+
+std::string XgboostVersion() {
+  int major = 0;
+  int minor = 0;
+  int patch = 0;
+  XGBoostVersion(&major, &minor, &patch);
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+}
+
+}  // namespace mlloop::pipeline

@@ -1,0 +1,99 @@
+#include "monitor/model_monitor.h"
+
+#include <gtest/gtest.h>
+
+namespace mlloop::monitor {
+namespace {
+
+core::Schema TwoFeatures() {
+  core::Schema s;
+  s.features = {{"a", core::FeatureType::kNumeric, {}}, {"b", core::FeatureType::kCategorical, {}}};
+  s.label.name = "y";
+  return s;
+}
+
+core::Dataset Reference(size_t n) {
+  core::Dataset d;
+  d.n_features = 2;
+  for (size_t i = 0; i < n; ++i) {
+    d.x.push_back(static_cast<float>(i % 100));
+    d.x.push_back(static_cast<float>(i % 2));
+    d.y.push_back(static_cast<float>(i % 2));
+    d.time.push_back(static_cast<int64_t>(i));
+    d.row.push_back(static_cast<int64_t>(i));
+  }
+  return d;
+}
+
+config::MonitoringConfig SmallWindows() {
+  config::MonitoringConfig c;
+  c.metric_window = 4;
+  c.drift_window = 100;
+  c.psi_bins = 10;
+  return c;
+}
+
+TEST(ModelMonitorTest, RollingAccuracyOverTheLastLabels) {
+  ModelMonitor m(SmallWindows(), TwoFeatures(), "accuracy");
+  auto ref = Reference(100);
+  m.SetChampion(1, ref, 0, 100);
+  const float f[2] = {1, 0};
+  // Six predictions of class 1; labels 1,1,0,0,0,0: the window of 4 holds the last four.
+  for (int id = 0; id < 6; ++id) m.OnPrediction(id, f, 0.9f);
+  const float labels[6] = {1, 1, 0, 0, 0, 0};
+  for (int id = 0; id < 4; ++id) ASSERT_TRUE(m.OnLabel(id, labels[id]).ok());
+  EXPECT_NEAR(*m.Observe(0).metric_value, 0.5, 1e-12);
+  for (int id = 4; id < 6; ++id) ASSERT_TRUE(m.OnLabel(id, labels[id]).ok());
+  Observation obs = m.Observe(10);
+  EXPECT_NEAR(*obs.metric_value, 0.0, 1e-12);
+  EXPECT_EQ(obs.metric_labels, 4);
+  EXPECT_EQ(obs.labels_total, 6);
+  EXPECT_EQ(obs.predictions_total, 6);
+  EXPECT_EQ(m.pending_labels(), 0u);
+}
+
+TEST(ModelMonitorTest, LateLabelsOfAnOldChampionStayOutOfTheWindow) {
+  ModelMonitor m(SmallWindows(), TwoFeatures(), "accuracy");
+  auto ref = Reference(100);
+  m.SetChampion(1, ref, 0, 100);
+  const float f[2] = {1, 0};
+  m.OnPrediction(7, f, 0.9f);
+  m.SetChampion(2, ref, 0, 100);  // promoted before request 7's label came back
+  ASSERT_TRUE(m.OnLabel(7, 0).ok());
+  Observation obs = m.Observe(0);
+  EXPECT_FALSE(obs.metric_value.has_value());
+  EXPECT_EQ(obs.metric_labels, 0);
+  EXPECT_EQ(obs.labels_total, 1);
+}
+
+TEST(ModelMonitorTest, UnknownOrRepeatedLabelIsRefused) {
+  ModelMonitor m(SmallWindows(), TwoFeatures(), "accuracy");
+  auto ref = Reference(10);
+  m.SetChampion(1, ref, 0, 10);
+  EXPECT_EQ(m.OnLabel(42, 1).code(), StatusCode::kNotFound);
+  const float f[2] = {1, 0};
+  m.OnPrediction(42, f, 0.1f);
+  EXPECT_TRUE(m.OnLabel(42, 1).ok());
+  Status again = m.OnLabel(42, 1);
+  EXPECT_EQ(again.code(), StatusCode::kNotFound);
+  EXPECT_NE(again.message().find("request 42"), std::string::npos);
+  EXPECT_EQ(m.Observe(0).labels_total, 1);
+}
+
+TEST(ModelMonitorTest, PsiFlagsTheShiftedFeatureOnly) {
+  ModelMonitor m(SmallWindows(), TwoFeatures(), "accuracy");
+  auto ref = Reference(1000);
+  m.SetChampion(1, ref, 0, 1000);
+  for (int i = 0; i < 100; ++i) {
+    const float f[2] = {static_cast<float>(500 + i), static_cast<float>(i % 2)};  // a shifted, b not
+    m.OnPrediction(i, f, 0.5f);
+  }
+  Observation obs = m.Observe(0);
+  ASSERT_EQ(obs.psi.size(), 2u);
+  EXPECT_EQ(obs.drift_rows, 100);
+  EXPECT_GT(obs.psi[0], 1.0);
+  EXPECT_LT(obs.psi[1], 0.01);
+}
+
+}  // namespace
+}  // namespace mlloop::monitor
