@@ -16,6 +16,19 @@ ModelMonitor::ModelMonitor(const config::MonitoringConfig& config, const core::S
   window_y_.resize(static_cast<size_t>(config_.metric_window));
   window_pred_.resize(static_cast<size_t>(config_.metric_window));
   recent_.resize(static_cast<size_t>(config_.drift_window) * n_features_);
+  recent_slots_.resize(recent_.size());
+}
+
+void ModelMonitor::CountRow(size_t ring_index, int delta) {
+  for (size_t j = 0; j < n_features_; ++j) {
+    const size_t k = ring_index * n_features_ + j;
+    if (delta > 0) {
+      recent_slots_[k] = static_cast<uint32_t>(reference_[j].Slot(recent_[k]));
+      ++slot_counts_[j][recent_slots_[k]];
+    } else {
+      --slot_counts_[j][recent_slots_[k]];
+    }
+  }
 }
 
 void ModelMonitor::SetChampion(int64_t version_id, const core::Dataset& data, size_t begin,
@@ -32,12 +45,19 @@ void ModelMonitor::SetChampion(int64_t version_id, const core::Dataset& data, si
       reference_.push_back(stats::PsiReference::BuildCategorical(column));
     }
   }
+  // The recent rows keep their values; their slots are re-read under the new reference.
+  slot_counts_.assign(n_features_, {});
+  for (size_t j = 0; j < n_features_; ++j) slot_counts_[j].assign(reference_[j].slots(), 0);
+  for (size_t i = 0; i < recent_size_; ++i) CountRow(i, +1);
 }
 
 void ModelMonitor::OnPrediction(int64_t request_id, const float* features, float prediction) {
   pending_[request_id] = Pending{prediction, champion_version_};
   ++predictions_total_;
+  const bool full = recent_size_ == static_cast<size_t>(config_.drift_window);
+  if (full && !reference_.empty()) CountRow(recent_next_, -1);  // the oldest row leaves
   std::copy(features, features + n_features_, recent_.begin() + static_cast<std::ptrdiff_t>(recent_next_ * n_features_));
+  if (!reference_.empty()) CountRow(recent_next_, +1);
   recent_next_ = (recent_next_ + 1) % static_cast<size_t>(config_.drift_window);
   recent_size_ = std::min(recent_size_ + 1, static_cast<size_t>(config_.drift_window));
 }
@@ -74,10 +94,8 @@ Observation ModelMonitor::Observe(int64_t now) const {
   }
   if (!reference_.empty() && recent_size_ > 0) {
     obs.drift_rows = static_cast<int64_t>(recent_size_);
-    std::vector<float> column(recent_size_);
     for (size_t j = 0; j < n_features_; ++j) {
-      for (size_t i = 0; i < recent_size_; ++i) column[i] = recent_[i * n_features_ + j];
-      obs.psi.push_back(reference_[j].Psi(column));
+      obs.psi.push_back(reference_[j].PsiOfCounts(slot_counts_[j].data(), recent_size_));
     }
   }
   return obs;

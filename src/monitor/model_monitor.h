@@ -77,8 +77,13 @@ class ModelMonitor {
   std::vector<float> window_y_, window_pred_;
   size_t window_next_ = 0, window_size_ = 0;
 
-  // Recent feature rows, a ring of drift_window rows.
+  // Recent feature rows, a ring of drift_window rows, with each value's PSI slot under the
+  // current reference and the per-feature slot counts over the ring. Counts move by one row
+  // per prediction, so a tick's PSI costs O(bins), not O(window).
+  void CountRow(size_t ring_index, int delta);
   std::vector<float> recent_;
+  std::vector<uint32_t> recent_slots_;
+  std::vector<std::vector<size_t>> slot_counts_;  // per feature
   size_t recent_next_ = 0, recent_size_ = 0;
 
   int64_t labels_total_ = 0;

@@ -37,14 +37,20 @@ class PsiReference {
   // PSI of `current` against this reference. An empty `current` gives 0.
   double Psi(const std::vector<float>& current) const;
 
+  // For callers that keep counts themselves (the monitor's sliding window): the number of
+  // count slots, the slot of a value, and PSI from per-slot counts. Slots are the value
+  // bins, then missing, then "unseen" (a category the reference never had; numeric values
+  // never land there).
+  size_t slots() const { return shares_.size() + 1; }
+  size_t Slot(float v) const;
+  // REQUIRES: counts has slots() entries summing to total.
+  double PsiOfCounts(const size_t* counts, size_t total) const;
+
   const std::vector<double>& edges() const { return edges_; }
   // Reference shares per bin, the missing bin last.
   const std::vector<double>& shares() const { return shares_; }
 
  private:
-  size_t BinOf(float v) const;
-  size_t bin_count() const { return shares_.size(); }
-
   bool categorical_ = false;
   std::vector<double> edges_;   // numeric: sorted unique edges
   std::vector<double> shares_;  // per bin, last = missing

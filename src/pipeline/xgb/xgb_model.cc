@@ -203,7 +203,7 @@ Result<std::string> XgbModel::Serialize() const {
   bst_ulong len = 0;
   const char* bytes = nullptr;
   MLLOOP_RETURN_IF_ERROR(
-      XgbCall(XGBoosterSaveModelToBuffer(booster_->get(), R"({"format": "json"})", &len, &bytes))
+      XgbCall(XGBoosterSaveModelToBuffer(booster_->get(), R"({"format": "ubj"})", &len, &bytes))
           .WithContext("serializing XGBoost model"));
   // The buffer belongs to XGBoost and is reused by the next call: copy it out now.
   return std::string(bytes, len);

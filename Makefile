@@ -1,0 +1,50 @@
+# Two commands on a fresh Debian 12 machine: `make demo` and `make test`.
+# Both install the Debian packages they need when missing (apt-get; sudo when not root).
+
+BUILD ?= build
+BUILD_TYPE ?= RelWithDebInfo
+MLLOOP := $(BUILD)/bin/mlloop
+
+DEB_PACKAGES := cmake ninja-build g++ ccache pkg-config git \
+  libxgboost-dev libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev \
+  libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
+
+.PHONY: all deps configure build test demo bench clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "mlloop: installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+configure: deps $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j2
+
+# The main job: the Elec2 stream replayed under the example policy and the baselines.
+demo: build
+	rm -rf $(BUILD)/demo-store
+	$(MLLOOP) simulate examples/elec2/model.yaml --compare \
+	  --store $(BUILD)/demo-store --json $(BUILD)/demo-result.json
+	$(MLLOOP) models list --store $(BUILD)/demo-store
+
+bench: deps
+	cmake -S . -B $(BUILD)-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DMLLOOP_BUILD_BENCHMARKS=ON -DMLLOOP_BUILD_TESTS=OFF
+	cmake --build $(BUILD)-bench
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-bench

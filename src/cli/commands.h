@@ -1,0 +1,42 @@
+// The `mlloop` subcommands. Each one parses nothing itself (main.cc owns CLI11), calls the
+// library, prints for people (or JSON with --json) and returns a Status that main.cc maps to
+// an exit code.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include "core/status.h"
+
+namespace mlloop::cli {
+
+struct CheckArgs {
+  std::string config;
+  bool skip_data = false;
+};
+Status RunCheck(const CheckArgs& args, std::ostream& out);
+
+struct SimulateArgs {
+  std::string config;
+  bool compare = false;
+  std::string store;
+  std::string json;
+  bool quiet = false;
+};
+Status RunSimulate(const SimulateArgs& args, std::ostream& out);
+
+struct ModelsArgs {
+  std::string store = ".mlloop";
+  std::string model;   // empty: all models (list) or the only model (show)
+  int64_t version = 0; // show
+  bool json = false;
+};
+Status RunModelsList(const ModelsArgs& args, std::ostream& out);
+Status RunModelsShow(const ModelsArgs& args, std::ostream& out);
+
+// Exit code for a failed command: 2 bad input, 3 not found, 4 already exists,
+// 5 failed precondition, 6 unavailable, 7 data loss, 1 anything else.
+int ExitCode(const Status& status);
+
+}  // namespace mlloop::cli

@@ -1,0 +1,189 @@
+#include <cstdio>
+#include <filesystem>
+#include <ostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/table.h"
+#include "core/time.h"
+#include "registry/registry.h"
+
+namespace mlloop::cli {
+
+namespace {
+
+Result<std::unique_ptr<registry::Registry>> OpenExisting(const std::string& dir) {
+  // `models` only reads: a missing store is an error, not a new empty registry.
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "registry.db")) {
+    return Status::NotFound("no registry in '" + dir +
+                            "' (create one with `mlloop simulate CONFIG --store " + dir + "`)");
+  }
+  return registry::Registry::Open(dir);
+}
+
+std::string Fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
+  return buf;
+}
+
+nlohmann::json LineageJson(const registry::Lineage& l) {
+  return {{"data_hash", l.data_hash},
+          {"data_source", l.data_source},
+          {"row_begin", l.row_begin},
+          {"row_end", l.row_end},
+          {"time_begin", core::FormatTimestamp(l.time_begin)},
+          {"time_end", core::FormatTimestamp(l.time_end)},
+          {"training_window", l.training_window},
+          {"config_hash", l.config_hash},
+          {"params", nlohmann::json::parse(l.params_json.empty() ? "{}" : l.params_json)},
+          {"seed", l.seed},
+          {"rounds", l.rounds},
+          {"xgboost_version", l.xgboost_version},
+          {"mlloop_version", l.mlloop_version},
+          {"git_commit", l.git_commit},
+          {"train_seconds", l.train_seconds}};
+}
+
+nlohmann::json VersionJson(const registry::ModelVersion& v) {
+  nlohmann::json j = {{"id", v.id},
+                      {"model", v.model},
+                      {"version", v.version},
+                      {"state", std::string(registry::VersionStateName(v.state))},
+                      {"created_at", core::FormatTimestamp(v.created_at)},
+                      {"artifact_sha256", v.artifact_sha256},
+                      {"lineage", LineageJson(v.lineage)}};
+  j["decision_id"] = v.decision_id ? nlohmann::json(*v.decision_id) : nlohmann::json(nullptr);
+  j["rollback_target"] = v.rollback_target ? nlohmann::json(*v.rollback_target) : nlohmann::json(nullptr);
+  return j;
+}
+
+}  // namespace
+
+Status RunModelsList(const ModelsArgs& args, std::ostream& out) {
+  MLLOOP_ASSIGN_OR_RETURN(auto reg, OpenExisting(args.store));
+  MLLOOP_ASSIGN_OR_RETURN(auto versions, reg->ListVersions(args.model));
+  if (args.json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& v : versions) arr.push_back(VersionJson(v));
+    out << arr.dump(2) << "\n";
+    return Status::Ok();
+  }
+  if (versions.empty()) {
+    out << "no model versions" << (args.model.empty() ? "" : " of '" + args.model + "'") << " in "
+        << args.store << "\n";
+    return Status::Ok();
+  }
+  Table table({"model", "version", "state", "created", "trained on rows", "data", "evaluation"});
+  for (const auto& v : versions) {
+    std::string eval = "-";
+    MLLOOP_ASSIGN_OR_RETURN(auto evals, reg->EvaluationsFor(v.id));
+    if (!evals.empty()) {
+      const auto& e = evals.back();
+      eval = e.metric + " " + Fixed(e.candidate_value, 4);
+      if (e.champion_value) eval += " vs " + Fixed(*e.champion_value, 4);
+    }
+    table.AddRow({v.model, "v" + std::to_string(v.version), std::string(registry::VersionStateName(v.state)),
+                  core::FormatTimestamp(v.created_at),
+                  std::to_string(v.lineage.row_begin) + ".." + std::to_string(v.lineage.row_end),
+                  v.lineage.data_hash.substr(0, 12), eval});
+  }
+  out << table.Render();
+  return Status::Ok();
+}
+
+Status RunModelsShow(const ModelsArgs& args, std::ostream& out) {
+  MLLOOP_ASSIGN_OR_RETURN(auto reg, OpenExisting(args.store));
+  std::string model = args.model;
+  if (model.empty()) {
+    MLLOOP_ASSIGN_OR_RETURN(auto all, reg->ListVersions(""));
+    for (const auto& v : all) {
+      if (!model.empty() && v.model != model) {
+        return Status::InvalidArgument("the registry in " + args.store +
+                                       " holds several models; name one with --model");
+      }
+      model = v.model;
+    }
+    if (model.empty()) return Status::NotFound("no model versions in " + args.store);
+  }
+  MLLOOP_ASSIGN_OR_RETURN(auto v, reg->GetVersion(model, args.version));
+  MLLOOP_ASSIGN_OR_RETURN(auto evals, reg->EvaluationsFor(v.id));
+  std::optional<registry::Decision> decision;
+  if (v.decision_id) {
+    MLLOOP_ASSIGN_OR_RETURN(decision, reg->GetDecision(*v.decision_id));
+  }
+
+  if (args.json) {
+    nlohmann::json j = VersionJson(v);
+    nlohmann::json ej = nlohmann::json::array();
+    for (const auto& e : evals) {
+      ej.push_back({{"metric", e.metric},
+                    {"candidate", e.candidate_value},
+                    {"champion", e.champion_value ? nlohmann::json(*e.champion_value) : nlohmann::json(nullptr)},
+                    {"rows", e.rows},
+                    {"margin", e.margin},
+                    {"passed", e.passed},
+                    {"reason", e.reason},
+                    {"time", core::FormatTimestamp(e.time)}});
+    }
+    j["evaluations"] = ej;
+    if (decision) {
+      j["decision"] = {{"id", decision->id},
+                       {"policy", decision->policy},
+                       {"time", core::FormatTimestamp(decision->time)},
+                       {"action", decision->action},
+                       {"reason", decision->reason},
+                       {"budget_left", decision->budget_left},
+                       {"signals", nlohmann::json::parse(decision->signals_json)["signals"]}};
+    }
+    out << j.dump(2) << "\n";
+    return Status::Ok();
+  }
+
+  const auto& l = v.lineage;
+  out << v.model << " v" << v.version << "  (" << registry::VersionStateName(v.state) << ")\n"
+      << "  created        " << core::FormatTimestamp(v.created_at) << "\n"
+      << "  artifact       sha256:" << v.artifact_sha256 << "\n";
+  if (v.rollback_target) {
+    MLLOOP_ASSIGN_OR_RETURN(auto target, reg->GetVersionById(*v.rollback_target));
+    out << "  rollback to    v" << target.version << "\n";
+  }
+  out << "lineage\n"
+      << "  data           " << l.data_source << "\n"
+      << "  rows           " << l.row_begin << ".." << l.row_end << " (" << l.training_window << ")\n"
+      << "  time           " << core::FormatTimestamp(l.time_begin) << " .. "
+      << core::FormatTimestamp(l.time_end) << "\n"
+      << "  data sha256    " << l.data_hash << "\n"
+      << "  config sha256  " << l.config_hash << "\n"
+      << "  parameters     " << l.params_json << "\n"
+      << "  seed           " << l.seed << "\n"
+      << "  xgboost        " << l.xgboost_version << "\n"
+      << "  mlloop         " << l.mlloop_version << " (" << l.git_commit << ")\n"
+      << "  train time     " << Fixed(l.train_seconds, 3) << " s\n";
+  if (decision) {
+    out << "decision #" << decision->id << " (" << decision->policy << " policy, "
+        << core::FormatTimestamp(decision->time) << ")\n"
+        << "  action         " << decision->action << "\n"
+        << "  reason         " << decision->reason << "\n";
+    auto signals = nlohmann::json::parse(decision->signals_json)["signals"];
+    for (const auto& s : signals) {
+      out << "  signal         " << s["path"].get<std::string>() << " " << s["name"].get<std::string>()
+          << " = " << Fixed(s["value"].get<double>(), 4) << " " << s["comparison"].get<std::string>()
+          << " " << Fixed(s["threshold"].get<double>(), 4)
+          << (s["available"].get<bool>() ? (s["fired"].get<bool>() ? "  fired" : "  quiet") : "  n/a");
+      const auto detail = s["detail"].get<std::string>();
+      if (!detail.empty()) out << "  (" << detail << ")";
+      out << "\n";
+    }
+  } else {
+    out << "decision       none (first model)\n";
+  }
+  for (const auto& e : evals) {
+    out << "evaluation (" << core::FormatTimestamp(e.time) << ")\n"
+        << "  " << e.reason << "\n";
+  }
+  return Status::Ok();
+}
+
+}  // namespace mlloop::cli

@@ -1,0 +1,263 @@
+#include "loop/controller.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "core/time.h"
+#include "core/version.h"
+#include "io/snapshot.h"
+
+namespace mlloop::loop {
+
+using registry::VersionState;
+
+Controller::Controller(const config::ModelConfig& config, ControllerOptions options,
+                       registry::Registry* registry, const core::Clock* clock)
+    : config_(config),
+      options_(std::move(options)),
+      registry_(registry),
+      clock_(clock),
+      monitor_(config.monitoring, config.schema, config.DefaultMetric()) {
+  train_options_.task = config.schema.label.task;
+  train_options_.params = config.trainer.params;
+  train_options_.rounds = config.trainer.rounds;
+  train_options_.seed = config.trainer.seed;
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& [k, v] : config.trainer.params) params[k] = v;
+  params_json_ = nlohmann::json{{"trainer", config.trainer.kind},
+                                {"params", params},
+                                {"rounds", config.trainer.rounds},
+                                {"seed", config.trainer.seed}}
+                     .dump();
+}
+
+std::pair<size_t, size_t> Controller::WindowRows(size_t end) const {
+  using Kind = config::TrainingWindow::Kind;
+  const auto& w = config_.trainer.window;
+  const auto& time = data_->time;
+  size_t begin = 0;
+  switch (w.kind) {
+    case Kind::kLastRows:
+      begin = end > static_cast<size_t>(w.rows) ? end - static_cast<size_t>(w.rows) : 0;
+      break;
+    case Kind::kLastDuration:
+      if (end > 0) {
+        const int64_t from = time[end - 1] - w.seconds;
+        begin = static_cast<size_t>(std::upper_bound(time.begin(), time.begin() + static_cast<std::ptrdiff_t>(end), from) -
+                                    time.begin());
+      }
+      break;
+    case Kind::kSince:
+      begin = static_cast<size_t>(std::lower_bound(time.begin(), time.begin() + static_cast<std::ptrdiff_t>(end), w.since) -
+                                  time.begin());
+      break;
+    case Kind::kAll:
+      begin = 0;
+      break;
+  }
+  return {begin, std::max(begin, end)};
+}
+
+Result<std::unique_ptr<pipeline::XgbModel>> Controller::TrainTimed(size_t begin, size_t end) {
+  const double start = core::MonotonicSeconds();
+  auto model = pipeline::XgbModel::Train(*data_, begin, end, train_options_);
+  train_seconds_ += core::MonotonicSeconds() - start;
+  return model;
+}
+
+Result<registry::ModelVersion> Controller::RegisterCandidate(const pipeline::XgbModel& model,
+                                                             size_t begin, size_t end,
+                                                             std::optional<int64_t> decision_id,
+                                                             double seconds) {
+  MLLOOP_ASSIGN_OR_RETURN(std::string artifact, model.Serialize());
+  registry::Lineage lineage;
+  lineage.data_hash = io::SnapshotHash(*data_, begin, end);
+  lineage.data_source = config_.data_path;
+  lineage.row_begin = data_->row[begin];
+  lineage.row_end = data_->row[end - 1] + 1;
+  lineage.time_begin = data_->time[begin];
+  lineage.time_end = data_->time[end - 1];
+  lineage.training_window = config_.trainer.window.Describe();
+  lineage.config_hash = config_.config_hash;
+  lineage.params_json = params_json_;
+  lineage.seed = config_.trainer.seed;
+  lineage.rounds = config_.trainer.rounds;
+  lineage.xgboost_version = pipeline::XgboostVersion();
+  lineage.mlloop_version = core::kMlloopVersion;
+  lineage.git_commit = core::kGitCommit;
+  lineage.train_seconds = seconds;
+  return registry_->Register(config_.name, artifact, lineage, decision_id, options_.actor,
+                             clock_->Now());
+}
+
+Status Controller::Promote(const registry::ModelVersion& version, const std::string& reason,
+                           std::unique_ptr<pipeline::XgbModel> model, size_t begin, size_t end) {
+  const int64_t now = clock_->Now();
+  // v1 approval is automatic: every gate passed. `approval: manual` arrives with roles.
+  MLLOOP_RETURN_IF_ERROR(registry_->Transition(version.id, VersionState::kValidated, options_.actor, reason, now));
+  MLLOOP_RETURN_IF_ERROR(registry_->Transition(version.id, VersionState::kApproved, options_.actor,
+                                               "approval: auto (all gates passed)", now));
+  MLLOOP_RETURN_IF_ERROR(registry_->Transition(version.id, VersionState::kChampion, options_.actor,
+                                               "promoted by the " + options_.policy_name + " policy", now));
+  MLLOOP_ASSIGN_OR_RETURN(champion_version_, registry_->GetVersionById(version.id));
+  champion_ = std::move(model);
+  champion_train_end_ = end;
+  monitor_.SetChampion(version.id, *data_, begin, end);
+  return Status::Ok();
+}
+
+Status Controller::Bootstrap(const core::Dataset& data, size_t labelled_end) {
+  data_ = &data;
+  if (labelled_end > data.rows()) {
+    return Status::InvalidArgument("the first training needs " + std::to_string(labelled_end) +
+                                   " rows but the data has " + std::to_string(data.rows()));
+  }
+  labelled_end_ = predicted_end_ = labelled_end;
+  auto [begin, end] = WindowRows(labelled_end);
+  if (begin >= end) {
+    return Status::InvalidArgument("training window '" + config_.trainer.window.Describe() +
+                                   "' selects no rows of the first " + std::to_string(labelled_end) +
+                                   " rows (" + core::FormatTimestamp(data.time.empty() ? 0 : data.time[0]) +
+                                   " .. " + core::FormatTimestamp(labelled_end ? data.time[labelled_end - 1] : 0) + ")");
+  }
+  const double before = train_seconds_;
+  MLLOOP_ASSIGN_OR_RETURN(auto model, TrainTimed(begin, end));
+  MLLOOP_ASSIGN_OR_RETURN(auto version, RegisterCandidate(*model, begin, end, std::nullopt,
+                                                          train_seconds_ - before));
+  MLLOOP_RETURN_IF_ERROR(Promote(version, "initial model: no champion to compare with", std::move(model),
+                                 begin, end));
+  policy_ = std::make_unique<policy::RetrainPolicy>(config_.policy, clock_->Now());
+  return Status::Ok();
+}
+
+Status Controller::PredictRows(size_t begin, size_t end, std::vector<float>* out) {
+  if (begin == end) return Status::Ok();
+  std::vector<float> preds;
+  MLLOOP_RETURN_IF_ERROR(champion_->Predict(data_->Row(begin), end - begin, data_->n_features, &preds));
+  for (size_t i = begin; i < end; ++i) {
+    monitor_.OnPrediction(data_->row[i], data_->Row(i), preds[i - begin]);
+  }
+  out->insert(out->end(), preds.begin(), preds.end());
+  predicted_end_ = std::max(predicted_end_, end);
+  return Status::Ok();
+}
+
+Status Controller::RevealLabels(size_t end) {
+  for (size_t i = labelled_end_; i < end; ++i) {
+    MLLOOP_RETURN_IF_ERROR(monitor_.OnLabel(data_->row[i], data_->y[i]));
+  }
+  labelled_end_ = std::max(labelled_end_, end);
+  return Status::Ok();
+}
+
+Result<RetrainOutcome> Controller::Retrain(int64_t decision_id) {
+  RetrainOutcome out;
+  // The most recent labelled rows that the champion did not train on are the holdout; the
+  // candidate trains on the window that ends where the holdout begins, so neither model has
+  // seen it. The schedule baseline skips validation and so trains on everything labelled.
+  size_t holdout_begin = labelled_end_;
+  if (options_.validate) {
+    const size_t want = static_cast<size_t>(config_.validation.holdout_rows);
+    holdout_begin = labelled_end_ > want ? labelled_end_ - want : 0;
+    holdout_begin = std::max(holdout_begin, champion_train_end_);
+    holdout_begin = std::min(holdout_begin, labelled_end_);
+  }
+  auto [begin, end] = WindowRows(holdout_begin);
+  out.train_begin = begin;
+  out.train_end = end;
+  out.holdout_begin = holdout_begin;
+  out.holdout_end = labelled_end_;
+  if (begin >= end) {
+    return Status::FailedPrecondition("training window '" + config_.trainer.window.Describe() +
+                                      "' selects no labelled rows before row " + std::to_string(holdout_begin));
+  }
+  const double before = train_seconds_;
+  MLLOOP_ASSIGN_OR_RETURN(auto model, TrainTimed(begin, end));
+  out.train_seconds = train_seconds_ - before;
+  ++retrains_;
+  policy_->RecordRetrain(clock_->Now(), monitor_.Observe(clock_->Now()).labels_total);
+  MLLOOP_ASSIGN_OR_RETURN(auto version, RegisterCandidate(*model, begin, end, decision_id, out.train_seconds));
+  out.version_id = version.id;
+  out.version = version.version;
+
+  const int64_t now = clock_->Now();
+  if (!options_.validate) {
+    out.gate.passed = true;
+    out.gate.reason = "validation off (" + options_.policy_name + " baseline)";
+    out.promoted = true;
+    MLLOOP_RETURN_IF_ERROR(Promote(version, out.gate.reason, std::move(model), begin, end));
+    return out;
+  }
+
+  // Both models are scored by the code path that serves them.
+  const size_t n = labelled_end_ - holdout_begin;
+  std::vector<float> cand, champ;
+  if (n > 0) {
+    MLLOOP_RETURN_IF_ERROR(model->Predict(data_->Row(holdout_begin), n, data_->n_features, &cand));
+    MLLOOP_RETURN_IF_ERROR(champion_->Predict(data_->Row(holdout_begin), n, data_->n_features, &champ));
+  }
+  validate::HoldoutScores scores{data_->y.data() + holdout_begin, cand.data(), champ.data(), n};
+  MLLOOP_ASSIGN_OR_RETURN(out.gate, validate::HoldoutGate(scores, config_.validation.metric,
+                                                          config_.validation.margin,
+                                                          config_.validation.min_rows));
+  registry::Evaluation eval;
+  eval.version_id = version.id;
+  if (champion_version_) eval.champion_id = champion_version_->id;
+  eval.metric = out.gate.metric;
+  eval.candidate_value = out.gate.candidate_value;
+  eval.champion_value = out.gate.champion_value;
+  eval.rows = out.gate.rows;
+  eval.margin = out.gate.margin;
+  eval.passed = out.gate.passed;
+  eval.reason = out.gate.reason;
+  eval.time = now;
+  MLLOOP_RETURN_IF_ERROR(registry_->RecordEvaluation(eval).status());
+
+  if (out.gate.passed) {
+    out.promoted = true;
+    MLLOOP_RETURN_IF_ERROR(Promote(version, out.gate.reason, std::move(model), begin, end));
+  } else {
+    ++rejected_;
+    MLLOOP_RETURN_IF_ERROR(registry_->Transition(version.id, VersionState::kRejected, options_.actor,
+                                                 out.gate.reason, now));
+  }
+  return out;
+}
+
+Result<TickOutcome> Controller::Tick() {
+  TickOutcome out;
+  const int64_t now = clock_->Now();
+  out.decision = policy_->Decide(monitor_.Observe(now));
+
+  registry::Decision record;
+  record.model = config_.name;
+  record.policy = options_.policy_name;
+  record.time = now;
+  record.signals_json = out.decision.SignalsJson();
+  record.action = std::string(policy::ActionName(out.decision.action));
+  record.reason = out.decision.reason;
+  record.budget_left = out.decision.budget_left;
+  MLLOOP_ASSIGN_OR_RETURN(out.decision_id, registry_->RecordDecision(record));
+
+  if (out.decision.action != policy::Action::kRetrain) return out;
+  auto retrain = Retrain(out.decision_id);
+  if (!retrain.ok()) {
+    // A failed retrain must not stop the loop: the champion keeps serving, and the failure is
+    // on record next to the decision that asked for it.
+    registry::AuditEntry entry;
+    entry.time = now;
+    entry.actor = options_.actor;
+    entry.action = "retrain_failed";
+    entry.subject = config_.name;
+    entry.details_json = nlohmann::json{{"decision", out.decision_id},
+                                        {"error", retrain.status().ToString()}}.dump();
+    MLLOOP_RETURN_IF_ERROR(registry_->Append(entry));
+    out.decision.reason += "; retrain failed: " + retrain.status().message();
+    return out;
+  }
+  out.retrain = std::move(retrain).value();
+  return out;
+}
+
+}  // namespace mlloop::loop

@@ -1,0 +1,113 @@
+// Controller: one model's loop. A tick runs monitor -> policy -> pipeline -> validate ->
+// registry: it observes, decides (always writing a decision record), and when the decision
+// is to retrain, trains a candidate on the configured window, scores it and the champion on
+// the same recent labelled rows that neither trained on, and promotes or rejects it.
+//
+// The controller only sees a Clock: `mlloop simulate` drives it with a VirtualClock over a
+// replayed dataset; `mlloop serve` (later) with the real clock over live traffic. The code
+// path is the same.
+//
+// Thread-safety: none; one thread drives a controller.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/model_config.h"
+#include "core/clock.h"
+#include "core/schema.h"
+#include "core/status.h"
+#include "monitor/model_monitor.h"
+#include "pipeline/xgb/xgb_model.h"
+#include "policy/retrain_policy.h"
+#include "registry/registry.h"
+#include "validate/holdout_gate.h"
+
+namespace mlloop::loop {
+
+struct ControllerOptions {
+  std::string policy_name = "configured";  // recorded with every decision
+  bool validate = true;  // false: every candidate is promoted unseen (the schedule baseline)
+  std::string actor = "mlloop-controller";
+};
+
+// What one retrain did.
+struct RetrainOutcome {
+  int64_t version_id = 0;
+  int64_t version = 0;
+  bool promoted = false;
+  size_t train_begin = 0, train_end = 0;      // data rows [begin, end)
+  size_t holdout_begin = 0, holdout_end = 0;  // data rows [begin, end)
+  double train_seconds = 0;
+  validate::GateResult gate;
+};
+
+struct TickOutcome {
+  policy::Decision decision;
+  int64_t decision_id = 0;
+  std::optional<RetrainOutcome> retrain;
+};
+
+class Controller {
+ public:
+  // `registry` and `clock` are not owned and must outlive the controller.
+  Controller(const config::ModelConfig& config, ControllerOptions options,
+             registry::Registry* registry, const core::Clock* clock);
+
+  // Trains the first model on the training window chosen from rows [0, labelled_end) of
+  // `data`, registers it and makes it champion. `data` must outlive the controller: later
+  // retrains read their windows from it. Empty window -> InvalidArgument naming the window.
+  Status Bootstrap(const core::Dataset& data, size_t labelled_end);
+
+  // The champion predicts rows [begin, end); each prediction is handed to the monitor with
+  // the data row as request id. Predictions are appended to `out`.
+  Status PredictRows(size_t begin, size_t end, std::vector<float>* out);
+
+  // The labels of rows [labelled_end, end) arrived. REQUIRES: those rows were predicted.
+  Status RevealLabels(size_t end);
+
+  // One tick at clock->Now().
+  Result<TickOutcome> Tick();
+
+  int retrains() const { return retrains_; }
+  int rejected() const { return rejected_; }
+  double train_seconds() const { return train_seconds_; }
+  const std::optional<registry::ModelVersion>& champion() const { return champion_version_; }
+
+ private:
+  // Rows the window selects from [0, end). Empty range when it selects nothing.
+  std::pair<size_t, size_t> WindowRows(size_t end) const;
+  Result<std::unique_ptr<pipeline::XgbModel>> TrainTimed(size_t begin, size_t end);
+  Result<registry::ModelVersion> RegisterCandidate(const pipeline::XgbModel& model, size_t begin,
+                                                   size_t end, std::optional<int64_t> decision_id,
+                                                   double seconds);
+  Status Promote(const registry::ModelVersion& version, const std::string& reason,
+                 std::unique_ptr<pipeline::XgbModel> model, size_t begin, size_t end);
+  Result<RetrainOutcome> Retrain(int64_t decision_id);
+
+  const config::ModelConfig& config_;
+  ControllerOptions options_;
+  registry::Registry* registry_;
+  const core::Clock* clock_;
+  const core::Dataset* data_ = nullptr;
+
+  monitor::ModelMonitor monitor_;
+  std::unique_ptr<policy::RetrainPolicy> policy_;
+  pipeline::TrainOptions train_options_;
+  std::string params_json_;
+
+  std::unique_ptr<pipeline::XgbModel> champion_;
+  std::optional<registry::ModelVersion> champion_version_;
+  size_t champion_train_end_ = 0;  // rows before this may be in the champion's training data
+
+  size_t labelled_end_ = 0;
+  size_t predicted_end_ = 0;
+  int retrains_ = 0;
+  int rejected_ = 0;
+  double train_seconds_ = 0;
+};
+
+}  // namespace mlloop::loop

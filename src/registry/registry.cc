@@ -1,0 +1,417 @@
+#include "registry/registry.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "registry/audit_chain.h"
+#include "store/sqlite_registry_store.h"
+
+namespace mlloop::registry {
+namespace {
+
+using store::StoreTransaction;
+using Json = nlohmann::json;
+
+constexpr size_t kMaxModelName = 128;
+constexpr size_t kMaxNamesInMessage = 20;
+constexpr size_t kAuditVerifyPage = 1000;
+
+// Runs `fn` inside one store transaction: committed when `fn` succeeds, rolled back when
+// it fails (or when the commit does).
+template <typename Fn>
+auto InTransaction(store::RegistryStore& store, Fn fn) -> decltype(fn()) {
+  MLLOOP_ASSIGN_OR_RETURN(StoreTransaction txn, StoreTransaction::Begin(store));
+  auto result = fn();
+  if (!result.ok()) return result;
+  MLLOOP_RETURN_IF_ERROR(txn.Commit());
+  return result;
+}
+
+// "churn v3": how versions are named in messages and audit subjects.
+std::string Label(const ModelVersion& v) { return v.model + " v" + std::to_string(v.version); }
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  if (names.empty()) return "none";
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < kMaxNamesInMessage; ++i) {
+    out += (i == 0 ? "" : ", ") + names[i];
+  }
+  if (names.size() > kMaxNamesInMessage) {
+    out += ", ... (" + std::to_string(names.size()) + " in all)";
+  }
+  return out;
+}
+
+std::string JoinStates(const std::vector<VersionState>& states) {
+  std::vector<std::string> names;
+  for (VersionState s : states) names.emplace_back(VersionStateName(s));
+  return JoinNames(names);
+}
+
+// Model names travel in URLs (/v1/models/NAME:predict), file names and CLI arguments.
+Status CheckModelName(const std::string& model) {
+  bool ok = !model.empty() && model.size() <= kMaxModelName;
+  for (char c : model) {
+    bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '_' || c == '-' || c == '.';
+    ok = ok && allowed;
+  }
+  if (ok) return Status::Ok();
+  return Status::InvalidArgument("model name '" + model +
+                                 "' is not valid: expected 1 to 128 letters, digits, '_', '-' "
+                                 "or '.'");
+}
+
+Status CheckNotEmpty(const std::string& value, std::string_view what) {
+  if (!value.empty()) return Status::Ok();
+  return Status::InvalidArgument(std::string(what) + " is empty");
+}
+
+// JSON text as stored: "" becomes "{}", anything else must parse.
+Result<std::string> NormalizeJson(const std::string& text, std::string_view what) {
+  if (text.empty()) return std::string("{}");
+  if (!Json::accept(text)) {
+    return Status::InvalidArgument(std::string(what) + " is not valid JSON: " + text.substr(0, 80));
+  }
+  return text;
+}
+
+Json OptionalId(const std::optional<int64_t>& id) { return id ? Json(*id) : Json(nullptr); }
+
+AuditEntry MakeEntry(int64_t time, const std::string& actor, std::string action,
+                     std::string subject, const Json& details) {
+  AuditEntry e;
+  e.time = time;
+  e.actor = actor;
+  e.action = std::move(action);
+  e.subject = std::move(subject);
+  e.details_json = details.dump();
+  return e;
+}
+
+// Checks the audit chain from the first entry, a page at a time. On the first bad entry
+// returns DataLoss and sets *bad_id; other errors come from the store.
+Status WalkAuditChain(store::RegistryStore& store, std::optional<int64_t>* bad_id) {
+  std::string prev_hash;
+  int64_t after = 0;
+  while (true) {
+    MLLOOP_ASSIGN_OR_RETURN(std::vector<AuditEntry> page,
+                            store.ListAuditEntries(after, kAuditVerifyPage));
+    if (page.empty()) return Status::Ok();
+    for (const AuditEntry& e : page) {
+      Status s = CheckAuditEntry(e, prev_hash);
+      if (!s.ok()) {
+        *bad_id = e.id;
+        return s;
+      }
+      prev_hash = e.hash;
+      after = e.id;
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<VersionState> AllowedTransitions(VersionState from) {
+  using S = VersionState;
+  switch (from) {
+    case S::kCandidate:
+      return {S::kValidated, S::kRejected};
+    case S::kValidated:
+      return {S::kApproved, S::kRejected};
+    case S::kApproved:
+      return {S::kCanary, S::kChampion, S::kRejected};
+    case S::kCanary:
+      return {S::kChampion, S::kRolledBack};
+    case S::kChampion:
+      return {S::kRetired, S::kRolledBack};
+    case S::kRetired:
+    case S::kRejected:
+    case S::kRolledBack:
+      return {};
+  }
+  return {};
+}
+
+// ------------------------------------------------------------------------- construction
+
+Registry::Registry(std::unique_ptr<store::RegistryStore> store,
+                   std::unique_ptr<store::ArtifactStore> artifacts)
+    : store_(std::move(store)), artifacts_(std::move(artifacts)) {}
+
+Registry::~Registry() = default;
+
+Result<std::unique_ptr<Registry>> Registry::Open(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::Unavailable("creating registry directory " + dir + ": " + ec.message());
+  auto store = store::SqliteRegistryStore::Open(dir + "/registry.db");
+  if (!store.ok()) return store.status().WithContext("opening registry " + dir);
+  auto artifacts = store::FileArtifactStore::Open(dir + "/artifacts");
+  if (!artifacts.ok()) return artifacts.status().WithContext("opening registry " + dir);
+  return Create(std::move(store).value(), std::move(artifacts).value());
+}
+
+Result<std::unique_ptr<Registry>> Registry::OpenInMemory() {
+  MLLOOP_ASSIGN_OR_RETURN(auto store, store::SqliteRegistryStore::Open(":memory:"));
+  return Create(std::move(store), std::make_unique<store::MemoryArtifactStore>());
+}
+
+std::unique_ptr<Registry> Registry::Create(std::unique_ptr<store::RegistryStore> store,
+                                           std::unique_ptr<store::ArtifactStore> artifacts) {
+  return std::unique_ptr<Registry>(new Registry(std::move(store), std::move(artifacts)));
+}
+
+// ------------------------------------------------------------------------------ batches
+
+Status Registry::Begin() { return store_->Begin(); }
+Status Registry::Commit() { return store_->Commit(); }
+Status Registry::Rollback() { return store_->Rollback(); }
+
+// ---------------------------------------------------------------------------- decisions
+
+Result<int64_t> Registry::RecordDecision(const Decision& decision) {
+  Decision d = decision;
+  MLLOOP_RETURN_IF_ERROR(CheckModelName(d.model));
+  static constexpr std::string_view kActions[] = {"none", "alert", "retrain", "rollback"};
+  if (std::find(std::begin(kActions), std::end(kActions), d.action) == std::end(kActions)) {
+    return Status::InvalidArgument("decision action '" + d.action +
+                                   "' is not one of none, alert, retrain, rollback");
+  }
+  if (d.budget_left < -1) {
+    return Status::InvalidArgument("decision budget_left " + std::to_string(d.budget_left) +
+                                   " is below -1 (-1 means unlimited)");
+  }
+  MLLOOP_ASSIGN_OR_RETURN(d.signals_json, NormalizeJson(d.signals_json, "decision signals_json"));
+  if (d.version_id) MLLOOP_RETURN_IF_ERROR(GetVersionById(*d.version_id).status());
+  // One INSERT is atomic on its own: no transaction needed, which keeps batches cheap.
+  return store_->InsertDecision(d);
+}
+
+Status Registry::AttachDecisionVersion(int64_t decision_id, int64_t version_id) {
+  return InTransaction(*store_, [&]() -> Status {
+    MLLOOP_ASSIGN_OR_RETURN(std::optional<Decision> d, store_->FindDecision(decision_id));
+    if (!d) return Status::NotFound("no decision with id " + std::to_string(decision_id));
+    MLLOOP_ASSIGN_OR_RETURN(ModelVersion v, GetVersionById(version_id));
+    if (d->model != v.model) {
+      return Status::InvalidArgument("decision " + std::to_string(decision_id) + " is about " +
+                                     d->model + ", not " + Label(v));
+    }
+    if (d->version_id == version_id) return Status::Ok();
+    if (d->version_id) {
+      return Status::FailedPrecondition("decision " + std::to_string(decision_id) +
+                                        " already names version id " +
+                                        std::to_string(*d->version_id));
+    }
+    return store_->SetDecisionVersion(decision_id, version_id);
+  });
+}
+
+Result<std::optional<Decision>> Registry::GetDecision(int64_t id) {
+  return store_->FindDecision(id);
+}
+
+Result<std::vector<Decision>> Registry::ListDecisions(const std::string& model, size_t limit) {
+  return store_->ListDecisions(model, limit);
+}
+
+// ----------------------------------------------------------------------------- versions
+
+Result<ModelVersion> Registry::Register(const std::string& model, std::string_view artifact,
+                                        const Lineage& lineage, std::optional<int64_t> decision_id,
+                                        const std::string& actor, int64_t time) {
+  std::string context = "registering a version of " + model;
+  MLLOOP_RETURN_IF_ERROR(CheckModelName(model));
+  if (artifact.empty()) return Status::InvalidArgument(context + ": the artifact is empty");
+  MLLOOP_RETURN_IF_ERROR(CheckNotEmpty(actor, "actor").WithContext(context));
+  Lineage l = lineage;
+  auto params = NormalizeJson(l.params_json, "lineage params_json");
+  if (!params.ok()) return params.status().WithContext(context);
+  l.params_json = *params;
+
+  // The blob goes first and outside the transaction: until a version row names it, it is
+  // invisible, and the write lock is not held during file I/O.
+  auto sha = artifacts_->Put(artifact);
+  if (!sha.ok()) return sha.status().WithContext(context + ": storing the artifact");
+
+  auto registered = InTransaction(*store_, [&]() -> Result<ModelVersion> {
+    std::optional<Decision> decision;
+    if (decision_id) {
+      MLLOOP_ASSIGN_OR_RETURN(decision, store_->FindDecision(*decision_id));
+      if (!decision) return Status::NotFound("no decision with id " + std::to_string(*decision_id));
+      if (decision->model != model) {
+        return Status::InvalidArgument("decision " + std::to_string(*decision_id) + " is about " +
+                                       decision->model);
+      }
+    }
+    ModelVersion v;
+    v.model = model;
+    MLLOOP_ASSIGN_OR_RETURN(v.version, store_->ReserveVersionNumber(model, time));
+    v.state = VersionState::kCandidate;
+    v.created_at = time;
+    v.state_changed_at = time;
+    v.artifact_sha256 = *sha;
+    v.lineage = l;
+    v.decision_id = decision_id;
+    MLLOOP_ASSIGN_OR_RETURN(v.id, store_->InsertVersion(v));
+    if (decision && !decision->version_id) {
+      MLLOOP_RETURN_IF_ERROR(store_->SetDecisionVersion(decision->id, v.id));
+    }
+    Json details = {{"version_id", v.id},
+                    {"artifact_sha256", v.artifact_sha256},
+                    {"decision_id", OptionalId(decision_id)},
+                    {"data_hash", l.data_hash},
+                    {"config_hash", l.config_hash}};
+    MLLOOP_RETURN_IF_ERROR(
+        AppendInTransaction(MakeEntry(time, actor, "register", Label(v), details)));
+    return v;
+  });
+  if (!registered.ok()) return registered.status().WithContext(context);
+  return registered;
+}
+
+Status Registry::SetState(const ModelVersion& v, VersionState to,
+                          std::optional<int64_t> rollback_target, const std::string& actor,
+                          const std::string& reason, int64_t time) {
+  MLLOOP_RETURN_IF_ERROR(store_->UpdateVersionState(v.id, to, rollback_target, time));
+  Json details = {{"version_id", v.id},
+                  {"from", VersionStateName(v.state)},
+                  {"to", VersionStateName(to)},
+                  {"reason", reason},
+                  {"rollback_target", OptionalId(rollback_target)}};
+  return AppendInTransaction(MakeEntry(time, actor, "transition", Label(v), details));
+}
+
+Status Registry::Transition(int64_t version_id, VersionState to, const std::string& actor,
+                            const std::string& reason, int64_t time) {
+  MLLOOP_RETURN_IF_ERROR(CheckNotEmpty(actor, "actor"));
+  return InTransaction(*store_, [&]() -> Status {
+    MLLOOP_ASSIGN_OR_RETURN(ModelVersion v, GetVersionById(version_id));
+    std::vector<VersionState> allowed = AllowedTransitions(v.state);
+    if (std::find(allowed.begin(), allowed.end(), to) == allowed.end()) {
+      return Status::FailedPrecondition(
+          Label(v) + ": cannot go from " + std::string(VersionStateName(v.state)) + " to " +
+          std::string(VersionStateName(to)) + " (allowed: " + JoinStates(allowed) + ")");
+    }
+    std::optional<int64_t> rollback_target = v.rollback_target;
+    if (to == VersionState::kCanary || to == VersionState::kChampion) {
+      MLLOOP_ASSIGN_OR_RETURN(std::optional<ModelVersion> champion, store_->FindChampion(v.model));
+      rollback_target = champion ? std::optional(champion->id) : std::nullopt;
+      if (to == VersionState::kChampion && champion) {
+        MLLOOP_RETURN_IF_ERROR(SetState(*champion, VersionState::kRetired,
+                                        champion->rollback_target, actor, "replaced by " + Label(v),
+                                        time));
+      }
+    }
+    MLLOOP_RETURN_IF_ERROR(SetState(v, to, rollback_target, actor, reason, time));
+
+    // Rolling back a champion restores the champion it replaced.
+    if (v.state == VersionState::kChampion && to == VersionState::kRolledBack &&
+        v.rollback_target) {
+      MLLOOP_ASSIGN_OR_RETURN(std::optional<ModelVersion> previous,
+                              store_->FindVersionById(*v.rollback_target));
+      if (previous && previous->state == VersionState::kRetired) {
+        MLLOOP_RETURN_IF_ERROR(SetState(*previous, VersionState::kChampion,
+                                        previous->rollback_target, actor,
+                                        "restored by the rollback of " + Label(v), time));
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<ModelVersion>> Registry::Champion(const std::string& model) {
+  return store_->FindChampion(model);
+}
+
+Result<ModelVersion> Registry::GetVersion(const std::string& model, int64_t version) {
+  MLLOOP_ASSIGN_OR_RETURN(std::optional<ModelVersion> v, store_->FindVersion(model, version));
+  if (v) return *std::move(v);
+  MLLOOP_ASSIGN_OR_RETURN(std::vector<ModelVersion> versions, store_->ListVersions(model));
+  if (versions.empty()) {
+    MLLOOP_ASSIGN_OR_RETURN(std::vector<std::string> models, store_->ListModels());
+    return Status::NotFound("no model named " + model + " (models: " + JoinNames(models) + ")");
+  }
+  std::vector<std::string> numbers;
+  for (const ModelVersion& each : versions) numbers.push_back(std::to_string(each.version));
+  return Status::NotFound("model " + model + " has no version " + std::to_string(version) +
+                          " (versions: " + JoinNames(numbers) + ")");
+}
+
+Result<ModelVersion> Registry::GetVersionById(int64_t id) {
+  MLLOOP_ASSIGN_OR_RETURN(std::optional<ModelVersion> v, store_->FindVersionById(id));
+  if (!v) return Status::NotFound("no model version with id " + std::to_string(id));
+  return *std::move(v);
+}
+
+Result<std::vector<ModelVersion>> Registry::ListVersions(const std::string& model) {
+  return store_->ListVersions(model);
+}
+
+Result<std::vector<std::string>> Registry::ListModels() { return store_->ListModels(); }
+
+Result<std::string> Registry::LoadArtifact(const ModelVersion& version) {
+  auto bytes = artifacts_->Get(version.artifact_sha256);
+  if (!bytes.ok()) return bytes.status().WithContext("loading the artifact of " + Label(version));
+  return bytes;
+}
+
+// -------------------------------------------------------------------------- evaluations
+
+Result<int64_t> Registry::RecordEvaluation(const Evaluation& evaluation) {
+  MLLOOP_RETURN_IF_ERROR(CheckNotEmpty(evaluation.metric, "evaluation metric"));
+  if (evaluation.rows < 0) {
+    return Status::InvalidArgument("evaluation rows " + std::to_string(evaluation.rows) +
+                                   " is negative");
+  }
+  MLLOOP_ASSIGN_OR_RETURN(ModelVersion v, GetVersionById(evaluation.version_id));
+  if (evaluation.champion_id) {
+    MLLOOP_ASSIGN_OR_RETURN(ModelVersion champion, GetVersionById(*evaluation.champion_id));
+    if (champion.model != v.model) {
+      return Status::InvalidArgument("evaluation compares " + Label(v) + " with " +
+                                     Label(champion) + ", a different model");
+    }
+  }
+  return store_->InsertEvaluation(evaluation);
+}
+
+Result<std::vector<Evaluation>> Registry::EvaluationsFor(int64_t version_id) {
+  return store_->ListEvaluations(version_id);
+}
+
+// ---------------------------------------------------------------------------- audit log
+
+Status Registry::AppendInTransaction(AuditEntry entry) {
+  MLLOOP_ASSIGN_OR_RETURN(std::optional<AuditEntry> last, store_->LastAuditEntry());
+  entry.id = last ? last->id + 1 : 1;
+  entry.prev_hash = last ? last->hash : "";
+  entry.hash = AuditEntryHash(entry);
+  return store_->InsertAuditEntry(entry);
+}
+
+Status Registry::Append(const AuditEntry& entry) {
+  MLLOOP_RETURN_IF_ERROR(CheckNotEmpty(entry.actor, "audit actor"));
+  MLLOOP_RETURN_IF_ERROR(CheckNotEmpty(entry.action, "audit action"));
+  AuditEntry e = entry;
+  MLLOOP_ASSIGN_OR_RETURN(e.details_json, NormalizeJson(e.details_json, "audit details_json"));
+  return InTransaction(*store_, [&]() -> Status { return AppendInTransaction(e); });
+}
+
+Result<std::vector<AuditEntry>> Registry::Audit(size_t limit) {
+  return store_->RecentAuditEntries(limit);
+}
+
+Result<std::optional<int64_t>> Registry::FirstBrokenAuditEntry() {
+  std::optional<int64_t> bad_id;
+  Status s = WalkAuditChain(*store_, &bad_id);
+  if (!s.ok() && !bad_id) return s;  // the store failed, not the chain
+  return bad_id;
+}
+
+Status Registry::VerifyAuditChain() {
+  std::optional<int64_t> bad_id;
+  return WalkAuditChain(*store_, &bad_id);
+}
+
+}  // namespace mlloop::registry

@@ -1,0 +1,154 @@
+// Registry: the model registry the loop, the pipeline and the CLI talk to. It keeps model
+// versions and their states, lineage, the decisions that caused them, their evaluations,
+// and a hash-chained, append-only audit log, and it answers "which model is live, why,
+// and how do we go back?".
+//
+// Guarantees:
+//  - Every mutating call is all or nothing: it runs in one store transaction (a savepoint
+//    inside a Begin/Commit batch), so a failure leaves versions, champion and audit log as
+//    they were. Artifacts are written before the transaction; a failed Register can leave
+//    an unreferenced blob behind, which is harmless (content-addressed) and collectable.
+//  - The version state machine (DESIGN.md) is enforced here; exactly one champion per
+//    model (also a unique index in the store).
+//  - Register and Transition name an actor and land in the audit log.
+//
+// Thread-safety: none. A Registry owns one store connection and belongs to one thread at a
+// time; other threads or processes open their own Registry on the same directory.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "store/artifact_store.h"
+#include "store/records.h"
+#include "store/registry_store.h"
+
+namespace mlloop::registry {
+
+using store::AuditEntry;
+using store::Decision;
+using store::Evaluation;
+using store::Lineage;
+using store::ModelVersion;
+using store::ParseVersionState;
+using store::VersionState;
+using store::VersionStateName;
+
+// The states a version in `from` may move to, in the order of DESIGN.md:
+//   candidate -> validated | rejected        validated -> approved | rejected
+//   approved  -> canary | champion | rejected canary   -> champion | rolled_back
+//   champion  -> retired | rolled_back       retired, rejected, rolled_back: final
+std::vector<VersionState> AllowedTransitions(VersionState from);
+
+class Registry {
+ public:
+  // A registry in directory `dir`: <dir>/registry.db (SQLite, WAL) and <dir>/artifacts/.
+  // Both are created if missing; the schema is migrated. FailedPrecondition when the
+  // database was written by a newer mlloop.
+  static Result<std::unique_ptr<Registry>> Open(const std::string& dir);
+  // A private registry in memory (SQLite ":memory:" and a memory artifact store).
+  static Result<std::unique_ptr<Registry>> OpenInMemory();
+  // A registry over any backend; the composition seam for other stores and for tests.
+  static std::unique_ptr<Registry> Create(std::unique_ptr<store::RegistryStore> store,
+                                          std::unique_ptr<store::ArtifactStore> artifacts);
+
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // ---- Batches. Begin() opens a transaction that groups the calls up to the matching
+  // Commit() (a simulation records thousands of decisions this way). Batches nest; each
+  // mutating call inside one still is all or nothing on its own (a savepoint). Rollback()
+  // undoes the innermost open batch; destroying the Registry rolls back open batches.
+  Status Begin();
+  Status Commit();
+  Status Rollback();
+
+  // ---- Decisions.
+  // Records a controller decision; returns its id. InvalidArgument for an empty model, an
+  // action other than none|alert|retrain|rollback, budget_left < -1 or signals_json that
+  // is not JSON ("" is stored as "{}"); NotFound for an unknown version_id.
+  Result<int64_t> RecordDecision(const Decision& decision);
+  // Links a decision to the version it produced or acted on. NotFound for unknown ids,
+  // InvalidArgument when they belong to different models, FailedPrecondition when the
+  // decision already names another version (links never change). Same link: no-op.
+  Status AttachDecisionVersion(int64_t decision_id, int64_t version_id);
+  Result<std::optional<Decision>> GetDecision(int64_t id);
+  // The newest `limit` decisions (all when 0) of `model` (all models when empty), oldest
+  // first.
+  Result<std::vector<Decision>> ListDecisions(const std::string& model, size_t limit = 0);
+
+  // ---- Versions.
+  // Stores `artifact` (content-addressed, atomic), inserts a kCandidate version with the
+  // model's next version number, links `decision_id` to it when given (and not yet linked)
+  // and audits it as (`actor`, "register") — all or nothing. Returns the stored version.
+  // InvalidArgument for an empty model name, artifact or actor; NotFound for an unknown
+  // decision_id; InvalidArgument when the decision is about another model.
+  Result<ModelVersion> Register(const std::string& model, std::string_view artifact,
+                                const Lineage& lineage, std::optional<int64_t> decision_id,
+                                const std::string& actor, int64_t time);
+
+  // Moves version `version_id` to `to`, enforcing AllowedTransitions(); otherwise
+  // FailedPrecondition "churn v3: cannot go from candidate to champion (allowed: validated,
+  // rejected)". In the same transaction:
+  //  - to canary or champion: rollback_target := the current champion (if another);
+  //  - to champion: the current champion is retired;
+  //  - champion to rolled_back: its rollback_target, if retired, is champion again (the
+  //    previous champion is restored); otherwise the model is left without a champion.
+  // Every state change is audited with `actor` and `reason`.
+  Status Transition(int64_t version_id, VersionState to, const std::string& actor,
+                    const std::string& reason, int64_t time);
+
+  // The model's champion, or nullopt when it has none (or the model is unknown).
+  Result<std::optional<ModelVersion>> Champion(const std::string& model);
+  // NotFound "model churn has no version 7 (versions: 1, 2, 3)" or, for an unknown model,
+  // "no model named churn (models: a, b)".
+  Result<ModelVersion> GetVersion(const std::string& model, int64_t version);
+  // NotFound for an unknown id.
+  Result<ModelVersion> GetVersionById(int64_t id);
+  // Ordered by model, then version. All models when `model` is empty.
+  Result<std::vector<ModelVersion>> ListVersions(const std::string& model = "");
+  // Model names in lexical order.
+  Result<std::vector<std::string>> ListModels();
+  // The version's artifact bytes, re-hashed: DataLoss when they no longer match.
+  Result<std::string> LoadArtifact(const ModelVersion& version);
+
+  // ---- Evaluations.
+  // Records one gate result; returns its id. NotFound for an unknown version_id or
+  // champion_id; InvalidArgument for an empty metric or negative rows.
+  Result<int64_t> RecordEvaluation(const Evaluation& evaluation);
+  // In the order recorded.
+  Result<std::vector<Evaluation>> EvaluationsFor(int64_t version_id);
+
+  // ---- Audit log.
+  // Appends an entry (id, prev_hash and hash are assigned here). InvalidArgument for an
+  // empty actor or action, or details_json that is not JSON ("" is stored as "{}").
+  Status Append(const AuditEntry& entry);
+  // The newest `limit` entries (all when 0), oldest first.
+  Result<std::vector<AuditEntry>> Audit(size_t limit = 0);
+  // The id of the first entry whose chain link or hash is wrong, or nullopt when the whole
+  // chain is intact.
+  Result<std::optional<int64_t>> FirstBrokenAuditEntry();
+  // OK when the chain is intact; DataLoss naming the first bad entry otherwise.
+  Status VerifyAuditChain();
+
+ private:
+  Registry(std::unique_ptr<store::RegistryStore> store,
+           std::unique_ptr<store::ArtifactStore> artifacts);
+
+  // Appends to the audit log. REQUIRES: inside a store transaction.
+  Status AppendInTransaction(AuditEntry entry);
+  // Sets the state of `v` and audits the change. REQUIRES: inside a store transaction.
+  Status SetState(const ModelVersion& v, VersionState to, std::optional<int64_t> rollback_target,
+                  const std::string& actor, const std::string& reason, int64_t time);
+
+  std::unique_ptr<store::RegistryStore> store_;
+  std::unique_ptr<store::ArtifactStore> artifacts_;
+};
+
+}  // namespace mlloop::registry

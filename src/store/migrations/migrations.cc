@@ -1,0 +1,169 @@
+#include "store/migrations/migrations.h"
+
+#include <string>
+
+#include "core/clock.h"
+
+namespace mlloop::store {
+namespace {
+
+// Version 1: models, versions with their lineage, decisions, evaluations and the
+// append-only, hash-chained audit log.
+constexpr std::string_view kV1Registry = R"sql(
+CREATE TABLE models (
+  name          TEXT PRIMARY KEY,
+  next_version  INTEGER NOT NULL CHECK (next_version >= 1),  -- never decreases: numbers are never reused
+  created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE decisions (
+  id            INTEGER PRIMARY KEY,
+  model         TEXT NOT NULL,
+  policy        TEXT NOT NULL,
+  time          INTEGER NOT NULL,
+  signals_json  TEXT NOT NULL,
+  action        TEXT NOT NULL CHECK (action IN ('none', 'alert', 'retrain', 'rollback')),
+  reason        TEXT NOT NULL,
+  budget_left   INTEGER NOT NULL CHECK (budget_left >= -1),  -- -1 = unlimited
+  version_id    INTEGER REFERENCES model_versions (id)
+);
+CREATE INDEX decisions_by_model ON decisions (model, id);
+
+CREATE TABLE model_versions (
+  id                INTEGER PRIMARY KEY,
+  model             TEXT NOT NULL REFERENCES models (name),
+  version           INTEGER NOT NULL CHECK (version >= 1),
+  state             TEXT NOT NULL CHECK (state IN ('candidate', 'validated', 'approved', 'canary',
+                                                   'champion', 'retired', 'rejected', 'rolled_back')),
+  created_at        INTEGER NOT NULL,
+  state_changed_at  INTEGER NOT NULL,
+  artifact_sha256   TEXT NOT NULL CHECK (length(artifact_sha256) = 64),
+  decision_id       INTEGER REFERENCES decisions (id),
+  rollback_target   INTEGER REFERENCES model_versions (id),
+  -- lineage
+  data_hash         TEXT NOT NULL,
+  data_source       TEXT NOT NULL,
+  row_begin         INTEGER NOT NULL,
+  row_end           INTEGER NOT NULL,
+  time_begin        INTEGER NOT NULL,
+  time_end          INTEGER NOT NULL,
+  training_window   TEXT NOT NULL,
+  config_hash       TEXT NOT NULL,
+  params_json       TEXT NOT NULL,
+  seed              INTEGER NOT NULL,  -- uint64 stored bit for bit in an int64
+  rounds            INTEGER NOT NULL,
+  xgboost_version   TEXT NOT NULL,
+  mlloop_version    TEXT NOT NULL,
+  git_commit        TEXT NOT NULL,
+  train_seconds     REAL NOT NULL,
+  UNIQUE (model, version)
+);
+-- Exactly one champion per model, enforced by the database as well as by the registry.
+CREATE UNIQUE INDEX one_champion_per_model ON model_versions (model) WHERE state = 'champion';
+
+CREATE TABLE evaluations (
+  id              INTEGER PRIMARY KEY,
+  version_id      INTEGER NOT NULL REFERENCES model_versions (id),
+  champion_id     INTEGER REFERENCES model_versions (id),
+  metric          TEXT NOT NULL,
+  candidate_value REAL NOT NULL,
+  champion_value  REAL,
+  rows            INTEGER NOT NULL,
+  margin          REAL NOT NULL,
+  passed          INTEGER NOT NULL CHECK (passed IN (0, 1)),
+  reason          TEXT NOT NULL,
+  time            INTEGER NOT NULL
+);
+CREATE INDEX evaluations_by_version ON evaluations (version_id, id);
+
+CREATE TABLE audit_log (
+  id            INTEGER PRIMARY KEY,
+  time          INTEGER NOT NULL,
+  actor         TEXT NOT NULL,
+  action        TEXT NOT NULL,
+  subject       TEXT NOT NULL,
+  details_json  TEXT NOT NULL,
+  prev_hash     TEXT NOT NULL,  -- hash of the entry before, '' for the first
+  hash          TEXT NOT NULL   -- sha256 over prev_hash and this entry's fields
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused');
+END;
+)sql";
+
+constexpr std::string_view kCreateMigrationsTable = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version     INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL,
+  applied_at  INTEGER NOT NULL
+)
+)sql";
+
+Result<bool> IsApplied(SqliteDb& db, int version) {
+  MLLOOP_ASSIGN_OR_RETURN(Statement stmt,
+                          db.Prepare("SELECT 1 FROM schema_migrations WHERE version = ?1"));
+  stmt.Bind(1, version);
+  return stmt.Step();
+}
+
+Status Apply(SqliteDb& db, const Migration& m, int64_t now) {
+  MLLOOP_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db));
+  // Checked again under the write lock: another process may have migrated meanwhile.
+  MLLOOP_ASSIGN_OR_RETURN(bool applied, IsApplied(db, m.version));
+  if (applied) return Status::Ok();
+  MLLOOP_RETURN_IF_ERROR(db.Exec(m.sql));
+  MLLOOP_ASSIGN_OR_RETURN(
+      Statement insert,
+      db.Prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)"));
+  insert.Bind(1, m.version).Bind(2, m.name).Bind(3, now);
+  MLLOOP_RETURN_IF_ERROR(insert.Run());
+  return txn.Commit();
+}
+
+}  // namespace
+
+const std::vector<Migration>& RegistryMigrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "registry: models, versions, decisions, evaluations, audit log", kV1Registry},
+  };
+  return kMigrations;
+}
+
+int LatestSchemaVersion() { return RegistryMigrations().back().version; }
+
+Result<int> SchemaVersion(SqliteDb& db) {
+  MLLOOP_ASSIGN_OR_RETURN(
+      Statement exists,
+      db.Prepare(
+          "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"));
+  MLLOOP_ASSIGN_OR_RETURN(bool has_table, exists.Step());
+  if (!has_table) return 0;
+  MLLOOP_ASSIGN_OR_RETURN(Statement max,
+                          db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  MLLOOP_ASSIGN_OR_RETURN(bool row, max.Step());
+  return row ? static_cast<int>(max.ColumnInt64(0)) : 0;
+}
+
+Status Migrate(SqliteDb& db) {
+  MLLOOP_ASSIGN_OR_RETURN(int current, SchemaVersion(db));
+  if (current > LatestSchemaVersion()) {
+    return Status::FailedPrecondition("database " + db.path() + " has schema version " +
+                                      std::to_string(current) + ", newer than this mlloop knows (" +
+                                      std::to_string(LatestSchemaVersion()) +
+                                      "); upgrade mlloop to open it");
+  }
+  MLLOOP_RETURN_IF_ERROR(db.Exec(kCreateMigrationsTable));
+  int64_t now = core::RealClock().Now();
+  for (const Migration& m : RegistryMigrations()) {
+    Status s = Apply(db, m, now);
+    if (!s.ok()) return s.WithContext("applying migration " + std::to_string(m.version));
+  }
+  return Status::Ok();
+}
+
+}  // namespace mlloop::store

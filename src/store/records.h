@@ -1,0 +1,119 @@
+// The records the registry keeps, as plain values shared by the storage interface
+// (store/registry_store.h) and the public registry API, which re-exports them.
+//
+// Times are Unix seconds, UTC. Ids are assigned by the store and are 0 until then.
+// Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace mlloop::store {
+
+// The lifecycle of a model version (DESIGN.md, "States of a model version"). The legal
+// moves between states are the registry's business, not the store's.
+enum class VersionState {
+  kCandidate,
+  kValidated,
+  kApproved,
+  kCanary,
+  kChampion,
+  kRetired,
+  kRejected,
+  kRolledBack,
+};
+
+// "candidate", "validated", "approved", "canary", "champion", "retired", "rejected",
+// "rolled_back": the names used in the database, the audit log, the CLI and JSON.
+std::string_view VersionStateName(VersionState state);
+// Inverse of VersionStateName; InvalidArgument listing the valid names otherwise.
+Result<VersionState> ParseVersionState(std::string_view name);
+
+// Where a model version came from: enough to reproduce its training run.
+struct Lineage {
+  std::string data_hash;    // content hash of the training snapshot
+  std::string data_source;  // e.g. the CSV path or table the rows came from
+  int64_t row_begin = 0;    // [row_begin, row_end) rows of the source
+  int64_t row_end = 0;
+  int64_t time_begin = 0;  // [time_begin, time_end) event times of those rows
+  int64_t time_end = 0;
+  std::string training_window;  // as configured, e.g. "last 4000 rows"
+  std::string config_hash;
+  std::string params_json;  // trainer parameters as a JSON object
+  uint64_t seed = 0;
+  int rounds = 0;
+  std::string xgboost_version;
+  std::string mlloop_version;
+  std::string git_commit;
+  double train_seconds = 0;
+
+  bool operator==(const Lineage&) const = default;
+};
+
+struct ModelVersion {
+  int64_t id = 0;
+  std::string model;
+  int64_t version = 0;  // 1, 2, 3 ... per model; never reused
+  VersionState state = VersionState::kCandidate;
+  int64_t created_at = 0;
+  int64_t state_changed_at = 0;  // when `state` was last set
+  std::string artifact_sha256;
+  Lineage lineage;
+  std::optional<int64_t> decision_id;      // the decision that asked for this version
+  std::optional<int64_t> rollback_target;  // id of the champion it replaced / would replace
+
+  bool operator==(const ModelVersion&) const = default;
+};
+
+// One controller tick's verdict (DESIGN.md, "The model of a decision").
+struct Decision {
+  int64_t id = 0;
+  std::string model;
+  std::string policy;
+  int64_t time = 0;
+  std::string signals_json;  // {name: {value, threshold, fired}}
+  std::string action;        // none | alert | retrain | rollback
+  std::string reason;
+  int64_t budget_left = -1;           // -1 = unlimited
+  std::optional<int64_t> version_id;  // the version this decision produced or acted on
+
+  bool operator==(const Decision&) const = default;
+};
+
+// One gate of a challenger-vs-champion comparison.
+struct Evaluation {
+  int64_t id = 0;
+  int64_t version_id = 0;
+  std::optional<int64_t> champion_id;
+  std::string metric;
+  double candidate_value = 0;
+  std::optional<double> champion_value;
+  int64_t rows = 0;
+  double margin = 0;
+  bool passed = false;
+  std::string reason;
+  int64_t time = 0;
+
+  bool operator==(const Evaluation&) const = default;
+};
+
+// One line of the append-only audit log. `prev_hash` and `hash` chain the entries; they
+// are computed by the registry when the entry is appended (see registry/audit_chain.h).
+struct AuditEntry {
+  int64_t id = 0;
+  int64_t time = 0;
+  std::string actor;
+  std::string action;
+  std::string subject;
+  std::string details_json;
+  std::string prev_hash;
+  std::string hash;
+
+  bool operator==(const AuditEntry&) const = default;
+};
+
+}  // namespace mlloop::store

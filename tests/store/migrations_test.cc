@@ -1,0 +1,73 @@
+#include "store/migrations/migrations.h"
+
+#include <gtest/gtest.h>
+
+#include "store/sqlite_registry_store.h"
+#include "testutil/testutil.h"
+
+namespace mlloop::store {
+namespace {
+
+int64_t CountRows(SqliteDb& db, const std::string& table) {
+  auto stmt = db.Prepare("SELECT COUNT(*) FROM " + table);
+  EXPECT_TRUE(stmt.ok());
+  EXPECT_TRUE(stmt->Step().ok());
+  return stmt->ColumnInt64(0);
+}
+
+TEST(MigrationsTest, VersionsAreOneBasedAndContiguous) {
+  const auto& migrations = RegistryMigrations();
+  ASSERT_FALSE(migrations.empty());
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    EXPECT_EQ(migrations[i].version, static_cast<int>(i) + 1);
+  }
+  EXPECT_EQ(LatestSchemaVersion(), static_cast<int>(migrations.size()));
+}
+
+TEST(MigrationsTest, FreshDatabaseIsMigratedToLatest) {
+  auto db = SqliteDb::Open(":memory:");
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(*SchemaVersion(**db), 0);
+  ASSERT_TRUE(Migrate(**db).ok());
+  EXPECT_EQ(*SchemaVersion(**db), LatestSchemaVersion());
+  EXPECT_EQ(CountRows(**db, "model_versions"), 0);
+  EXPECT_EQ(CountRows(**db, "audit_log"), 0);
+}
+
+TEST(MigrationsTest, MigrateIsIdempotent) {
+  testutil::TempDir dir;
+  for (int run = 0; run < 3; ++run) {
+    auto db = SqliteDb::Open(dir.File("r.db"));
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(Migrate(**db).ok()) << "run " << run;
+    ASSERT_TRUE(Migrate(**db).ok()) << "run " << run;
+    EXPECT_EQ(CountRows(**db, "schema_migrations"),
+              static_cast<int64_t>(RegistryMigrations().size()));
+  }
+}
+
+TEST(MigrationsTest, RefusesDatabaseFromNewerVersion) {
+  testutil::TempDir dir;
+  {
+    auto db = SqliteDb::Open(dir.File("r.db"));
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(Migrate(**db).ok());
+    auto stmt = (*db)->Prepare(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, 'future', 0)");
+    ASSERT_TRUE(stmt.ok());
+    stmt->Bind(1, LatestSchemaVersion() + 1);
+    ASSERT_TRUE(stmt->Run().ok());
+  }
+  auto db = SqliteDb::Open(dir.File("r.db"));
+  ASSERT_TRUE(db.ok());
+  Status s = Migrate(**db);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("newer than this mlloop knows"), std::string::npos) << s.message();
+
+  auto store = SqliteRegistryStore::Open(dir.File("r.db"));
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace mlloop::store
