@@ -40,7 +40,8 @@ demo: build
 	rm -rf $(BUILD)/demo-store
 	$(MLLOOP) simulate examples/elec2/model.yaml --compare \
 	  --store $(BUILD)/demo-store --json $(BUILD)/demo-result.json
-	$(MLLOOP) models list --store $(BUILD)/demo-store
+	@echo
+	$(MLLOOP) models show champion --store $(BUILD)/demo-store
 
 bench: deps
 	cmake -S . -B $(BUILD)-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DMLLOOP_BUILD_BENCHMARKS=ON -DMLLOOP_BUILD_TESTS=OFF

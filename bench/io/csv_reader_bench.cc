@@ -37,7 +37,9 @@ core::Schema Elec2Schema() {
     s.features.push_back({name, core::FeatureType::kNumeric, {}});
   }
   s.label = {"class", core::Task::kBinaryClassification, "UP", "DOWN"};
-  s.timestamp = {core::TimestampSpec::Source::kRowIndex, "", 831427200, 1800};
+  s.timestamp.source = core::TimestampSpec::Source::kRowIndex;
+  s.timestamp.start = 831427200;
+  s.timestamp.step = 1800;
   return s;
 }
 

@@ -29,7 +29,7 @@ Status RunSimulate(const SimulateArgs& args, std::ostream& out);
 struct ModelsArgs {
   std::string store = ".mlloop";
   std::string model;   // empty: all models (list) or the only model (show)
-  int64_t version = 0; // show
+  std::string version;  // show: "3", "v3" or "champion"
   bool json = false;
 };
 Status RunModelsList(const ModelsArgs& args, std::ostream& out);

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   models_cmd->require_subcommand(1);
   auto* list_cmd = models_cmd->add_subcommand("list", "List model versions with their state");
   auto* show_cmd = models_cmd->add_subcommand("show", "Show one version: lineage, decision, evaluation");
-  show_cmd->add_option("version", models.version, "version number, e.g. 3")->required()->check(CLI::PositiveNumber);
+  show_cmd->add_option("version", models.version, "version: 3, v3 or champion")->required();
   for (auto* c : {list_cmd, show_cmd}) {
     c->add_option("--store", models.store, "registry directory")->capture_default_str();
     c->add_option("--model", models.model, "model name (default: every model / the only model)");

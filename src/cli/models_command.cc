@@ -1,11 +1,11 @@
 #include <cstdio>
 #include <filesystem>
-#include <ostream>
-
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "core/format.h"
 #include "core/time.h"
 #include "registry/registry.h"
 
@@ -20,12 +20,6 @@ Result<std::unique_ptr<registry::Registry>> OpenExisting(const std::string& dir)
                             "' (create one with `mlloop simulate CONFIG --store " + dir + "`)");
   }
   return registry::Registry::Open(dir);
-}
-
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-  return buf;
 }
 
 nlohmann::json LineageJson(const registry::Lineage& l) {
@@ -55,8 +49,27 @@ nlohmann::json VersionJson(const registry::ModelVersion& v) {
                       {"artifact_sha256", v.artifact_sha256},
                       {"lineage", LineageJson(v.lineage)}};
   j["decision_id"] = v.decision_id ? nlohmann::json(*v.decision_id) : nlohmann::json(nullptr);
-  j["rollback_target"] = v.rollback_target ? nlohmann::json(*v.rollback_target) : nlohmann::json(nullptr);
+  j["rollback_target"] =
+      v.rollback_target ? nlohmann::json(*v.rollback_target) : nlohmann::json(nullptr);
   return j;
+}
+
+Result<registry::ModelVersion> ResolveVersion(registry::Registry& reg, const std::string& model,
+                                              const std::string& text) {
+  if (text == "champion") {
+    MLLOOP_ASSIGN_OR_RETURN(auto champion, reg.Champion(model));
+    if (!champion) return Status::NotFound("model '" + model + "' has no champion");
+    return *champion;
+  }
+  std::string digits = !text.empty() && text[0] == 'v' ? text.substr(1) : text;
+  int64_t number = 0;
+  const bool numeric = !digits.empty() && digits.size() < 18 &&
+                       digits.find_first_not_of("0123456789") == std::string::npos;
+  if (numeric) number = std::stoll(digits);
+  if (!numeric || number <= 0) {
+    return Status::InvalidArgument("'" + text + "' is not a version (expected 3, v3 or champion)");
+  }
+  return reg.GetVersion(model, number);
 }
 
 }  // namespace
@@ -81,10 +94,11 @@ Status RunModelsList(const ModelsArgs& args, std::ostream& out) {
     MLLOOP_ASSIGN_OR_RETURN(auto evals, reg->EvaluationsFor(v.id));
     if (!evals.empty()) {
       const auto& e = evals.back();
-      eval = e.metric + " " + Fixed(e.candidate_value, 4);
-      if (e.champion_value) eval += " vs " + Fixed(*e.champion_value, 4);
+      eval = e.metric + " " + core::FormatFixed(e.candidate_value, 4);
+      if (e.champion_value) eval += " vs " + core::FormatFixed(*e.champion_value, 4);
     }
-    table.AddRow({v.model, "v" + std::to_string(v.version), std::string(registry::VersionStateName(v.state)),
+    table.AddRow({v.model, "v" + std::to_string(v.version),
+                  std::string(registry::VersionStateName(v.state)),
                   core::FormatTimestamp(v.created_at),
                   std::to_string(v.lineage.row_begin) + ".." + std::to_string(v.lineage.row_end),
                   v.lineage.data_hash.substr(0, 12), eval});
@@ -107,7 +121,7 @@ Status RunModelsShow(const ModelsArgs& args, std::ostream& out) {
     }
     if (model.empty()) return Status::NotFound("no model versions in " + args.store);
   }
-  MLLOOP_ASSIGN_OR_RETURN(auto v, reg->GetVersion(model, args.version));
+  MLLOOP_ASSIGN_OR_RETURN(auto v, ResolveVersion(*reg, model, args.version));
   MLLOOP_ASSIGN_OR_RETURN(auto evals, reg->EvaluationsFor(v.id));
   std::optional<registry::Decision> decision;
   if (v.decision_id) {
@@ -120,7 +134,8 @@ Status RunModelsShow(const ModelsArgs& args, std::ostream& out) {
     for (const auto& e : evals) {
       ej.push_back({{"metric", e.metric},
                     {"candidate", e.candidate_value},
-                    {"champion", e.champion_value ? nlohmann::json(*e.champion_value) : nlohmann::json(nullptr)},
+                    {"champion", e.champion_value ? nlohmann::json(*e.champion_value)
+                                                  : nlohmann::json(nullptr)},
                     {"rows", e.rows},
                     {"margin", e.margin},
                     {"passed", e.passed},
@@ -151,7 +166,8 @@ Status RunModelsShow(const ModelsArgs& args, std::ostream& out) {
   }
   out << "lineage\n"
       << "  data           " << l.data_source << "\n"
-      << "  rows           " << l.row_begin << ".." << l.row_end << " (" << l.training_window << ")\n"
+      << "  rows           " << l.row_begin << ".." << l.row_end << " (" << l.training_window
+      << ")\n"
       << "  time           " << core::FormatTimestamp(l.time_begin) << " .. "
       << core::FormatTimestamp(l.time_end) << "\n"
       << "  data sha256    " << l.data_hash << "\n"
@@ -160,7 +176,7 @@ Status RunModelsShow(const ModelsArgs& args, std::ostream& out) {
       << "  seed           " << l.seed << "\n"
       << "  xgboost        " << l.xgboost_version << "\n"
       << "  mlloop         " << l.mlloop_version << " (" << l.git_commit << ")\n"
-      << "  train time     " << Fixed(l.train_seconds, 3) << " s\n";
+      << "  train time     " << core::FormatFixed(l.train_seconds, 3) << " s\n";
   if (decision) {
     out << "decision #" << decision->id << " (" << decision->policy << " policy, "
         << core::FormatTimestamp(decision->time) << ")\n"
@@ -168,10 +184,12 @@ Status RunModelsShow(const ModelsArgs& args, std::ostream& out) {
         << "  reason         " << decision->reason << "\n";
     auto signals = nlohmann::json::parse(decision->signals_json)["signals"];
     for (const auto& s : signals) {
-      out << "  signal         " << s["path"].get<std::string>() << " " << s["name"].get<std::string>()
-          << " = " << Fixed(s["value"].get<double>(), 4) << " " << s["comparison"].get<std::string>()
-          << " " << Fixed(s["threshold"].get<double>(), 4)
-          << (s["available"].get<bool>() ? (s["fired"].get<bool>() ? "  fired" : "  quiet") : "  n/a");
+      out << "  signal         " << s["path"].get<std::string>() << " "
+          << s["name"].get<std::string>() << " = " << core::FormatFixed(s["value"].get<double>(), 4)
+          << " " << s["comparison"].get<std::string>() << " "
+          << core::FormatFixed(s["threshold"].get<double>(), 4)
+          << (s["available"].get<bool>() ? (s["fired"].get<bool>() ? "  fired" : "  quiet")
+                                         : "  n/a");
       const auto detail = s["detail"].get<std::string>();
       if (!detail.empty()) out << "  (" << detail << ")";
       out << "\n";

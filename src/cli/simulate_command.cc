@@ -6,6 +6,7 @@
 #include "cli/table.h"
 #include "config/model_config.h"
 #include "core/clock.h"
+#include "core/format.h"
 #include "core/time.h"
 #include "io/csv_reader.h"
 #include "loop/simulation.h"
@@ -13,12 +14,6 @@
 namespace mlloop::cli {
 
 namespace {
-
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-  return buf;
-}
 
 Status WriteJson(const std::string& path, const std::string& json) {
   // Written beside the target and renamed, so a reader never sees half a file.
@@ -39,7 +34,8 @@ Status WriteJson(const std::string& path, const std::string& json) {
 
 Status RunSimulate(const SimulateArgs& args, std::ostream& out) {
   MLLOOP_ASSIGN_OR_RETURN(auto config, config::LoadModelConfig(args.config));
-  if (config.data_path.empty()) return Status::InvalidArgument(args.config + ": data.path is not set");
+  if (config.data_path.empty())
+    return Status::InvalidArgument(args.config + ": data.path is not set");
   const double load_start = core::MonotonicSeconds();
   MLLOOP_ASSIGN_OR_RETURN(auto data, io::ReadCsv(config.data_path, config.schema));
   const double load_seconds = core::MonotonicSeconds() - load_start;
@@ -51,6 +47,7 @@ Status RunSimulate(const SimulateArgs& args, std::ostream& out) {
   MLLOOP_ASSIGN_OR_RETURN(auto result, loop::Simulate(config, data, options));
   result.load_seconds = load_seconds;
   const double total = core::MonotonicSeconds() - start + load_seconds;
+  result.total_seconds = total;
 
   out << "model " << config.name << ": " << data.rows() << " rows, first training on "
       << result.initial_rows << ", " << (data.rows() - static_cast<size_t>(result.initial_rows))
@@ -59,35 +56,42 @@ Status RunSimulate(const SimulateArgs& args, std::ostream& out) {
       << core::FormatDuration(result.label_delay) << ", tick " << core::FormatDuration(result.tick)
       << "\n\n";
 
+  if (!args.quiet) {
+    const auto& configured = result.policies.front();
+    out << "retrains of the configured policy (" << configured.retrains << ", "
+        << configured.rejected << " rejected by validation):\n";
+    for (const auto& d : configured.decisions) {
+      if (d.action == "none") continue;
+      out << "  " << core::FormatTimestamp(d.time) << "  " << d.action;
+      if (d.version)
+        out << " -> v" << *d.version << (d.promoted.value_or(false) ? " promoted" : " rejected");
+      out << "  " << d.reason << "\n";
+    }
+    out << "\n";
+  }
   const std::string metric = result.policies.front().metric;
   Table table({"policy", metric, "retrains", "rejected", "train s", "wall s"});
   for (const auto& p : result.policies) {
-    table.AddRow({p.name, Fixed(p.value, 4), std::to_string(p.retrains), std::to_string(p.rejected),
-                  Fixed(p.train_seconds, 2), Fixed(p.wall_seconds, 2)});
+    table.AddRow({p.name, core::FormatFixed(p.value, 4), std::to_string(p.retrains),
+                  std::to_string(p.rejected), core::FormatFixed(p.train_seconds, 2),
+                  core::FormatFixed(p.wall_seconds, 2)});
   }
   out << table.Render();
   if (result.no_change_accuracy) {
     out << "\nreference: predicting the previous row's label scores accuracy "
-        << Fixed(*result.no_change_accuracy, 4) << " on the same rows (no model at all)\n";
+        << core::FormatFixed(*result.no_change_accuracy, 4)
+        << " on the same rows (no model at all)\n";
   }
   double train = 0;
   for (const auto& p : result.policies) train += p.train_seconds;
-  out << "\ntotal " << Fixed(total, 2) << " s, of which XGBoost training " << Fixed(train, 2)
-      << " s (" << Fixed(train > 0 ? total / train : 0, 2) << "x); CSV load "
-      << Fixed(load_seconds * 1000, 1) << " ms\n";
+  out << "\ntotal " << core::FormatFixed(total, 2) << " s, of which XGBoost training "
+      << core::FormatFixed(train, 2) << " s ("
+      << core::FormatFixed(train > 0 ? total / train : 0, 2) << "x); CSV load "
+      << core::FormatFixed(load_seconds * 1000, 1) << " ms\n";
 
-  if (!args.quiet) {
-    const auto& configured = result.policies.front();
-    out << "\nretrains of the configured policy:\n";
-    for (const auto& d : configured.decisions) {
-      if (d.action == "none") continue;
-      out << "  " << core::FormatTimestamp(d.time) << "  " << d.action;
-      if (d.version) out << " -> v" << *d.version << (d.promoted.value_or(false) ? " promoted" : " rejected");
-      out << "  " << d.reason << "\n";
-    }
-  }
   if (!args.store.empty()) {
-    out << "\nregistry kept in " << args.store << ": try `mlloop models list --store " << args.store << "`\n";
+    out << "\nregistry kept in " << args.store << ": try `mlloop models list --store " << args.store
+        << "`\n";
   }
   if (!args.json.empty()) {
     MLLOOP_RETURN_IF_ERROR(WriteJson(args.json, result.ToJson()));

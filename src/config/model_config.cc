@@ -363,7 +363,8 @@ Status Parser::ParseTimestamp(const Field& f, core::TimestampSpec& ts) const {
     MLLOOP_ASSIGN_OR_RETURN(ts.column, String(f));
     return Status::Ok();
   }
-  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"source", "column", "start", "step"}));
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m,
+                          Map(f, {"source", "column", "start", "step", "offset_column", "offset_unit"}));
   // Without `source`, naming a column implies source: column.
   ts.source = m.Find("column") != nullptr ? core::TimestampSpec::Source::kColumn
                                           : core::TimestampSpec::Source::kRowIndex;
@@ -381,10 +382,25 @@ Status Parser::ParseTimestamp(const Field& f, core::TimestampSpec& ts) const {
     const Field* column = m.Find("column");
     if (column == nullptr) return Missing(m, "column", "the timestamp column's name");
     MLLOOP_ASSIGN_OR_RETURN(ts.column, String(*column));
+    if (const Field* offset = m.Find("offset_column")) {
+      MLLOOP_ASSIGN_OR_RETURN(ts.offset_column, String(*offset));
+      if (ts.offset_column == ts.column) {
+        return Error(offset->line, offset->path,
+                     "'" + ts.offset_column + "' is the timestamp column itself (expected another column)");
+      }
+    }
+    if (const Field* unit = m.Find("offset_unit")) {
+      if (ts.offset_column.empty()) {
+        return Error(unit->line, unit->path, "only allowed with offset_column");
+      }
+      MLLOOP_ASSIGN_OR_RETURN(ts.offset_unit, Duration(*unit, /*positive=*/true));
+    }
     return Status::Ok();
   }
-  if (const Field* column = m.Find("column")) {
-    return Error(column->line, column->path, "only allowed with source: column");
+  for (const char* key : {"column", "offset_column", "offset_unit"}) {
+    if (const Field* extra = m.Find(key)) {
+      return Error(extra->line, extra->path, "only allowed with source: column");
+    }
   }
   if (const Field* start = m.Find("start")) {
     MLLOOP_ASSIGN_OR_RETURN(ts.start, Timestamp(*start));
@@ -438,6 +454,11 @@ Status Parser::ParseSchema(const Field& f, core::Schema& schema) const {
         return Error(ts->line, ts->path,
                      "'" + column +
                          "' is also listed as a feature (expected a column that is not a feature)");
+      }
+      // The offset (an hour, say) may well be a feature too; only the label is off limits.
+      if (schema.timestamp.offset_column == schema.label.name) {
+        return Error(ts->line, ts->path,
+                     "offset_column '" + schema.label.name + "' is the label column");
       }
     }
   }

@@ -44,6 +44,10 @@ struct TimestampSpec {
   std::string column;      // kColumn: ISO 8601 date/date-time or Unix seconds
   int64_t start = 0;       // kRowIndex: time of data row 0, Unix seconds (UTC)
   int64_t step = 1;        // kRowIndex: seconds between consecutive rows
+  // kColumn, optional: an integer column added to the time in units of `offset_unit`
+  // seconds — a date column plus an hour column, as many exports have.
+  std::string offset_column;
+  int64_t offset_unit = 3600;
 };
 
 struct Schema {

@@ -378,6 +378,7 @@ struct Action {
     kBinaryLabel,
     kRegressionLabel,
     kTimestamp,
+    kTimestampOffset,
     kSegment,
   };
   size_t column;
@@ -536,6 +537,11 @@ class CsvParser {
       MLLOOP_ASSIGN_OR_RETURN(size_t ts_col,
                               FindColumn(schema_.timestamp.column, "timestamp", &missing));
       actions_.push_back({ts_col, Kind::kTimestamp, 0});
+      if (!schema_.timestamp.offset_column.empty()) {
+        MLLOOP_ASSIGN_OR_RETURN(size_t offset_col, FindColumn(schema_.timestamp.offset_column,
+                                                              "timestamp offset", &missing));
+        actions_.push_back({offset_col, Kind::kTimestampOffset, 0});
+      }
     }
 
     for (size_t k = 0; k < schema_.segments.size(); ++k) {
@@ -692,7 +698,20 @@ class CsvParser {
       case Kind::kTimestamp: {
         Result<int64_t> t = core::ParseTimestamp(field);
         if (!t.ok()) return t.status().WithContext(Where(line).append(ColumnRef(a.column)));
-        out_.time[rows_] = *t;
+        // `+=`: the offset column may come first; each row's slot starts at zero.
+        out_.time[rows_] += *t;
+        return Status::Ok();
+      }
+      case Kind::kTimestampOffset: {
+        int64_t offset = 0;
+        auto [p, ec] = std::from_chars(field.data(), field.data() + field.size(), offset);
+        if (ec != std::errc() || p != field.data() + field.size()) {
+          return Status::InvalidArgument(Where(line) + "timestamp offset '" +
+                                         schema_.timestamp.offset_column + "' (column " +
+                                         std::to_string(a.column + 1) +
+                                         "): expected an integer, got " + Quoted(field));
+        }
+        out_.time[rows_] += offset * schema_.timestamp.offset_unit;
         return Status::Ok();
       }
       case Kind::kSegment:

@@ -201,6 +201,7 @@ std::string SimulationResult::ToJson() const {
                         {"label_delay", core::FormatDuration(label_delay)},
                         {"tick", core::FormatDuration(tick)},
                         {"load_seconds", load_seconds},
+                        {"total_seconds", total_seconds},
                         {"policies", policies_json},
                         {"decisions", decisions_json}};
   if (no_change_accuracy) out["reference"] = {{"no_change_accuracy", *no_change_accuracy}};

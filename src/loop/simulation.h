@@ -63,7 +63,8 @@ struct SimulationResult {
   // Classification only: accuracy of predicting each row's label as the previous row's, on
   // the same scored rows — the no-change reference (Elec2's SOURCE.md reports 85.3%).
   std::optional<double> no_change_accuracy;
-  double load_seconds = 0;
+  double load_seconds = 0;   // reading the data, set by the caller that read it
+  double total_seconds = 0;  // load plus every policy's replay, set by the caller
 
   std::string ToJson() const;
 };

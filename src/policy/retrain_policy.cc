@@ -2,30 +2,28 @@
 
 #include <algorithm>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
+#include "core/format.h"
 #include "core/time.h"
 
 namespace mlloop::policy {
 
 std::string_view ActionName(Action action) {
   switch (action) {
-    case Action::kNone: return "none";
-    case Action::kAlert: return "alert";
-    case Action::kRetrain: return "retrain";
-    case Action::kRollback: return "rollback";
+    case Action::kNone:
+      return "none";
+    case Action::kAlert:
+      return "alert";
+    case Action::kRetrain:
+      return "retrain";
+    case Action::kRollback:
+      return "rollback";
   }
   return "unknown";
 }
 
 namespace {
-
-std::string Fixed(double v, int digits = 4) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-  return buf;
-}
 
 std::string Describe(const Signal& s) {
   if (s.name == "schedule") {
@@ -33,10 +31,11 @@ std::string Describe(const Signal& s) {
            s.comparison + " " + core::FormatDuration(static_cast<int64_t>(s.threshold));
   }
   if (s.name == "new_labels") {
-    return "new_labels: " + std::to_string(static_cast<int64_t>(s.value)) + " " + s.comparison + " " +
-           std::to_string(static_cast<int64_t>(s.threshold));
+    return "new_labels: " + std::to_string(static_cast<int64_t>(s.value)) + " " + s.comparison +
+           " " + std::to_string(static_cast<int64_t>(s.threshold));
   }
-  std::string out = s.name + ": " + Fixed(s.value) + " " + s.comparison + " " + Fixed(s.threshold);
+  std::string out = s.name + ": " + core::FormatFixed(s.value, 4) + " " + s.comparison + " " +
+                    core::FormatFixed(s.threshold, 4);
   if (!s.detail.empty()) out += " (" + s.detail + ")";
   return out;
 }
@@ -46,10 +45,14 @@ std::string Describe(const Signal& s) {
 std::string Decision::SignalsJson() const {
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& s : signals) {
-    arr.push_back({{"name", s.name},           {"path", s.path},
-                   {"value", s.value},         {"threshold", s.threshold},
-                   {"comparison", s.comparison}, {"available", s.available},
-                   {"fired", s.fired},         {"detail", s.detail}});
+    arr.push_back({{"name", s.name},
+                   {"path", s.path},
+                   {"value", s.value},
+                   {"threshold", s.threshold},
+                   {"comparison", s.comparison},
+                   {"available", s.available},
+                   {"fired", s.fired},
+                   {"detail", s.detail}});
   }
   return nlohmann::json{{"signals", arr}}.dump();
 }
@@ -65,7 +68,8 @@ bool RetrainPolicy::Evaluate(const config::Trigger& node, const std::string& pat
     // An empty `any` never fires: it is how the `never` baseline is expressed.
     if (node.children.empty()) return !any;
     bool result = !any;
-    const std::string base = path.empty() ? (any ? "any" : "all") : path + "." + (any ? "any" : "all");
+    const std::string base =
+        path.empty() ? (any ? "any" : "all") : path + "." + (any ? "any" : "all");
     for (size_t i = 0; i < node.children.size(); ++i) {
       // Every child is evaluated, even after the outcome is known: the record shows them all.
       bool fired = Evaluate(node.children[i], base + "[" + std::to_string(i) + "]", obs, signals);
@@ -86,9 +90,8 @@ bool RetrainPolicy::Evaluate(const config::Trigger& node, const std::string& pat
       if (node.metric != obs.metric || !obs.metric_value.has_value() ||
           obs.metric_labels < node.min_labels) {
         s.available = false;
-        s.detail += node.metric != obs.metric
-                        ? " (the monitor watches " + obs.metric + ")"
-                        : " (needs " + std::to_string(node.min_labels) + ")";
+        s.detail += node.metric != obs.metric ? " (the monitor watches " + obs.metric + ")"
+                                              : " (needs " + std::to_string(node.min_labels) + ")";
         if (obs.metric_value.has_value()) s.value = *obs.metric_value;
         break;
       }
@@ -111,13 +114,14 @@ bool RetrainPolicy::Evaluate(const config::Trigger& node, const std::string& pat
         if (obs.psi[j] > node.psi_above) {
           ++drifted;
           if (!names.empty()) names += ", ";
-          names += obs.features[j] + " " + Fixed(obs.psi[j], 2);
+          names += obs.features[j] + " " + core::FormatFixed(obs.psi[j], 2);
         }
       }
       s.value = static_cast<double>(drifted) / static_cast<double>(obs.psi.size());
       s.fired = s.value >= node.min_share;
       s.detail = std::to_string(drifted) + "/" + std::to_string(obs.psi.size()) +
-                 " features with PSI > " + Fixed(node.psi_above, 2) + (names.empty() ? "" : ": " + names);
+                 " features with PSI > " + core::FormatFixed(node.psi_above, 2) +
+                 (names.empty() ? "" : ": " + names);
       break;
     }
     case Kind::kNewLabels:
@@ -143,9 +147,9 @@ bool RetrainPolicy::Evaluate(const config::Trigger& node, const std::string& pat
 }
 
 int RetrainPolicy::RetrainsInPeriod(int64_t now) const {
-  return static_cast<int>(std::count_if(retrain_times_.begin(), retrain_times_.end(), [&](int64_t t) {
-    return t > now - config_.budget_period;
-  }));
+  return static_cast<int>(
+      std::count_if(retrain_times_.begin(), retrain_times_.end(),
+                    [&](int64_t t) { return t > now - config_.budget_period; }));
 }
 
 Decision RetrainPolicy::Decide(const monitor::Observation& obs) const {

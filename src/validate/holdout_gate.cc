@@ -1,19 +1,10 @@
 #include "validate/holdout_gate.h"
 
-#include <cstdio>
-
 #include "config/model_config.h"
+#include "core/format.h"
 #include "stats/metrics.h"
 
 namespace mlloop::validate {
-
-namespace {
-std::string Fixed(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.4f", v);
-  return buf;
-}
-}  // namespace
 
 Result<GateResult> HoldoutGate(const HoldoutScores& scores, const std::string& metric,
                                double margin, int64_t min_rows) {
@@ -31,8 +22,8 @@ Result<GateResult> HoldoutGate(const HoldoutScores& scores, const std::string& m
                           stats::ComputeMetric(metric, scores.y, scores.candidate, scores.rows));
   if (scores.champion == nullptr) {
     r.passed = true;
-    r.reason = "no champion: candidate " + metric + " " + Fixed(r.candidate_value) + " on " +
-               std::to_string(r.rows) + " rows";
+    r.reason = "no champion: candidate " + metric + " " + core::FormatFixed(r.candidate_value, 4) +
+               " on " + std::to_string(r.rows) + " rows";
     return r;
   }
   MLLOOP_ASSIGN_OR_RETURN(double champion,
@@ -43,9 +34,11 @@ Result<GateResult> HoldoutGate(const HoldoutScores& scores, const std::string& m
   const double worse = config::HigherIsBetter(metric) ? -r.delta : r.delta;
   r.passed = worse <= margin;
   r.reason = std::string(r.passed ? "passed" : "rejected") + ": candidate " + metric + " " +
-             Fixed(r.candidate_value) + " vs champion " + Fixed(champion) + " on " +
-             std::to_string(r.rows) + " rows (" + (worse > 0 ? "worse" : "better") + " by " +
-             Fixed(worse > 0 ? worse : -worse) + ", margin " + Fixed(margin) + ")";
+             core::FormatFixed(r.candidate_value, 4) + " vs champion " +
+             core::FormatFixed(champion, 4) + " on " + std::to_string(r.rows) + " rows (" +
+             (worse > 0 ? "worse" : "better") + " by " +
+             core::FormatFixed(worse > 0 ? worse : -worse, 4) + ", margin " +
+             core::FormatFixed(margin, 4) + ")";
   return r;
 }
 

@@ -103,6 +103,13 @@ TEST_F(CliTest, SimulateWritesStoreAndJsonThenModelsShowsThem) {
 
   CliRun missing = Mlloop("models show 99 --store " + store);
   EXPECT_EQ(missing.exit_code, 3) << missing.output;
+
+  CliRun champion = Mlloop("models show champion --store " + store);
+  ASSERT_EQ(champion.exit_code, 0) << champion.output;
+  EXPECT_NE(champion.output.find("(champion)"), std::string::npos) << champion.output;
+  CliRun bad = Mlloop("models show latest --store " + store);
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("expected 3, v3 or champion"), std::string::npos) << bad.output;
 }
 
 TEST_F(CliTest, MissingConfigFile) {

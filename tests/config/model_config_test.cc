@@ -272,6 +272,33 @@ TEST(ModelConfigTest, TimestampColumnSource) {
   EXPECT_EQ(r->schema.timestamp.column, "when");
 }
 
+TEST(ModelConfigTest, TimestampColumnWithAnHourOffset) {
+  Result<ModelConfig> r = Parse(R"(schema:
+  features: [hr, temp]
+  label: {name: cnt, task: regression}
+  timestamp: {column: dteday, offset_column: hr, offset_unit: 1h}
+)");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->schema.timestamp.column, "dteday");
+  EXPECT_EQ(r->schema.timestamp.offset_column, "hr");  // may also be a feature
+  EXPECT_EQ(r->schema.timestamp.offset_unit, 3600);
+}
+
+TEST(ModelConfigErrorTest, TimestampOffsetErrors) {
+  EXPECT_EQ(ErrorOf("schema:\n  features: [a]\n  label: y\n  timestamp: {offset_unit: 1h, "
+                    "column: t}\n"),
+            "model.yaml:4: schema.timestamp.offset_unit: only allowed with offset_column");
+  EXPECT_EQ(ErrorOf("schema:\n  features: [a]\n  label: y\n  timestamp: {offset_column: h}\n"),
+            "model.yaml:4: schema.timestamp.offset_column: only allowed with source: column");
+  EXPECT_EQ(ErrorOf("schema:\n  features: [a]\n  label: y\n  timestamp: {column: t, "
+                    "offset_column: y}\n"),
+            "model.yaml:4: schema.timestamp: offset_column 'y' is the label column");
+  EXPECT_EQ(ErrorOf("schema:\n  features: [a]\n  label: y\n  timestamp: {column: t, "
+                    "offset_column: t}\n"),
+            "model.yaml:4: schema.timestamp.offset_column: 't' is the timestamp column itself "
+            "(expected another column)");
+}
+
 TEST(ModelConfigTest, DurationsAcceptBareSeconds) {
   Result<ModelConfig> r =
       Parse(MinimalWith("policy: {tick: 3600, cooldown: 0}\nsimulation: {label_delay: 90}\n"));

@@ -377,9 +377,25 @@ TEST(CsvReaderTest, ReadsTimestampColumn) {
               AllOf(HasSubstr("t.csv:3: column 'ts' (column 1): "), HasSubstr("yesterday")));
 }
 
+TEST(CsvReaderTest, AddsAnHourColumnToADateColumn) {
+  Schema s = SmallSchema();
+  s.features.push_back({"hr", FeatureType::kNumeric, {}});
+  s.timestamp.source = TimestampSpec::Source::kColumn;
+  s.timestamp.column = "day";
+  s.timestamp.offset_column = "hr";
+  s.timestamp.offset_unit = 3600;
+  // The offset column comes before the date column here: order must not matter.
+  const core::Dataset d = MustParse("hr,day,a,b,y\n0,1996-05-07,1,2,1\n23,1996-05-07,3,4,0\n", s);
+  EXPECT_EQ(d.time, (std::vector<int64_t>{kElec2Start, kElec2Start + 23 * 3600}));
+  EXPECT_EQ(d.At(1, 2), 23.0f);  // still a feature too
+  EXPECT_THAT(ParseError("hr,day,a,b,y\n0.5,1996-05-07,1,2,1\n", s).message(),
+              AllOf(HasSubstr("t.csv:2: timestamp offset 'hr' (column 1): expected an integer"),
+                    HasSubstr("'0.5'")));
+}
+
 TEST(CsvReaderTest, RowIndexTimestampsAndRowNumbers) {
   Schema s = SmallSchema();
-  s.timestamp = {TimestampSpec::Source::kRowIndex, "", 1000, 60};
+  s.timestamp = {TimestampSpec::Source::kRowIndex, "", 1000, 60, "", 3600};
   const core::Dataset d = MustParse("a,b,y\n1,2,1\n3,4,0\n5,6,1\n", s);
   EXPECT_EQ(d.time, (std::vector<int64_t>{1000, 1060, 1120}));
   EXPECT_EQ(d.row, (std::vector<int64_t>{0, 1, 2}));
@@ -438,7 +454,7 @@ TEST(CsvReaderTest, MissingColumnsNameLineOneAndListTheHeader) {
   EXPECT_THAT(ParseError("a,b\n1,2\n", SmallSchema()).message(),
               HasSubstr("no column 'y' (label)"));
   Schema ts = SmallSchema();
-  ts.timestamp = {TimestampSpec::Source::kColumn, "when", 0, 1};
+  ts.timestamp = {TimestampSpec::Source::kColumn, "when", 0, 1, "", 3600};
   EXPECT_THAT(ParseError("a,b,y\n1,2,1\n", ts).message(),
               HasSubstr("no column 'when' (timestamp)"));
 }

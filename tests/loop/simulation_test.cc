@@ -157,3 +157,33 @@ TEST_F(Elec2SimulationTest, RowsOutOfTimeOrderAreRefused) {
 
 }  // namespace
 }  // namespace mlloop::loop
+
+namespace mlloop::loop {
+namespace {
+
+// Regression end to end: hourly bike rentals, where demand grows about 65% in the second
+// year, so a model that never retrains falls far behind.
+TEST(BikeSharingSimulationTest, RegressionPolicyBeatsNeverOnRmse) {
+  auto config = config::LoadModelConfig(testutil::SourcePath("examples/bike_sharing/model.yaml"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  auto data = io::ReadCsv(config->data_path, config->schema);
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  // dteday + hr: the first row is 2011-01-01 00:00, the last 2012-12-31 23:00.
+  EXPECT_EQ(data->time.front(), 1293840000);
+  EXPECT_EQ(data->time.back(), 1356994800);
+
+  auto result = Simulate(*config, *data, SimulationOptions{true, ""});
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const auto& configured = result->policies[0];
+  const auto& never = result->policies[1];
+  const auto& schedule = result->policies[2];
+  EXPECT_EQ(configured.metric, "rmse");
+  EXPECT_LT(configured.value, 0.6 * never.value);
+  EXPECT_LT(configured.retrains, schedule.retrains);
+  EXPECT_FALSE(result->no_change_accuracy.has_value());
+  auto json = nlohmann::json::parse(result->ToJson());
+  EXPECT_TRUE(json["policies"][0].contains("rmse"));
+}
+
+}  // namespace
+}  // namespace mlloop::loop
