@@ -55,7 +55,7 @@ Statement::Statement(Statement&& other) noexcept
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    sqlite3_finalize(stmt_);
+    if (stmt_ != nullptr) db_->Recycle(stmt_);
     db_ = other.db_;
     stmt_ = std::exchange(other.stmt_, nullptr);
     bind_error_ = std::move(other.bind_error_);
@@ -63,7 +63,9 @@ Statement& Statement::operator=(Statement&& other) noexcept {
   return *this;
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  if (stmt_ != nullptr) db_->Recycle(stmt_);
+}
 
 void Statement::NoteBindError(int rc, int idx) {
   if (rc == SQLITE_OK || !bind_error_.ok()) return;
@@ -174,7 +176,25 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
   return db;
 }
 
-SqliteDb::~SqliteDb() { sqlite3_close_v2(db_); }
+SqliteDb::~SqliteDb() {
+  for (auto& [sql, stmts] : idle_) {
+    for (sqlite3_stmt* stmt : stmts) sqlite3_finalize(stmt);
+  }
+  sqlite3_close_v2(db_);
+}
+
+void SqliteDb::Recycle(sqlite3_stmt* stmt) {
+  // A reset statement releases its read or write lock; cleared bindings keep one use's
+  // values from leaking into the next.
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  std::vector<sqlite3_stmt*>& stmts = idle_[sqlite3_sql(stmt)];
+  if (stmts.size() < kIdlePerSql) {
+    stmts.push_back(stmt);
+  } else {
+    sqlite3_finalize(stmt);
+  }
+}
 
 Status SqliteDb::Error(int rc, std::string_view context) const {
   // sqlite3_errmsg describes the most recent failure on this connection; fall back to the
@@ -191,6 +211,11 @@ Status SqliteDb::Exec(std::string_view sql) {
 }
 
 Result<Statement> SqliteDb::Prepare(std::string_view sql) {
+  if (auto it = idle_.find(std::string(sql)); it != idle_.end() && !it->second.empty()) {
+    sqlite3_stmt* stmt = it->second.back();
+    it->second.pop_back();
+    return Statement(this, stmt);
+  }
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) {

@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "core/status.h"
 
@@ -85,6 +87,10 @@ class SqliteDb {
 
   // Runs one or more ';'-separated statements that return no rows of interest.
   Status Exec(std::string_view sql);
+  // A statement for `sql`. Compiled statements are kept when a Statement is destroyed and
+  // handed out again for the same text, so a registry that records thousands of decisions
+  // parses each of its few SQL texts once. REQUIRES: every Statement is destroyed before
+  // this SqliteDb.
   Result<Statement> Prepare(std::string_view sql);
 
   int64_t LastInsertRowId() const;
@@ -103,10 +109,16 @@ class SqliteDb {
 
  private:
   friend class Transaction;
+  friend class Statement;
   SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  // Takes back a statement that its Statement no longer needs (reset, bindings cleared).
+  void Recycle(sqlite3_stmt* stmt);
 
   sqlite3* db_;
   std::string path_;
+  // Idle compiled statements by SQL text, at most kIdlePerSql of each.
+  static constexpr size_t kIdlePerSql = 4;
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
   int64_t next_savepoint_ = 0;
 };
 

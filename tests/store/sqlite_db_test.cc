@@ -69,6 +69,50 @@ TEST(SqliteDbTest, BindsAndReadsEveryType) {
   EXPECT_FALSE(*done);
 }
 
+TEST(SqliteDbTest, ReusedStatementsStartWithoutBindingsOrLocks) {
+  testutil::TempDir dir;
+  auto db = OpenOrDie(dir.File("x.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (x INTEGER)").ok());
+  const std::string insert = "INSERT INTO t (x) VALUES (?1)";
+  {
+    auto stmt = db->Prepare(insert);
+    ASSERT_TRUE(stmt.ok());
+    ASSERT_TRUE(stmt->Bind(1, int64_t{7}).Run().ok());
+  }
+  {
+    // The same text gets the same compiled statement back, with its binding cleared:
+    // unbound parameters are NULL.
+    auto stmt = db->Prepare(insert);
+    ASSERT_TRUE(stmt.ok());
+    ASSERT_TRUE(stmt->Run().ok());
+  }
+  EXPECT_EQ(QueryText(*db, "SELECT count(*) FROM t WHERE x IS NULL"), "1");
+  EXPECT_EQ(QueryText(*db, "SELECT count(*) FROM t WHERE x = 7"), "1");
+
+  // Two live statements of one text are two statements.
+  auto a = db->Prepare("SELECT x FROM t ORDER BY x");
+  auto b = db->Prepare("SELECT x FROM t ORDER BY x");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(*a->Step());
+  ASSERT_TRUE(*b->Step());
+  ASSERT_TRUE(*b->Step());
+  EXPECT_TRUE(a->ColumnIsNull(0));   // a is still on its first row
+  EXPECT_EQ(b->ColumnInt64(0), 7);   // b moved on
+
+  // A read abandoned halfway is reset when its Statement goes: no statement kept for reuse
+  // is still running (a running one would pin its read snapshot).
+  { auto reader = std::move(a).value(); }
+  { auto reader = std::move(b).value(); }
+  int kept = 0;
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db->handle(), nullptr); s != nullptr;
+       s = sqlite3_next_stmt(db->handle(), s)) {
+    ++kept;
+    EXPECT_EQ(sqlite3_stmt_busy(s), 0) << sqlite3_sql(s);
+  }
+  EXPECT_GE(kept, 3);  // the insert and both selects are kept for reuse
+}
+
 TEST(SqliteDbTest, ErrorsCarrySqliteMessageAndStatement) {
   auto db = OpenOrDie(":memory:");
   auto bad = db->Prepare("SELEC 1");
