@@ -144,6 +144,11 @@ Status Controller::PredictRows(size_t begin, size_t end, std::vector<float>* out
 }
 
 Status Controller::RevealLabels(size_t end) {
+  if (end > predicted_end_) {
+    return Status::FailedPrecondition("labels up to row " + std::to_string(end) +
+                                      " arrived, but only rows before " +
+                                      std::to_string(predicted_end_) + " were predicted");
+  }
   for (size_t i = labelled_end_; i < end; ++i) {
     MLLOOP_RETURN_IF_ERROR(monitor_.OnLabel(data_->row[i], data_->y[i]));
   }
@@ -153,6 +158,9 @@ Status Controller::RevealLabels(size_t end) {
 
 Result<RetrainOutcome> Controller::Retrain(int64_t decision_id) {
   RetrainOutcome out;
+  // An attempt spends budget and starts the cooldown even if it then fails: a broken
+  // trainer must not be run again on every tick.
+  policy_->RecordRetrain(clock_->Now(), monitor_.labels_total());
   // The most recent labelled rows that the champion did not train on are the holdout; the
   // candidate trains on the window that ends where the holdout begins, so neither model has
   // seen it. The schedule baseline skips validation and so trains on everything labelled.
@@ -176,7 +184,6 @@ Result<RetrainOutcome> Controller::Retrain(int64_t decision_id) {
   MLLOOP_ASSIGN_OR_RETURN(auto model, TrainTimed(begin, end));
   out.train_seconds = train_seconds_ - before;
   ++retrains_;
-  policy_->RecordRetrain(clock_->Now(), monitor_.Observe(clock_->Now()).labels_total);
   MLLOOP_ASSIGN_OR_RETURN(auto version, RegisterCandidate(*model, begin, end, decision_id, out.train_seconds));
   out.version_id = version.id;
   out.version = version.version;

@@ -66,7 +66,8 @@ class Controller {
   // the data row as request id. Predictions are appended to `out`.
   Status PredictRows(size_t begin, size_t end, std::vector<float>* out);
 
-  // The labels of rows [labelled_end, end) arrived. REQUIRES: those rows were predicted.
+  // The labels of rows [labelled_end, end) arrived. FailedPrecondition, changing nothing,
+  // when some of those rows were never predicted.
   Status RevealLabels(size_t end);
 
   // One tick at clock->Now().

@@ -55,6 +55,7 @@ class ModelMonitor {
   Observation Observe(int64_t now) const;
 
   size_t pending_labels() const { return pending_.size(); }
+  int64_t labels_total() const { return labels_total_; }
 
  private:
   struct Pending {

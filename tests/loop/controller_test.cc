@@ -1,0 +1,109 @@
+#include "loop/controller.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace mlloop::loop {
+namespace {
+
+constexpr int64_t kHour = 3600;
+
+// One numeric feature; the label is 1 when it is above 0.5. One row per hour.
+core::Dataset Rows(size_t n) {
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<float> u(0, 1);
+  core::Dataset d;
+  d.n_features = 1;
+  d.categories = {{}};
+  for (size_t i = 0; i < n; ++i) {
+    const float x = u(gen);
+    d.x.push_back(x);
+    d.y.push_back(x > 0.5f ? 1.0f : 0.0f);
+    d.time.push_back(static_cast<int64_t>(i) * kHour);
+    d.row.push_back(static_cast<int64_t>(i));
+  }
+  return d;
+}
+
+config::ModelConfig Config() {
+  config::ModelConfig c;
+  c.name = "toy";
+  c.schema.features = {{"x", core::FeatureType::kNumeric, {}}};
+  c.schema.label.name = "y";
+  c.trainer.rounds = 5;
+  c.trainer.window.rows = 100;
+  c.trainer.params = {{"objective", "binary:logistic"}, {"nthread", "1"}};
+  c.validation.metric = "accuracy";
+  c.validation.holdout_rows = 20;
+  c.validation.min_rows = 10;
+  c.policy.tick = kHour;
+  c.policy.trigger.kind = config::Trigger::Kind::kSchedule;
+  c.policy.trigger.every = kHour;
+  return c;
+}
+
+TEST(ControllerTest, LabelsForRowsNeverPredictedAreRefused) {
+  auto data = Rows(300);
+  auto config = Config();
+  auto registry = registry::Registry::OpenInMemory();
+  ASSERT_TRUE(registry.ok());
+  core::VirtualClock clock(data.time[100]);
+  Controller c(config, {}, registry->get(), &clock);
+  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
+  std::vector<float> preds;
+  ASSERT_TRUE(c.PredictRows(100, 150, &preds).ok());
+  Status early = c.RevealLabels(151);
+  EXPECT_EQ(early.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(early.message().find("only rows before 150 were predicted"), std::string::npos);
+  EXPECT_TRUE(c.RevealLabels(150).ok());
+}
+
+TEST(ControllerTest, AFailedRetrainIsAuditedAndStartsTheCooldown) {
+  auto data = Rows(300);
+  // Labels after row 100 are broken, so any retrain on them fails inside XGBoost's checks.
+  for (size_t i = 100; i < data.rows(); ++i) data.y[i] = NAN;
+  auto config = Config();
+  config.policy.cooldown = 5 * kHour;
+  auto registry = registry::Registry::OpenInMemory();
+  ASSERT_TRUE(registry.ok());
+  core::VirtualClock clock(data.time[100]);
+  // Without validation the window ends at the newest label, so it takes in the broken rows.
+  Controller c(config, ControllerOptions{"schedule", false, "test"}, registry->get(), &clock);
+  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
+
+  std::vector<float> preds;
+  std::vector<std::string> actions, reasons;
+  size_t row = 100;
+  // Ticks 6, 8, 10 and 12 hours after the first training (whose own cooldown ends at 5 h).
+  for (int64_t hours = 6; hours <= 12; hours += 2) {
+    const size_t until = 100 + static_cast<size_t>(hours);
+    ASSERT_TRUE(c.PredictRows(row, until, &preds).ok());
+    ASSERT_TRUE(c.RevealLabels(until).ok());
+    row = until;
+    clock.AdvanceTo(data.time[100] + hours * kHour);
+    auto outcome = c.Tick();
+    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();  // the loop goes on
+    EXPECT_FALSE(outcome->retrain.has_value());
+    actions.emplace_back(policy::ActionName(outcome->decision.action));
+    reasons.push_back(outcome->decision.reason);
+  }
+  // 6 h tries and fails; 8 h and 10 h fall within its 5 h cooldown; 12 h tries again.
+  EXPECT_EQ(actions, (std::vector<std::string>{"retrain", "none", "none", "retrain"}));
+  EXPECT_NE(reasons[0].find("retrain failed"), std::string::npos) << reasons[0];
+  EXPECT_NE(reasons[1].find("cooldown"), std::string::npos) << reasons[1];
+
+  auto audit = (*registry)->Audit();
+  ASSERT_TRUE(audit.ok());
+  int failures = 0;
+  for (const auto& e : *audit) failures += e.action == "retrain_failed";
+  EXPECT_EQ(failures, 2);
+  // The champion is still the first model.
+  auto champion = (*registry)->Champion("toy");
+  ASSERT_TRUE(champion.ok() && champion->has_value());
+  EXPECT_EQ((*champion)->version, 1);
+}
+
+}  // namespace
+}  // namespace mlloop::loop
