@@ -37,7 +37,17 @@ int main(int argc, char** argv) {
     c->add_flag("--json", models.json, "machine-readable output");
   }
 
-  CLI11_PARSE(app, argc, argv);
+  if (argc == 1) {
+    std::cout << app.help();
+    return 0;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version end here with 0; a usage error is bad input, exit code 2 as for
+    // every other bad input (CLI11's own codes are not ours to promise).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   Status status;
   if (check_cmd->parsed()) status = cli::RunCheck(check, std::cout);

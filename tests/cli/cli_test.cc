@@ -112,6 +112,21 @@ TEST_F(CliTest, SimulateWritesStoreAndJsonThenModelsShowsThem) {
   EXPECT_NE(bad.output.find("expected 3, v3 or champion"), std::string::npos) << bad.output;
 }
 
+TEST_F(CliTest, UsageErrorsExitWithBadInputAndHelpIsClean) {
+  CliRun none = Mlloop("");
+  EXPECT_EQ(none.exit_code, 0);
+  EXPECT_NE(none.output.find("simulate"), std::string::npos) << none.output;
+  CliRun missing_arg = Mlloop("simulate");
+  EXPECT_EQ(missing_arg.exit_code, 2) << missing_arg.output;
+  EXPECT_NE(missing_arg.output.find("config is required"), std::string::npos) << missing_arg.output;
+  CliRun unknown = Mlloop("retrain " + Config());
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
+  EXPECT_EQ(Mlloop("simulate --help").exit_code, 0);
+  CliRun version = Mlloop("--version");
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_NE(version.output.find("0.1.0"), std::string::npos) << version.output;
+}
+
 TEST_F(CliTest, MissingConfigFile) {
   CliRun r = Mlloop("check " + dir_.File("nope.yaml"));
   EXPECT_EQ(r.exit_code, 3) << r.output;
