@@ -1,3 +1,4 @@
+#include "core/clock.h"
 #include "pipeline/xgb/xgb_model.h"
 
 #include <xgboost/c_api.h>
@@ -6,6 +7,10 @@
 #include <cmath>
 #include <cstdint>
 #include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "pipeline/xgb/flat_forest.h"
 
 namespace mlloop::pipeline {
 namespace {
@@ -82,6 +87,15 @@ std::string ObjectiveName(std::string_view json) {
   return std::string(json.substr(value_begin, value_end - value_begin));
 }
 
+// learner.gradient_booster.name from the JSON of XGBoosterSaveJsonConfig ("gbtree", "dart",
+// "gblinear"); empty when absent.
+std::string BoosterName(std::string_view config) {
+  const nlohmann::json doc = nlohmann::json::parse(config, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json::json_pointer pointer("/learner/gradient_booster/name");
+  if (doc.is_discarded() || !doc.contains(pointer) || !doc[pointer].is_string()) return "";
+  return doc[pointer].get<std::string>();
+}
+
 }  // namespace
 
 // Owns a BoosterHandle; frees it on destruction.
@@ -96,6 +110,15 @@ class XgbModel::Booster {
 
   BoosterHandle get() const { return handle_; }
   BoosterHandle* out() { return &handle_; }
+
+  // The booster's configuration as compact JSON (XGBoosterSaveJsonConfig); the returned view
+  // lives until the next call on this booster.
+  Result<std::string_view> JsonConfig() const {
+    bst_ulong len = 0;
+    const char* config = nullptr;
+    MLLOOP_RETURN_IF_ERROR(XgbCall(XGBoosterSaveJsonConfig(handle_, &len, &config)));
+    return std::string_view(config, len);
+  }
 
   Status SetParam(const std::string& name, const std::string& value) {
     return XgbCall(XGBoosterSetParam(handle_, name.c_str(), value.c_str()))
@@ -151,6 +174,7 @@ Result<std::unique_ptr<XgbModel>> XgbModel::Train(const core::Dataset& data, siz
   // XGBoost copies the rows into its own sparse page; there is no zero-copy dense DMatrix
   // for training in the 1.7 C API.
   const size_t rows = end - begin;
+  const double boosting_start = core::MonotonicSeconds();
   DMatrix dtrain;
   MLLOOP_RETURN_IF_ERROR(XgbCall(XGDMatrixCreateFromMat_omp(data.Row(begin), rows, data.n_features,
                                                             std::nanf(""), dtrain.out(), nthread))
@@ -169,7 +193,23 @@ Result<std::unique_ptr<XgbModel>> XgbModel::Train(const core::Dataset& data, siz
     MLLOOP_RETURN_IF_ERROR(XgbCall(XGBoosterUpdateOneIter(booster->get(), iter, dtrain.get()))
                                .WithContext("boosting round " + std::to_string(iter)));
   }
-  return std::unique_ptr<XgbModel>(new XgbModel(std::move(booster), data.n_features, options.task));
+  const auto booster_param = params.find("booster");  // absent: gbtree
+  const bool inplace_predict = booster_param == params.end() || booster_param->second != "gblinear";
+  auto model =
+      std::unique_ptr<XgbModel>(new XgbModel(std::move(booster), data.n_features, options.task));
+  model->boosting_seconds_ = core::MonotonicSeconds() - boosting_start;
+  model->inplace_predict_ = inplace_predict;
+  // The trees reach the flat forest through the model's own bytes: the C API has no call that
+  // hands out tree arrays. UBJSON rather than JSON text: for 50 trees, 0.3 ms to dump instead
+  // of 1.4, and 0.2 ms to read instead of 3 (floats arrive as raw float32, not decimals).
+  Result<std::string> bytes = model->Serialize();
+  if (bytes.ok()) {
+    model->BuildFlatForest(*bytes);
+    model->trained_bytes_ = std::move(bytes).value();
+  } else {
+    model->flat_forest_status_ = bytes.status().WithContext("dumping trees for the flat predictor");
+  }
+  return model;
 }
 
 Result<std::unique_ptr<XgbModel>> XgbModel::Load(std::string_view bytes, core::Task task) {
@@ -188,18 +228,39 @@ Result<std::unique_ptr<XgbModel>> XgbModel::Load(std::string_view bytes, core::T
     return Status::InvalidArgument("loading XGBoost model: model has no features");
   }
 
-  bst_ulong config_len = 0;
-  const char* config = nullptr;
-  MLLOOP_RETURN_IF_ERROR(XgbCall(XGBoosterSaveJsonConfig(booster->get(), &config_len, &config)));
-  const std::string objective = ObjectiveName(std::string_view(config, config_len));
+  MLLOOP_ASSIGN_OR_RETURN(const std::string_view config, booster->JsonConfig());
+  const std::string objective = ObjectiveName(config);
   if (!ObjectiveFitsTask(objective, task)) {
     return Status::InvalidArgument("loading XGBoost model: objective '" + objective +
                                    "' does not fit task " + std::string(core::TaskName(task)));
   }
-  return std::unique_ptr<XgbModel>(new XgbModel(std::move(booster), n_features, task));
+  const bool inplace_predict = BoosterName(config) != "gblinear";
+  auto model = std::unique_ptr<XgbModel>(new XgbModel(std::move(booster), n_features, task));
+  model->inplace_predict_ = inplace_predict;
+  model->BuildFlatForest(bytes);
+  return model;
+}
+
+void XgbModel::BuildFlatForest(std::string_view bytes) {
+  // The flat forest copies XGBoost 1.7's arithmetic (flat_forest.h) and the tests check it
+  // against 1.7.4. Another version may round differently (2.0 estimates base_score, for one),
+  // so it keeps XGBoost until the bit-identity tests have been run against it.
+  static const std::string kLinked = XgboostVersion();
+  if (!kLinked.starts_with("1.7.")) {
+    flat_forest_status_ = Status::InvalidArgument(
+        "unsupported by the flat predictor: verified against XGBoost 1.7, linked " + kLinked);
+    return;
+  }
+  Result<FlatForest> forest = FlatForest::FromXgboostModel(bytes, n_features_);
+  if (!forest.ok()) {
+    flat_forest_status_ = forest.status();
+    return;
+  }
+  flat_forest_ = std::make_unique<FlatForest>(std::move(forest).value());
 }
 
 Result<std::string> XgbModel::Serialize() const {
+  if (!trained_bytes_.empty()) return trained_bytes_;
   bst_ulong len = 0;
   const char* bytes = nullptr;
   MLLOOP_RETURN_IF_ERROR(
@@ -209,14 +270,29 @@ Result<std::string> XgbModel::Serialize() const {
   return std::string(bytes, len);
 }
 
-Status XgbModel::Predict(const float* x, size_t rows, size_t n_features,
-                         std::vector<float>* out) const {
+Status XgbModel::CheckShape(size_t n_features) const {
   if (n_features != n_features_) {
     return Status::InvalidArgument("model expects " + std::to_string(n_features_) +
                                    " features, got " + std::to_string(n_features));
   }
+  return Status::Ok();
+}
+
+Status XgbModel::Predict(const float* x, size_t rows, size_t n_features,
+                         std::vector<float>* out) const {
+  if (flat_forest_ == nullptr) return PredictWithXgboost(x, rows, n_features, out);
+  MLLOOP_RETURN_IF_ERROR(CheckShape(n_features));
+  out->resize(rows);
+  flat_forest_->Predict(x, rows, out->data());
+  return Status::Ok();
+}
+
+Status XgbModel::PredictWithXgboost(const float* x, size_t rows, size_t n_features,
+                                    std::vector<float>* out) const {
+  MLLOOP_RETURN_IF_ERROR(CheckShape(n_features));
   out->clear();
   if (rows == 0) return Status::Ok();
+  if (!inplace_predict_) return PredictThroughDMatrix(x, rows, n_features, out);
 
   // Inplace prediction reads the caller's matrix through an __array_interface__ description
   // (version 3, little-endian float32) instead of copying it into a DMatrix first. Measured on
@@ -236,6 +312,30 @@ Status XgbModel::Predict(const float* x, size_t rows, size_t n_features,
   MLLOOP_RETURN_IF_ERROR(XgbCall(XGBoosterPredictFromDense(booster_->get(), array_interface.c_str(),
                                                            kConfig, nullptr, &shape, &dim, &result))
                              .WithContext("predicting"));
+  if (dim != 1 || shape[0] != rows) {
+    return Status::Internal("XGBoost returned predictions of unexpected shape (dim " +
+                            std::to_string(dim) + ")");
+  }
+  out->assign(result, result + rows);
+  return Status::Ok();
+}
+
+Status XgbModel::PredictThroughDMatrix(const float* x, size_t rows, size_t n_features,
+                                       std::vector<float>* out) const {
+  DMatrix matrix;
+  MLLOOP_RETURN_IF_ERROR(
+      XgbCall(XGDMatrixCreateFromMat(x, rows, n_features, std::nanf(""), matrix.out()))
+          .WithContext("building prediction DMatrix"));
+  static constexpr char kConfig[] =
+      R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
+      R"( "strict_shape": false})";
+  const bst_ulong* shape = nullptr;
+  bst_ulong dim = 0;
+  const float* result = nullptr;
+  MLLOOP_RETURN_IF_ERROR(
+      XgbCall(XGBoosterPredictFromDMatrix(booster_->get(), matrix.get(), kConfig, &shape, &dim,
+                                          &result))
+          .WithContext("predicting"));
   if (dim != 1 || shape[0] != rows) {
     return Status::Internal("XGBoost returned predictions of unexpected shape (dim " +
                             std::to_string(dim) + ")");

@@ -2,6 +2,15 @@
 // C API (Debian libxgboost 1.7). This is the boundary: nothing outside src/pipeline/xgb/
 // includes <xgboost/c_api.h>, and no XGBoost error leaves here other than as a Status.
 //
+// Prediction: Train() and Load() also copy the trees into a FlatForest (flat_forest.h) when
+// the model allows it (gbtree, numerical splits, binary:logistic or an identity-link reg:*
+// objective), and Predict() then walks those instead of calling XGBoost: bit-identical results
+// at a fraction of the cost (~30 us per call less; see docs/BENCHMARKS.md). Other models keep
+// predicting through XGBoost, and so do all models when the linked XGBoost is not 1.7 (the
+// version the bit-identity was verified against); flat_forest_status() says which path is in
+// use and why.
+// PredictWithXgboost() always calls XGBoost (for tests and benchmarks that compare the two).
+//
 // Thread-safety: an XgbModel is immutable after Train()/Load() returns; Predict() and
 // Serialize() may be called from one thread at a time. What we found about XGBoost 1.7:
 // upstream documents prediction on gbtree/dart boosters as thread-safe since 1.4
@@ -9,7 +18,8 @@
 // thread; but changing parameters while another thread predicts is undefined, and a loaded
 // booster configures itself lazily on its first prediction. We have not stress-tested
 // concurrent Predict on 1.7.4, so the contract stays one thread at a time (e.g. one model per
-// serving thread, or a mutex in the caller) until such a test exists.
+// serving thread, or a mutex in the caller) until such a test exists. (The flat path itself
+// reads only immutable state, but any model may be one that falls back to XGBoost.)
 //
 // Example:
 //   TrainOptions options;
@@ -31,6 +41,8 @@
 #include "core/status.h"
 
 namespace mlloop::pipeline {
+
+class FlatForest;
 
 struct TrainOptions {
   core::Task task = core::Task::kBinaryClassification;
@@ -68,7 +80,8 @@ class XgbModel {
 
   // The model as XGBoost UBJSON (format "ubj"; 3.5x faster to write than JSON, and smaller):
   // deterministic bytes, what the registry stores and hashes.
-  // Internal on XGBoost failure.
+  // Internal on XGBoost failure. After Train(), returns a copy of the bytes Train() already
+  // dumped to build the flat forest (the booster is immutable, so they are the same bytes).
   Result<std::string> Serialize() const;
 
   // Writes into *out one prediction per row of the row-major `rows` x `n_features` matrix `x`
@@ -76,19 +89,49 @@ class XgbModel {
   // regression. *out is resized to `rows`. REQUIRES: x points to rows * n_features floats
   // (may be null when rows == 0). Returns InvalidArgument when n_features differs from the
   // training feature count.
+  // Uses the flat forest when flat_forest_status().ok(), XGBoost otherwise.
   Status Predict(const float* x, size_t rows, size_t n_features, std::vector<float>* out) const;
+
+  // As Predict(), but always through XGBoost's C API (XGBoosterPredictFromDense); Internal on
+  // XGBoost failure.
+  Status PredictWithXgboost(const float* x, size_t rows, size_t n_features,
+                            std::vector<float>* out) const;
+
+  // OK when Predict() uses the flat forest; otherwise why not, e.g. InvalidArgument
+  // "unsupported by the flat predictor: booster gblinear".
+  const Status& flat_forest_status() const { return flat_forest_status_; }
 
   size_t n_features() const { return n_features_; }
   core::Task task() const { return task_; }
+  // Seconds Train() spent in XGBoost itself (building the DMatrix and the boosting rounds),
+  // without its own checks, serialisation or flat-forest build; 0 after Load(). This is what
+  // the loop reports as training time, so that its overhead is never counted as training.
+  double boosting_seconds() const { return boosting_seconds_; }
 
  private:
   class Booster;  // RAII owner of a BoosterHandle; defined in xgb_model.cc
 
   XgbModel(std::unique_ptr<Booster> booster, size_t n_features, core::Task task);
 
+  // Builds flat_forest_ from `bytes` (this model, serialised), or records in
+  // flat_forest_status_ why not. Never fails the model: XGBoost remains the fallback.
+  void BuildFlatForest(std::string_view bytes);
+  Status CheckShape(size_t n_features) const;
+  // XGBoost 1.7 has no inplace prediction for gblinear ("Inplace predict is not supported by
+  // current booster"): such models copy the rows into a DMatrix.
+  Status PredictThroughDMatrix(const float* x, size_t rows, size_t n_features,
+                               std::vector<float>* out) const;
+
   std::unique_ptr<Booster> booster_;
+  std::unique_ptr<FlatForest> flat_forest_;  // null when !flat_forest_status_.ok()
+  Status flat_forest_status_;
+  bool inplace_predict_ = true;  // false for gblinear, see PredictThroughDMatrix
+  // Set by Train(): its UBJSON dump (~0.3 ms for 50 trees), kept so that the Serialize() that
+  // usually follows a training costs a copy. Empty after Load(): the caller has the bytes.
+  std::string trained_bytes_;
   size_t n_features_;
   core::Task task_;
+  double boosting_seconds_ = 0;
 };
 
 // Version of the linked XGBoost library, e.g. "1.7.4".

@@ -73,6 +73,21 @@ TEST(XgbModelTest, TrainingTwiceGivesIdenticalBytes) {
   EXPECT_EQ(*a, *b);
 }
 
+TEST(XgbModelTest, BoostingSecondsCoverXgboostOnly) {
+  const core::Dataset& data = testutil::Elec2();
+  const double start = core::MonotonicSeconds();
+  auto model = MustTrain(data, 0, 4000, BinaryOptions(30));
+  const double whole = core::MonotonicSeconds() - start;
+  ASSERT_NE(model, nullptr);
+  EXPECT_GT(model->boosting_seconds(), 0.0);
+  EXPECT_LE(model->boosting_seconds(), whole);
+  auto bytes = model->Serialize();
+  ASSERT_TRUE(bytes.ok());
+  auto loaded = XgbModel::Load(*bytes, core::Task::kBinaryClassification);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ((*loaded)->boosting_seconds(), 0.0);  // loading trains nothing
+}
+
 TEST(XgbModelTest, SeedIsPartOfTheModel) {
   // With row subsampling the seed decides which rows each tree sees.
   const core::Dataset& elec2 = testutil::Elec2();
