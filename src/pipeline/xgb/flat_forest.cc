@@ -449,6 +449,8 @@ const std::vector<std::string>& FlatForest::SupportedObjectives() {
   return *kNames;
 }
 
+Status CheckModelDocument(std::string_view bytes) { return ReadModel(bytes).status(); }
+
 Result<FlatForest> FlatForest::FromXgboostModel(std::string_view bytes, size_t n_features) {
   MLLOOP_ASSIGN_OR_RETURN(const ModelFields model, ReadModel(bytes));
   if (model.booster.empty()) return Malformed("no learner.gradient_booster.name");

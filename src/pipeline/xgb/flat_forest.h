@@ -38,6 +38,13 @@
 
 namespace mlloop::pipeline {
 
+// OK when `bytes` is one complete, well-formed XGBoost model document (UBJSON, or JSON
+// text), with every length inside the buffer; InvalidArgument "malformed XGBoost model: ..."
+// otherwise. XGBoost 1.7's own UBJSON reader reads past the end of a truncated buffer
+// (AddressSanitizer: heap-buffer-overflow in UBJReader::DecodeStr), so XgbModel::Load runs
+// this check before handing bytes to XGBoost.
+Status CheckModelDocument(std::string_view bytes);
+
 class FlatForest {
  public:
   // How the summed margin becomes a prediction, as XGBoost's objective PredTransform does.

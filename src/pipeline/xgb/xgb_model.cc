@@ -214,6 +214,10 @@ Result<std::unique_ptr<XgbModel>> XgbModel::Train(const core::Dataset& data, siz
 
 Result<std::unique_ptr<XgbModel>> XgbModel::Load(std::string_view bytes, core::Task task) {
   if (bytes.empty()) return Status::InvalidArgument("loading XGBoost model: empty bytes");
+  // XGBoost 1.7 reads past the end of truncated UBJSON; only whole documents reach it.
+  if (Status document = CheckModelDocument(bytes); !document.ok()) {
+    return Status::InvalidArgument("loading XGBoost model: " + document.message());
+  }
   auto booster = std::make_unique<Booster>();
   MLLOOP_RETURN_IF_ERROR(XgbCall(XGBoosterCreate(nullptr, 0, booster->out())));
   Status loaded = XgbCall(XGBoosterLoadModelFromBuffer(booster->get(), bytes.data(), bytes.size()));
