@@ -9,7 +9,7 @@ DEB_PACKAGES := cmake ninja-build g++ ccache pkg-config git \
   libxgboost-dev libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev \
   libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
 
-.PHONY: all deps configure build test demo bench clean
+.PHONY: all deps configure build test demo bench asan clean
 
 all: build
 
@@ -47,5 +47,11 @@ bench: deps
 	cmake -S . -B $(BUILD)-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DMLLOOP_BUILD_BENCHMARKS=ON -DMLLOOP_BUILD_TESTS=OFF
 	cmake --build $(BUILD)-bench
 
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer (Debug, build-asan/).
+asan: deps
+	cmake --preset asan
+	cmake --build build-asan
+	ctest --test-dir build-asan --output-on-failure -j2
+
 clean:
-	rm -rf $(BUILD) $(BUILD)-bench
+	rm -rf $(BUILD) $(BUILD)-bench build-asan
