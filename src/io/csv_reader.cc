@@ -395,7 +395,20 @@ class CsvParser {
         source_(source),
         schema_(schema),
         scanner_(options.delimiter),
-        missing_(options.missing_values) {}
+        missing_(options.missing_values),
+        violations_(options.bad_values_as_missing) {}
+
+  // Reads only the header line.
+  Result<std::vector<std::string>> Header() {
+    MLLOOP_RETURN_IF_ERROR(CheckSchemaAndOptions());
+    Cursor c{text_.data(), text_.data() + text_.size(), 1};
+    if (text_.substr(0, 3) == "\xEF\xBB\xBF") c.p += 3;
+    if (AtBlankTail(c.p, c.end)) {
+      return Status::InvalidArgument(std::string(source_) + ": empty file, expected a header line");
+    }
+    MLLOOP_RETURN_IF_ERROR(ReadHeader(c));
+    return header_;
+  }
 
   Result<core::Dataset> Run() {
     MLLOOP_RETURN_IF_ERROR(CheckSchemaAndOptions());
@@ -529,9 +542,11 @@ class CsvParser {
       actions_.push_back(a);
     }
 
-    const bool binary = schema_.label.task == core::Task::kBinaryClassification;
-    MLLOOP_ASSIGN_OR_RETURN(size_t label_col, FindColumn(schema_.label.name, "label", &missing));
-    actions_.push_back({label_col, binary ? Kind::kBinaryLabel : Kind::kRegressionLabel, 0});
+    if (!schema_.label.name.empty()) {
+      const bool binary = schema_.label.task == core::Task::kBinaryClassification;
+      MLLOOP_ASSIGN_OR_RETURN(size_t label_col, FindColumn(schema_.label.name, "label", &missing));
+      actions_.push_back({label_col, binary ? Kind::kBinaryLabel : Kind::kRegressionLabel, 0});
+    }
 
     if (schema_.timestamp.source == core::TimestampSpec::Source::kColumn) {
       MLLOOP_ASSIGN_OR_RETURN(size_t ts_col,
@@ -632,6 +647,14 @@ class CsvParser {
     return Status::Ok();
   }
 
+  // A lenient read's bad value: missing, and counted against its column.
+  Status Violation(const Action& a, std::string_view field, float* xrow) {
+    xrow[a.index] = kMissing;
+    const std::string& name = header_[a.column];
+    if (violations_->counts[name]++ == 0) violations_->examples[name] = std::string(field);
+    return Status::Ok();
+  }
+
   // Everything but a present, well-formed numeric feature.
   Status Apply(const Action& a, std::string_view field, int64_t line, float* xrow) {
     using Kind = Action::Kind;
@@ -641,6 +664,7 @@ class CsvParser {
           xrow[a.index] = kMissing;
           return Status::Ok();
         }
+        if (violations_ != nullptr) return Violation(a, field, xrow);
         return Status::InvalidArgument(Where(line) + ColumnRef(a.column) +
                                        ": expected a number, got " + Quoted(field));
       case Kind::kBoolean: {
@@ -649,6 +673,7 @@ class CsvParser {
           return Status::Ok();
         }
         const int b = ParseBool(field);
+        if (b < 0 && violations_ != nullptr) return Violation(a, field, xrow);
         if (b < 0) {
           return Status::InvalidArgument(Where(line) + ColumnRef(a.column) +
                                          ": expected a boolean (true/false, 1/0, yes/no), got " +
@@ -663,6 +688,7 @@ class CsvParser {
           return Status::Ok();
         }
         const int64_t code = a.dict->Code(field);
+        if (code < 0 && violations_ != nullptr) return Violation(a, field, xrow);
         if (code < 0) {
           return Status::InvalidArgument(
               Where(line) + ColumnRef(a.column) + ": " + Quoted(field) +
@@ -730,6 +756,9 @@ class CsvParser {
     out_.row.resize(rows_);
     std::iota(out_.row.begin(), out_.row.end(), int64_t{0});
     out_.time.resize(rows_);
+    if (schema_.label.name.empty()) {
+      std::fill(out_.y.begin(), out_.y.end(), std::numeric_limits<float>::quiet_NaN());
+    }
     if (schema_.timestamp.source == core::TimestampSpec::Source::kRowIndex) {
       for (size_t i = 0; i < rows_; ++i) {
         out_.time[i] = schema_.timestamp.start + schema_.timestamp.step * static_cast<int64_t>(i);
@@ -742,6 +771,7 @@ class CsvParser {
   const core::Schema& schema_;
   Scanner scanner_;
   MissingSet missing_;
+  TypeViolations* violations_;  // null: strict reading
   std::string scratch_;  // unescaped quoted field; reused so quoting costs no allocation per field
   std::vector<std::string> header_;
   std::vector<Action> actions_;
@@ -768,6 +798,46 @@ Result<core::Dataset> ReadCsv(const std::string& path, const core::Schema& schem
                               const CsvOptions& options) {
   MLLOOP_ASSIGN_OR_RETURN(std::string bytes, ReadFileBytes(path));
   return ParseCsv(bytes, path, schema, options);
+}
+
+size_t TypeViolations::total() const {
+  size_t n = 0;
+  for (const auto& [column, count] : counts) n += count;
+  return n;
+}
+
+Result<std::vector<std::string>> ParseCsvHeader(std::string_view text, std::string_view source_name,
+                                                const CsvOptions& options) {
+  const core::Schema none;
+  return CsvParser(text, source_name, none, options).Header();
+}
+
+Result<core::Schema> InferSchema(std::string_view text, std::string_view source_name,
+                                 const CsvOptions& options) {
+  MLLOOP_ASSIGN_OR_RETURN(std::vector<std::string> header, ParseCsvHeader(text, source_name, options));
+  // Read every column as categorical once: a column is numeric when every distinct value it
+  // holds parses as a number. Its dictionary is then exactly the set of texts to check.
+  core::Schema all_text;
+  for (const auto& name : header) {
+    all_text.features.push_back({name, core::FeatureType::kCategorical, {}});
+  }
+  CsvOptions plain = options;
+  plain.bad_values_as_missing = nullptr;
+  MLLOOP_ASSIGN_OR_RETURN(core::Dataset data, ParseCsv(text, source_name, all_text, plain));
+  core::Schema schema;
+  for (size_t j = 0; j < header.size(); ++j) {
+    bool numeric = true;
+    for (const std::string& value : data.categories[j]) {
+      float parsed;
+      if (!ParseFloat(value, &parsed)) {
+        numeric = false;
+        break;
+      }
+    }
+    schema.features.push_back(
+        {header[j], numeric ? core::FeatureType::kNumeric : core::FeatureType::kCategorical, {}});
+  }
+  return schema;
 }
 
 }  // namespace mlloop::io

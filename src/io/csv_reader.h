@@ -19,6 +19,7 @@
 // Thread-safety: free functions with no shared state; safe to call concurrently.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,10 +36,22 @@ namespace mlloop::io {
 // or truncated, Unavailable for other read errors; each message names `path`.
 Result<std::string> ReadFileBytes(const std::string& path);
 
+// Values that were not of their column's type, by column name: what a lenient read found.
+struct TypeViolations {
+  std::map<std::string, size_t> counts;
+  std::map<std::string, std::string> examples;  // the first offending value of each column
+  size_t total() const;
+};
+
 struct CsvOptions {
   char delimiter = ',';
   // Raw field values that mean "no value". Compared byte for byte, after quote removal.
   std::vector<std::string> missing_values = {"", "NA", "NaN", "nan", "null", "NULL", "?"};
+  // Strict by default: a feature value that is not of its type (text in a numeric column, a
+  // word in a boolean one, an undeclared category) fails the read. When this points
+  // somewhere, such a value is read as missing and counted here instead — what a drift
+  // report wants, since a type violation is itself a finding. Labels stay strict.
+  TypeViolations* bad_values_as_missing = nullptr;
 };
 
 // Parses CSV `text` into a Dataset laid out as documented in core/schema.h:
@@ -47,7 +60,8 @@ struct CsvOptions {
 //    categories when given, else order of first appearance). Missing values -> NaN.
 //  - categories[j]: the dictionary of categorical feature j (empty for other types).
 //  - y: binary classification -> 1 for label.positive, 0 for label.negative, anything else
-//    (missing included) is an error; regression -> float, missing is an error.
+//    (missing included) is an error; regression -> float, missing is an error. A schema
+//    whose label has no name reads no label: y is NaN for every row.
 //  - time: kRowIndex -> start + step * i; kColumn -> core::ParseTimestamp of the column.
 //  - row: i, the 0-based data row.
 //  - segments: one column per schema segment, codes in order of first appearance; a missing
@@ -61,5 +75,15 @@ Result<core::Dataset> ParseCsv(std::string_view text, std::string_view source_na
 // ReadFileBytes(path) then ParseCsv(bytes, path, schema, options).
 Result<core::Dataset> ReadCsv(const std::string& path, const core::Schema& schema,
                               const CsvOptions& options = {});
+
+// The header's column names. InvalidArgument for an empty text or a malformed header.
+Result<std::vector<std::string>> ParseCsvHeader(std::string_view text, std::string_view source_name,
+                                                const CsvOptions& options = {});
+
+// A schema for a CSV that comes without one: every column a feature, numeric when every
+// present value of the column parses as a number, categorical otherwise; no label; time
+// from the row index (start 0, step 1). Reads the whole text.
+Result<core::Schema> InferSchema(std::string_view text, std::string_view source_name,
+                                 const CsvOptions& options = {});
 
 }  // namespace mlloop::io

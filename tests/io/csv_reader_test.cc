@@ -575,3 +575,63 @@ TEST(CsvReaderTest, ReadCsvErrorsNameThePath) {
 
 }  // namespace
 }  // namespace mlloop::io
+
+namespace mlloop::io {
+namespace {
+
+TEST(CsvReaderTest, SchemaWithoutLabelReadsNoLabel) {
+  core::Schema s;
+  s.features = {{"a", core::FeatureType::kNumeric, {}}};
+  const auto d = ParseCsv("a,b\n1,x\n2,y\n", "t.csv", s);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->rows(), 2u);
+  EXPECT_TRUE(std::isnan(d->y[0]) && std::isnan(d->y[1]));
+  EXPECT_EQ(d->At(1, 0), 2.0f);
+}
+
+TEST(CsvReaderTest, LenientReadCountsBadValuesAsMissing) {
+  core::Schema s;
+  s.features = {{"a", core::FeatureType::kNumeric, {}},
+                {"b", core::FeatureType::kBoolean, {}},
+                {"c", core::FeatureType::kCategorical, {"red", "blue"}}};
+  const std::string text = "a,b,c\n1,yes,red\noops,maybe,green\n3,no,blue\nbad,no,red\n";
+  // Strict by default: the first bad value fails the read.
+  EXPECT_FALSE(ParseCsv(text, "t.csv", s).ok());
+  TypeViolations violations;
+  CsvOptions lenient;
+  lenient.bad_values_as_missing = &violations;
+  const auto d = ParseCsv(text, "t.csv", s, lenient);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->rows(), 4u);
+  EXPECT_TRUE(std::isnan(d->At(1, 0)) && std::isnan(d->At(1, 1)) && std::isnan(d->At(1, 2)));
+  EXPECT_EQ(d->At(2, 0), 3.0f);
+  EXPECT_EQ(violations.counts, (std::map<std::string, size_t>{{"a", 2}, {"b", 1}, {"c", 1}}));
+  EXPECT_EQ(violations.examples.at("a"), "oops");
+  EXPECT_EQ(violations.examples.at("c"), "green");
+  EXPECT_EQ(violations.total(), 4u);
+}
+
+TEST(CsvReaderTest, ReadsTheHeaderAlone) {
+  auto header = ParseCsvHeader("\xEF\xBB\xBFx,\"y,z\",w\n1,2,3\n", "t.csv");
+  ASSERT_TRUE(header.ok());
+  EXPECT_EQ(*header, (std::vector<std::string>{"x", "y,z", "w"}));
+  EXPECT_FALSE(ParseCsvHeader("", "t.csv").ok());
+}
+
+TEST(CsvReaderTest, InfersNumericAndCategoricalColumns) {
+  auto schema = InferSchema("n,c,m,e\n1.5,a,1,\n-2,b,NA,\n3e2,a,x,\n", "t.csv");
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  ASSERT_EQ(schema->features.size(), 4u);
+  EXPECT_EQ(schema->features[0].type, core::FeatureType::kNumeric);      // 1.5, -2, 3e2
+  EXPECT_EQ(schema->features[1].type, core::FeatureType::kCategorical);  // a, b
+  EXPECT_EQ(schema->features[2].type, core::FeatureType::kCategorical);  // 1, missing, x
+  EXPECT_EQ(schema->features[3].type, core::FeatureType::kNumeric);      // all missing
+  EXPECT_TRUE(schema->label.name.empty());
+  // The inferred schema reads the same text.
+  auto d = ParseCsv("n,c,m,e\n1.5,a,1,\n-2,b,NA,\n3e2,a,x,\n", "t.csv", *schema);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->At(2, 0), 300.0f);
+}
+
+}  // namespace
+}  // namespace mlloop::io
