@@ -35,6 +35,21 @@ struct ModelsArgs {
 Status RunModelsList(const ModelsArgs& args, std::ostream& out);
 Status RunModelsShow(const ModelsArgs& args, std::ostream& out);
 
+struct DriftArgs {
+  std::string reference;
+  std::string current;
+  std::string config;  // optional: the model's schema instead of one inferred from the reference
+  std::string method;  // optional: one method for every feature
+  double drift_share = 0.5;
+  std::string json;
+  std::string html;
+};
+// `mlloop drift`: exit kExitDrift when the dataset drifted, kExitDataQuality when the
+// trouble looks like a broken pipeline, 0 otherwise; errors as ExitCode().
+inline constexpr int kExitDrift = 10;
+inline constexpr int kExitDataQuality = 11;
+Result<int> RunDrift(const DriftArgs& args, std::ostream& out);
+
 // Exit code for a failed command: 2 bad input, 3 not found, 4 already exists,
 // 5 failed precondition, 6 unavailable, 7 data loss, 1 anything else.
 int ExitCode(const Status& status);

@@ -25,6 +25,20 @@ int main(int argc, char** argv) {
   sim_cmd->add_option("--json", sim.json, "write the full result as JSON to this file");
   sim_cmd->add_flag("-q,--quiet", sim.quiet, "print only the summary table");
 
+  cli::DriftArgs drift;
+  auto* drift_cmd = app.add_subcommand(
+      "drift", "Compare a current table with a reference: which features drifted, by how much, "
+               "and is it drift or a broken pipeline? Exit 0 no drift, 10 drift, 11 data quality");
+  drift_cmd->add_option("--reference", drift.reference, "reference CSV (e.g. the training data)")->required();
+  drift_cmd->add_option("--current", drift.current, "current CSV (e.g. last week's traffic)")->required();
+  drift_cmd->add_option("--config", drift.config, "model YAML whose schema to use (default: inferred)");
+  drift_cmd->add_option("--method", drift.method, "one method for every feature: ks, chisquare, z, "
+                        "wasserstein, jensenshannon, psi, hellinger, linf, anderson, cvm");
+  drift_cmd->add_option("--drift-share", drift.drift_share,
+                        "share of drifted features that means dataset drift")->capture_default_str();
+  drift_cmd->add_option("--json", drift.json, "write the report as JSON to this file");
+  drift_cmd->add_option("--html", drift.html, "write a self-contained HTML report to this file");
+
   cli::ModelsArgs models;
   auto* models_cmd = app.add_subcommand("models", "Inspect the model registry");
   models_cmd->require_subcommand(1);
@@ -50,7 +64,11 @@ int main(int argc, char** argv) {
   }
 
   Status status;
-  if (check_cmd->parsed()) status = cli::RunCheck(check, std::cout);
+  if (drift_cmd->parsed()) {
+    Result<int> code = cli::RunDrift(drift, std::cout);
+    if (code.ok()) return *code;
+    status = code.status();
+  } else if (check_cmd->parsed()) status = cli::RunCheck(check, std::cout);
   else if (sim_cmd->parsed()) status = cli::RunSimulate(sim, std::cout);
   else if (list_cmd->parsed()) status = cli::RunModelsList(models, std::cout);
   else if (show_cmd->parsed()) status = cli::RunModelsShow(models, std::cout);

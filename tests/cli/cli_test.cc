@@ -12,24 +12,6 @@
 namespace mlloop {
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CliRun Mlloop(const std::string& args) {
-  const std::string cmd = std::string(MLLOOP_BINARY_DIR) + "/bin/mlloop " + args + " 2>&1";
-  CliRun run;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) run.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
-
 // A small valid model on a CSV written by the test.
 class CliTest : public ::testing::Test {
  protected:
@@ -69,7 +51,7 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, CheckValidatesConfigAndData) {
-  CliRun r = Mlloop("check " + Config());
+  testutil::CommandResult r = testutil::RunMlloop("check " + Config());
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("ok: model 'toy', 2 features"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("ok: 600 rows"), std::string::npos) << r.output;
@@ -78,64 +60,64 @@ TEST_F(CliTest, CheckValidatesConfigAndData) {
 TEST_F(CliTest, SimulateWritesStoreAndJsonThenModelsShowsThem) {
   const std::string store = dir_.File("store");
   const std::string json = dir_.File("out.json");
-  CliRun r = Mlloop("simulate " + Config() + " --compare --store " + store + " --json " + json);
+  testutil::CommandResult r = testutil::RunMlloop("simulate " + Config() + " --compare --store " + store + " --json " + json);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("configured"), std::string::npos);
   EXPECT_NE(r.output.find("never"), std::string::npos);
   EXPECT_NE(r.output.find("schedule"), std::string::npos);
   EXPECT_NE(testutil::ReadFile(json).find("\"policies\""), std::string::npos);
 
-  CliRun list = Mlloop("models list --store " + store);
+  testutil::CommandResult list = testutil::RunMlloop("models list --store " + store);
   ASSERT_EQ(list.exit_code, 0) << list.output;
   EXPECT_NE(list.output.find("champion"), std::string::npos) << list.output;
   EXPECT_NE(list.output.find("v1"), std::string::npos) << list.output;
 
-  CliRun show = Mlloop("models show 2 --store " + store);
+  testutil::CommandResult show = testutil::RunMlloop("models show 2 --store " + store);
   ASSERT_EQ(show.exit_code, 0) << show.output;
   EXPECT_NE(show.output.find("toy v2"), std::string::npos) << show.output;
   EXPECT_NE(show.output.find("decision #"), std::string::npos) << show.output;
   EXPECT_NE(show.output.find("schedule"), std::string::npos) << show.output;
   EXPECT_NE(show.output.find("evaluation"), std::string::npos) << show.output;
 
-  CliRun show_json = Mlloop("models show 1 --json --store " + store);
+  testutil::CommandResult show_json = testutil::RunMlloop("models show 1 --json --store " + store);
   ASSERT_EQ(show_json.exit_code, 0) << show_json.output;
   EXPECT_NE(show_json.output.find("\"lineage\""), std::string::npos);
 
-  CliRun missing = Mlloop("models show 99 --store " + store);
+  testutil::CommandResult missing = testutil::RunMlloop("models show 99 --store " + store);
   EXPECT_EQ(missing.exit_code, 3) << missing.output;
 
-  CliRun champion = Mlloop("models show champion --store " + store);
+  testutil::CommandResult champion = testutil::RunMlloop("models show champion --store " + store);
   ASSERT_EQ(champion.exit_code, 0) << champion.output;
   EXPECT_NE(champion.output.find("(champion)"), std::string::npos) << champion.output;
-  CliRun bad = Mlloop("models show latest --store " + store);
+  testutil::CommandResult bad = testutil::RunMlloop("models show latest --store " + store);
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_NE(bad.output.find("expected 3, v3 or champion"), std::string::npos) << bad.output;
 }
 
 TEST_F(CliTest, UsageErrorsExitWithBadInputAndHelpIsClean) {
-  CliRun none = Mlloop("");
+  testutil::CommandResult none = testutil::RunMlloop("");
   EXPECT_EQ(none.exit_code, 0);
   EXPECT_NE(none.output.find("simulate"), std::string::npos) << none.output;
-  CliRun missing_arg = Mlloop("simulate");
+  testutil::CommandResult missing_arg = testutil::RunMlloop("simulate");
   EXPECT_EQ(missing_arg.exit_code, 2) << missing_arg.output;
   EXPECT_NE(missing_arg.output.find("config is required"), std::string::npos) << missing_arg.output;
-  CliRun unknown = Mlloop("retrain " + Config());
+  testutil::CommandResult unknown = testutil::RunMlloop("retrain " + Config());
   EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
-  EXPECT_EQ(Mlloop("simulate --help").exit_code, 0);
-  CliRun version = Mlloop("--version");
+  EXPECT_EQ(testutil::RunMlloop("simulate --help").exit_code, 0);
+  testutil::CommandResult version = testutil::RunMlloop("--version");
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_NE(version.output.find("0.1.0"), std::string::npos) << version.output;
 }
 
 TEST_F(CliTest, MissingConfigFile) {
-  CliRun r = Mlloop("check " + dir_.File("nope.yaml"));
+  testutil::CommandResult r = testutil::RunMlloop("check " + dir_.File("nope.yaml"));
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_NE(r.output.find("nope.yaml"), std::string::npos) << r.output;
 }
 
 TEST_F(CliTest, UnknownKeyNamesKeyFileAndLine) {
   WriteConfig("retrian: {every: 1d}\n");
-  CliRun r = Mlloop("check " + Config());
+  testutil::CommandResult r = testutil::RunMlloop("check " + Config());
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("model.yaml:11"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("retrian"), std::string::npos) << r.output;
@@ -150,7 +132,7 @@ TEST_F(CliTest, MalformedRowNamesFileLineAndColumn) {
   csv.replace(comma + 1, 1, "abc");
   testutil::WriteFile(dir_.File("data.csv"), csv);
   const std::string store = dir_.File("store");
-  CliRun r = Mlloop("simulate " + Config() + " --store " + store);
+  testutil::CommandResult r = testutil::RunMlloop("simulate " + Config() + " --store " + store);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("data.csv:5"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("'x'"), std::string::npos) << r.output;
@@ -162,7 +144,7 @@ TEST_F(CliTest, LabelOutsideTheSchema) {
   std::string csv = testutil::ReadFile(dir_.File("data.csv"));
   csv += Timestamp(600) + ",1,red,maybe\n";
   testutil::WriteFile(dir_.File("data.csv"), csv);
-  CliRun r = Mlloop("check " + Config());
+  testutil::CommandResult r = testutil::RunMlloop("check " + Config());
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("data.csv:602"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("'maybe'"), std::string::npos) << r.output;
@@ -170,30 +152,30 @@ TEST_F(CliTest, LabelOutsideTheSchema) {
 
 TEST_F(CliTest, MissingDataFile) {
   WriteConfig("", "absent.csv.gz");
-  CliRun r = Mlloop("simulate " + Config());
+  testutil::CommandResult r = testutil::RunMlloop("simulate " + Config());
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_NE(r.output.find("absent.csv.gz"), std::string::npos) << r.output;
 }
 
 TEST_F(CliTest, EmptyTrainingWindowLeavesStoreUnchanged) {
   const std::string store = dir_.File("store");
-  ASSERT_EQ(Mlloop("simulate " + Config() + " --store " + store).exit_code, 0);
-  CliRun before = Mlloop("models list --json --store " + store);
+  ASSERT_EQ(testutil::RunMlloop("simulate " + Config() + " --store " + store).exit_code, 0);
+  testutil::CommandResult before = testutil::RunMlloop("models list --json --store " + store);
 
   // A second model whose window selects nothing, simulated into the same store.
   std::string yaml = testutil::ReadFile(Config());
   yaml.replace(yaml.find("model: toy"), 10, "model: toy2");
   yaml.replace(yaml.find("{last_rows: 200}"), 16, "{since: 2030-01-01}");
   testutil::WriteFile(Config(), yaml);
-  CliRun r = Mlloop("simulate " + Config() + " --store " + store);
+  testutil::CommandResult r = testutil::RunMlloop("simulate " + Config() + " --store " + store);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("selects no rows"), std::string::npos) << r.output;
-  CliRun after = Mlloop("models list --json --store " + store);
+  testutil::CommandResult after = testutil::RunMlloop("models list --json --store " + store);
   EXPECT_EQ(before.output, after.output);
 }
 
 TEST_F(CliTest, ModelsListWithoutStore) {
-  CliRun r = Mlloop("models list --store " + dir_.File("none"));
+  testutil::CommandResult r = testutil::RunMlloop("models list --store " + dir_.File("none"));
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_NE(r.output.find("no registry"), std::string::npos) << r.output;
 }

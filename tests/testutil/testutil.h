@@ -26,6 +26,13 @@ class TempDir {
 };
 
 void WriteFile(const std::string& path, std::string_view contents);
+
+// The built `mlloop` binary run as a user runs it, with stdout and stderr together.
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+CommandResult RunMlloop(const std::string& args);
 std::string ReadFile(const std::string& path);
 
 }  // namespace mlloop::testutil

@@ -1,0 +1,171 @@
+#include <algorithm>
+#include <fstream>
+#include <ostream>
+#include <set>
+
+#include "cli/commands.h"
+#include "cli/table.h"
+#include "config/model_config.h"
+#include "core/format.h"
+#include "drift/drift_report.h"
+#include "io/csv_reader.h"
+#include "report/drift_html.h"
+
+namespace mlloop::cli {
+
+namespace {
+
+Status WriteText(const std::string& path, const std::string& text) {
+  // Written beside the target and renamed, so a reader never sees half a file.
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) return Status::Unavailable("cannot write " + tmp);
+    f << text;
+    if (!f.good()) return Status::Unavailable("writing " + tmp + " failed");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Status::Unavailable("cannot rename " + tmp + " to " + path);
+  }
+  return Status::Ok();
+}
+
+std::string Number(const std::optional<double>& v, int digits) {
+  if (!v) return "-";
+  if (*v != 0 && (*v < 1e-3 || *v >= 1e6)) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.2e", *v);
+    return buf;
+  }
+  return core::FormatFixed(*v, digits);
+}
+
+// The schema both tables are read with: the configured one, or one inferred from the
+// reference; features the current table lacks are left out (and reported as findings).
+Result<core::Schema> CommonSchema(const DriftArgs& args, std::string_view reference_text,
+                                  const std::vector<std::string>& reference_header,
+                                  const std::vector<std::string>& current_header,
+                                  drift::ReadFindings* findings) {
+  core::Schema schema;
+  if (!args.config.empty()) {
+    MLLOOP_ASSIGN_OR_RETURN(auto config, config::LoadModelConfig(args.config));
+    schema = config.schema;
+    schema.segments.clear();  // slicing is not part of the drift report yet
+    schema.timestamp = core::TimestampSpec{};  // time plays no part in a two-table comparison
+  } else {
+    MLLOOP_ASSIGN_OR_RETURN(schema, io::InferSchema(reference_text, args.reference));
+  }
+  const std::set<std::string> in_reference(reference_header.begin(), reference_header.end());
+  const std::set<std::string> in_current(current_header.begin(), current_header.end());
+  for (const auto& name : reference_header) {
+    if (!in_current.contains(name)) findings->columns_missing.push_back(name);
+  }
+  for (const auto& name : current_header) {
+    if (!in_reference.contains(name)) findings->columns_added.push_back(name);
+  }
+  std::vector<core::FeatureSpec> kept;
+  for (auto& f : schema.features) {
+    if (!in_reference.contains(f.name)) {
+      return Status::InvalidArgument(args.reference + ": the reference has no column '" + f.name +
+                                     "', a feature of " + args.config);
+    }
+    if (in_current.contains(f.name)) kept.push_back(std::move(f));
+  }
+  schema.features = std::move(kept);
+  if (!schema.label.name.empty() &&
+      (!in_reference.contains(schema.label.name) || !in_current.contains(schema.label.name))) {
+    schema.label.name.clear();  // no target drift without the label on both sides
+  }
+  if (schema.features.empty()) {
+    return Status::InvalidArgument("the reference and the current table share no feature column");
+  }
+  return schema;
+}
+
+}  // namespace
+
+Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
+  drift::DriftOptions options;
+  if (!args.method.empty()) {
+    MLLOOP_ASSIGN_OR_RETURN(options.method, drift::ParseMethod(args.method));
+  }
+  if (!(args.drift_share > 0 && args.drift_share <= 1)) {
+    return Status::InvalidArgument("--drift-share must be in (0, 1], got " +
+                                   core::FormatFixed(args.drift_share, 3));
+  }
+  options.dataset_drift_share = args.drift_share;
+
+  MLLOOP_ASSIGN_OR_RETURN(std::string reference_text, io::ReadFileBytes(args.reference));
+  MLLOOP_ASSIGN_OR_RETURN(std::string current_text, io::ReadFileBytes(args.current));
+  MLLOOP_ASSIGN_OR_RETURN(auto reference_header, io::ParseCsvHeader(reference_text, args.reference));
+  MLLOOP_ASSIGN_OR_RETURN(auto current_header, io::ParseCsvHeader(current_text, args.current));
+
+  drift::ReadFindings findings;
+  MLLOOP_ASSIGN_OR_RETURN(core::Schema schema,
+                          CommonSchema(args, reference_text, reference_header, current_header,
+                                       &findings));
+  // The reference is the trusted baseline and is read strictly; in the current table a value
+  // of the wrong type is itself a finding, so it is counted and read as missing.
+  MLLOOP_ASSIGN_OR_RETURN(core::Dataset reference, io::ParseCsv(reference_text, args.reference, schema));
+  io::TypeViolations violations;
+  io::CsvOptions lenient;
+  lenient.bad_values_as_missing = &violations;
+  MLLOOP_ASSIGN_OR_RETURN(core::Dataset current,
+                          io::ParseCsv(current_text, args.current, schema, lenient));
+  findings.type_violations = violations.counts;
+  findings.type_violation_example = violations.examples;
+
+  MLLOOP_ASSIGN_OR_RETURN(drift::DriftReport report,
+                          drift::ComputeDrift(reference, current, schema, options, findings));
+
+  out << "reference " << args.reference << ": " << report.reference_rows << " rows; current "
+      << args.current << ": " << report.current_rows << " rows\n\n";
+  Table table({"feature", "type", "method", "statistic", "p-value", "threshold", "verdict"});
+  std::vector<const drift::FeatureDrift*> rows;
+  if (report.target) rows.push_back(&*report.target);
+  for (const auto& f : report.features) rows.push_back(&f);
+  for (const auto* f : rows) {
+    std::string verdict = !f->computable ? "not computable" : (f->drift ? "DRIFT" : "ok");
+    std::string name = f == (report.target ? &*report.target : nullptr) ? f->name + " (target)" : f->name;
+    table.AddRow({name, std::string(core::FeatureTypeName(f->type)), f->method,
+                  Number(f->statistic, 4), Number(f->p_value, 4),
+                  f->computable ? Number(f->threshold, 4) : "-", verdict});
+  }
+  out << table.Render();
+  out << "\n" << report.features_drifted << " of " << report.features_computable
+      << " features drifted (" << core::FormatFixed(100 * report.drift_share, 1)
+      << "%; dataset drift at " << core::FormatFixed(100 * report.dataset_drift_threshold, 0)
+      << "%): " << (report.dataset_drift ? "DATASET DRIFT" : "no dataset drift") << "\n";
+  for (const auto& f : report.features) {
+    if (!f.computable && !f.note.empty()) out << "  " << f.name << ": " << f.note << "\n";
+  }
+  if (!report.quality.empty()) {
+    out << "\ndata quality:\n";
+    for (const auto& q : report.quality) out << "  " << q.column << ": " << q.kind << ": " << q.detail << "\n";
+  }
+  // Nothing comparable (an empty current table, say) is what a broken upstream job looks
+  // like; a scheduler must not read it as "no drift".
+  const bool nothing_computable = report.features_computable == 0;
+  if (nothing_computable) {
+    out << "\nno feature could be compared: the data is unusable, which is a data-quality "
+           "problem, not a verdict\n";
+  } else if (report.mostly_data_quality) {
+    out << "\nthe trouble looks like a broken pipeline (data quality), not drift: fix the data, "
+           "do not retrain\n";
+  }
+  if (!args.json.empty()) {
+    MLLOOP_RETURN_IF_ERROR(WriteText(args.json, report.ToJson() + "\n"));
+    out << "JSON written to " << args.json << "\n";
+  }
+  if (!args.html.empty()) {
+    report::DriftHtmlOptions html;
+    html.reference_name = args.reference;
+    html.current_name = args.current;
+    MLLOOP_RETURN_IF_ERROR(WriteText(args.html, report::RenderDriftHtml(report, html)));
+    out << "HTML report written to " << args.html << "\n";
+  }
+  if (report.mostly_data_quality || nothing_computable) return kExitDataQuality;
+  return report.dataset_drift ? kExitDrift : 0;
+}
+
+}  // namespace mlloop::cli

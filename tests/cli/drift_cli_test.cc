@@ -1,0 +1,143 @@
+// `mlloop drift` as a scheduler would run it: exit codes, JSON for machines, HTML for people.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "testutil/testutil.h"
+
+namespace mlloop {
+namespace {
+
+// `rows` rows of x ~ N(shift, 1), y ~ U(0, 1), color with the given share of "red" (the rest
+// split between blue and green). `bad_x` of the x values are the text "error", and without
+// `with_y` the y column is left out: a broken upstream job.
+std::string Table(size_t rows, uint32_t seed, double shift, double red, double bad_x = 0,
+                  bool with_y = true) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<double> normal(shift, 1);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::string csv = with_y ? "x,y,color\n" : "x,color\n";
+  for (size_t i = 0; i < rows; ++i) {
+    const double c = u(gen);
+    const std::string color = c < red ? "red" : (c < red + (1 - red) / 2 ? "blue" : "green");
+    const double x = normal(gen);
+    csv += u(gen) < bad_x ? std::string("error") : std::to_string(x);
+    if (with_y) csv += "," + std::to_string(u(gen));
+    csv += "," + color + "\n";
+  }
+  return csv;
+}
+
+class DriftCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override { testutil::WriteFile(dir_.File("ref.csv"), Table(3000, 1, 0, 0.5)); }
+  std::string Ref() const { return dir_.File("ref.csv"); }
+  std::string Write(const std::string& name, const std::string& text) {
+    testutil::WriteFile(dir_.File(name), text);
+    return dir_.File(name);
+  }
+  testutil::TempDir dir_;
+};
+
+TEST_F(DriftCliTest, SameDistributionIsNoDrift) {
+  const std::string cur = Write("cur.csv", Table(3000, 2, 0, 0.5));
+  testutil::CommandResult r = testutil::RunMlloop("drift --reference " + Ref() + " --current " + cur + " --json " + dir_.File("r.json"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("no dataset drift"), std::string::npos) << r.output;
+  auto json = nlohmann::json::parse(testutil::ReadFile(dir_.File("r.json")));
+  EXPECT_EQ(json["dataset_drift"], false);
+  ASSERT_EQ(json["features"].size(), 3u);
+  for (const auto& f : json["features"]) {
+    EXPECT_TRUE(f.contains("name") && f.contains("method") && f.contains("statistic") &&
+                f.contains("threshold") && f.contains("drift"))
+        << f.dump();
+  }
+}
+
+TEST_F(DriftCliTest, ShiftedFeaturesAreDatasetDrift) {
+  const std::string cur = Write("cur.csv", Table(3000, 2, 1.0, 0.2));
+  testutil::CommandResult r = testutil::RunMlloop("drift --reference " + Ref() + " --current " + cur + " --json " +
+                 dir_.File("r.json") + " --html " + dir_.File("r.html"));
+  EXPECT_EQ(r.exit_code, 10) << r.output;
+  EXPECT_NE(r.output.find("DATASET DRIFT"), std::string::npos) << r.output;
+  auto json = nlohmann::json::parse(testutil::ReadFile(dir_.File("r.json")));
+  EXPECT_EQ(json["dataset_drift"], true);
+  std::map<std::string, bool> drifted;
+  for (const auto& f : json["features"]) drifted[f["name"]] = f["drift"];
+  EXPECT_TRUE(drifted["x"]);
+  EXPECT_TRUE(drifted["color"]);
+  EXPECT_FALSE(drifted["y"]);
+  const std::string html = testutil::ReadFile(dir_.File("r.html"));
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+}
+
+TEST_F(DriftCliTest, ForcedMethodAppliesToEveryNumericFeature) {
+  const std::string cur = Write("cur.csv", Table(3000, 2, 1.0, 0.5));
+  testutil::CommandResult r = testutil::RunMlloop("drift --method ks --drift-share 0.3 --reference " + Ref() +
+                                                    " --current " + cur + " --json " + dir_.File("r.json"));
+  EXPECT_EQ(r.exit_code, 10) << r.output;  // x alone drifted: 1 of 3 >= 0.3
+  auto json = nlohmann::json::parse(testutil::ReadFile(dir_.File("r.json")));
+  EXPECT_DOUBLE_EQ(json["dataset_drift_threshold"].get<double>(), 0.3);
+  for (const auto& f : json["features"]) {
+    if (f["name"] != "color") {
+      EXPECT_EQ(f["method"], "ks") << f.dump();
+    }
+    if (f["method"] == "ks") {
+      EXPECT_TRUE(f["p_value"].is_number()) << f.dump();
+    }
+  }
+  testutil::CommandResult bad = testutil::RunMlloop("drift --method magic --reference " + Ref() + " --current " + cur);
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("magic"), std::string::npos) << bad.output;
+}
+
+TEST_F(DriftCliTest, BrokenPipelineIsDataQualityNotDrift) {
+  // A column gone and a fifth of x unreadable: fix the job, do not retrain.
+  const std::string cur = Write("cur.csv", Table(3000, 2, 0, 0.5, 0.2, /*with_y=*/false));
+  testutil::CommandResult r = testutil::RunMlloop("drift --reference " + Ref() + " --current " + cur + " --json " + dir_.File("r.json"));
+  EXPECT_EQ(r.exit_code, 11) << r.output;
+  EXPECT_NE(r.output.find("broken pipeline"), std::string::npos) << r.output;
+  auto json = nlohmann::json::parse(testutil::ReadFile(dir_.File("r.json")));
+  EXPECT_EQ(json["mostly_data_quality"], true);
+  std::set<std::string> kinds;
+  for (const auto& q : json["quality"]) kinds.insert(q["kind"].get<std::string>());
+  EXPECT_TRUE(kinds.contains("column_missing")) << json["quality"].dump();
+  EXPECT_TRUE(kinds.contains("type_violation")) << json["quality"].dump();
+}
+
+TEST_F(DriftCliTest, BadInputIsAnErrorNotAVerdict) {
+  testutil::CommandResult missing = testutil::RunMlloop("drift --reference " + Ref() + " --current " + dir_.File("nope.csv"));
+  EXPECT_EQ(missing.exit_code, 3) << missing.output;
+  EXPECT_NE(missing.output.find("nope.csv"), std::string::npos) << missing.output;
+  const std::string empty = Write("empty.csv", "");
+  testutil::CommandResult e = testutil::RunMlloop("drift --reference " + Ref() + " --current " + empty);
+  EXPECT_EQ(e.exit_code, 2) << e.output;
+  const std::string other = Write("other.csv", "a,b\n1,2\n");
+  testutil::CommandResult disjoint = testutil::RunMlloop("drift --reference " + Ref() + " --current " + other);
+  EXPECT_EQ(disjoint.exit_code, 2) << disjoint.output;
+  EXPECT_NE(disjoint.output.find("share no feature"), std::string::npos) << disjoint.output;
+  EXPECT_EQ(testutil::RunMlloop("drift --reference " + Ref()).exit_code, 2);
+}
+
+TEST_F(DriftCliTest, HeaderOnlyCurrentIsNotComputableNeverNaN) {
+  const std::string cur = Write("cur.csv", "x,y,color\n");
+  testutil::CommandResult r = testutil::RunMlloop("drift --reference " + Ref() + " --current " + cur + " --json " + dir_.File("r.json"));
+  EXPECT_EQ(r.exit_code, 11) << r.output;  // unusable data is a data-quality problem
+  EXPECT_NE(r.output.find("no feature could be compared"), std::string::npos) << r.output;
+  const std::string json_text = testutil::ReadFile(dir_.File("r.json"));
+  EXPECT_EQ(json_text.find("NaN"), std::string::npos) << json_text;
+  auto json = nlohmann::json::parse(json_text);
+  for (const auto& f : json["features"]) EXPECT_EQ(f["computable"], false) << f.dump();
+}
+
+}  // namespace
+}  // namespace mlloop
