@@ -94,8 +94,25 @@ Observation ModelMonitor::Observe(int64_t now) const {
   }
   if (!reference_.empty() && recent_size_ > 0) {
     obs.drift_rows = static_cast<int64_t>(recent_size_);
+    const double n = static_cast<double>(recent_size_);
     for (size_t j = 0; j < n_features_; ++j) {
-      obs.psi.push_back(reference_[j].PsiOfCounts(slot_counts_[j].data(), recent_size_));
+      const stats::PsiReference& ref = reference_[j];
+      const std::vector<size_t>& counts = slot_counts_[j];
+      obs.psi.push_back(ref.PsiOfCounts(counts.data(), recent_size_));
+      // Slots: value bins, then missing, then unseen (see stats::PsiReference). The
+      // reference's missing share is floored at 1e-4 there; below that it is "none".
+      const size_t missing_slot = ref.shares().size() - 1;
+      const double ref_missing = ref.shares()[missing_slot] <= stats::kPsiShareFloor
+                                     ? 0.0
+                                     : ref.shares()[missing_slot];
+      const double cur_missing = static_cast<double>(counts[missing_slot]) / n;
+      if (cur_missing - ref_missing >= kMissingJump) {
+        obs.quality.push_back({feature_names_[j], "missing_rate_jump", cur_missing, ref_missing});
+      }
+      const double unseen = static_cast<double>(counts[missing_slot + 1]) / n;
+      if (unseen >= kUnseenCategoryShare) {
+        obs.quality.push_back({feature_names_[j], "unseen_category", unseen, 0.0});
+      }
     }
   }
   return obs;

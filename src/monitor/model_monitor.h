@@ -23,6 +23,21 @@
 
 namespace mlloop::monitor {
 
+// A sign that the data feeding the model is broken, rather than that the world changed. The
+// monitor reports only the unambiguous ones: they clear by themselves once the feed is
+// fixed, so blocking retrains on them cannot deadlock the loop.
+struct QualityIssue {
+  std::string feature;
+  std::string kind;    // "missing_rate_jump" or "unseen_category"
+  double current = 0;  // share in the recent window
+  double reference = 0;  // share in the champion's training window
+};
+
+// A missing share this much above the reference's is a broken feed, not drift.
+inline constexpr double kMissingJump = 0.1;
+// This share of recent values in categories the champion never saw is a broken feed.
+inline constexpr double kUnseenCategoryShare = 0.05;
+
 // The monitor's view at one moment: the policy's only input besides the clock.
 struct Observation {
   int64_t time = 0;
@@ -34,6 +49,7 @@ struct Observation {
   std::vector<std::string> features;  // names, in schema order
   std::vector<double> psi;            // per feature; empty when no reference or no recent rows
   int64_t drift_rows = 0;             // rows in the recent window behind `psi`
+  std::vector<QualityIssue> quality;  // over the same window
 };
 
 class ModelMonitor {

@@ -166,6 +166,23 @@ Decision RetrainPolicy::Decide(const monitor::Observation& obs) const {
     if (!fired.empty()) fired += "; ";
     fired += Describe(s);
   }
+  // A broken feed explains falling metrics and shifted features alike, and a model trained
+  // on broken data would learn the breakage: alert a person, whatever the triggers say.
+  if (!obs.quality.empty()) {
+    std::string issues;
+    for (const auto& q : obs.quality) {
+      if (!issues.empty()) issues += ", ";
+      issues += q.feature + " " +
+                (q.kind == "missing_rate_jump"
+                     ? "missing " + core::FormatFixed(100 * q.current, 1) + "% (training " +
+                           core::FormatFixed(100 * q.reference, 1) + "%)"
+                     : core::FormatFixed(100 * q.current, 1) + "% unseen categories");
+    }
+    d.action = Action::kAlert;
+    d.reason = "data quality: " + issues +
+               (d.triggered ? "; not retraining on a broken feed (" + fired + ")" : "");
+    return d;
+  }
   if (!d.triggered) {
     d.action = Action::kNone;
     d.reason = "no trigger fired";

@@ -1,8 +1,9 @@
 // RetrainPolicy: turns what the monitor observed into a decision, with its reasons.
 //
 // The configured trigger tree (any / all over performance, drift, new_labels and schedule
-// leaves) says whether retraining is justified; the cooldown and the budget (at most K
-// retrains per period) say whether it is allowed now. Every call returns a Decision, even
+// leaves) says whether retraining is justified; the monitor's data-quality issues, the
+// cooldown and the budget (at most K retrains per period) say whether it is allowed now: a
+// justified retrain during a data-quality issue becomes an alert. Every call returns a Decision, even
 // when it decides nothing, carrying each leaf's value, threshold and verdict, so that any
 // decision can be explained afterwards.
 //

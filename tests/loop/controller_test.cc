@@ -107,3 +107,45 @@ TEST(ControllerTest, AFailedRetrainIsAuditedAndStartsTheCooldown) {
 
 }  // namespace
 }  // namespace mlloop::loop
+
+namespace mlloop::loop {
+namespace {
+
+TEST(ControllerTest, ABrokenFeedRaisesAlertsAndNoRetrainUntilFixed) {
+  auto data = Rows(400);
+  for (size_t i = 150; i < 200; ++i) data.x[i] = NAN;  // an upstream job starts sending nothing
+  auto config = Config();  // retrain on schedule, every hour
+  config.monitoring.drift_window = 40;
+  auto registry = registry::Registry::OpenInMemory();
+  ASSERT_TRUE(registry.ok());
+  core::VirtualClock clock(data.time[100]);
+  Controller c(config, {}, registry->get(), &clock);
+  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
+  std::vector<float> preds;
+  std::vector<std::string> actions;
+  size_t row = 100;
+  for (int64_t hours = 10; hours <= 200; hours += 10) {
+    const size_t until = 100 + static_cast<size_t>(hours);
+    ASSERT_TRUE(c.PredictRows(row, until, &preds).ok());
+    ASSERT_TRUE(c.RevealLabels(until).ok());
+    row = until;
+    clock.AdvanceTo(data.time[100] + hours * kHour);
+    auto outcome = c.Tick();
+    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+    actions.emplace_back(policy::ActionName(outcome->decision.action));
+    if (outcome->decision.action == policy::Action::kAlert) {
+      EXPECT_NE(outcome->decision.reason.find("data quality: x missing"), std::string::npos)
+          << outcome->decision.reason;
+    }
+  }
+  // Ticks at rows 110..300: clean until row 150; the broken rows fill the 40-row window from
+  // the tick at row 160 until 40 clean rows have pushed them out again (row 240).
+  for (size_t t = 0; t < actions.size(); ++t) {
+    const size_t at = 110 + 10 * t;
+    const bool broken = at >= 160 && at < 240;
+    EXPECT_EQ(actions[t], broken ? "alert" : "retrain") << "tick at row " << at;
+  }
+}
+
+}  // namespace
+}  // namespace mlloop::loop

@@ -97,3 +97,46 @@ TEST(ModelMonitorTest, PsiFlagsTheShiftedFeatureOnly) {
 
 }  // namespace
 }  // namespace mlloop::monitor
+
+namespace mlloop::monitor {
+namespace {
+
+TEST(ModelMonitorQualityTest, MissingJumpAndUnseenCategoriesAreReported) {
+  ModelMonitor m(SmallWindows(), TwoFeatures(), "accuracy");
+  auto ref = Reference(1000);  // no missing values; b has codes 0 and 1
+  m.SetChampion(1, ref, 0, 1000);
+  for (int i = 0; i < 100; ++i) {
+    // a missing in 20 of 100 rows; b an unknown code (2) in 10 of 100.
+    const float f[2] = {i % 5 == 0 ? NAN : 1.0f, i % 10 == 0 ? 2.0f : 0.0f};
+    m.OnPrediction(i, f, 0.5f);
+  }
+  Observation obs = m.Observe(0);
+  ASSERT_EQ(obs.quality.size(), 2u);
+  EXPECT_EQ(obs.quality[0].feature, "a");
+  EXPECT_EQ(obs.quality[0].kind, "missing_rate_jump");
+  EXPECT_DOUBLE_EQ(obs.quality[0].current, 0.2);
+  EXPECT_DOUBLE_EQ(obs.quality[0].reference, 0.0);
+  EXPECT_EQ(obs.quality[1].feature, "b");
+  EXPECT_EQ(obs.quality[1].kind, "unseen_category");
+  EXPECT_DOUBLE_EQ(obs.quality[1].current, 0.1);
+}
+
+TEST(ModelMonitorQualityTest, CleanWindowHasNoIssues) {
+  ModelMonitor m(SmallWindows(), TwoFeatures(), "accuracy");
+  auto ref = Reference(1000);
+  m.SetChampion(1, ref, 0, 1000);
+  for (int i = 0; i < 100; ++i) {
+    const float f[2] = {i % 5 == 0 ? NAN : 1.0f, 1.0f};  // 20% missing is a jump...
+    m.OnPrediction(i, f, 0.5f);
+  }
+  EXPECT_EQ(m.Observe(0).quality.size(), 1u);
+  // ...until the feed is fixed and the window rolls over.
+  for (int i = 100; i < 200; ++i) {
+    const float f[2] = {1.0f, 0.0f};
+    m.OnPrediction(i, f, 0.5f);
+  }
+  EXPECT_TRUE(m.Observe(0).quality.empty());
+}
+
+}  // namespace
+}  // namespace mlloop::monitor

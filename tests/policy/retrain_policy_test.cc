@@ -146,3 +146,39 @@ TEST(RetrainPolicyTest, EmptyAnyNeverFires) {
 
 }  // namespace
 }  // namespace mlloop::policy
+
+namespace mlloop::policy {
+namespace {
+
+TEST(RetrainPolicyQualityTest, BrokenFeedAlertsInsteadOfRetraining) {
+  config::PolicyConfig c;
+  c.trigger.kind = config::Trigger::Kind::kPerformance;
+  c.trigger.metric = "accuracy";
+  c.trigger.threshold = 0.8;
+  c.trigger.min_labels = 1;
+  RetrainPolicy p(c, 0);
+  monitor::Observation obs;
+  obs.time = 86400;
+  obs.metric = "accuracy";
+  obs.metric_value = 0.5;  // performance fell...
+  obs.metric_labels = 500;
+  obs.quality = {{"nswprice", "missing_rate_jump", 0.35, 0.0}};  // ...because the feed broke
+  Decision d = p.Decide(obs);
+  EXPECT_TRUE(d.triggered);
+  EXPECT_EQ(d.action, Action::kAlert);
+  EXPECT_NE(d.reason.find("data quality: nswprice missing 35.0% (training 0.0%); not retraining"),
+            std::string::npos)
+      << d.reason;
+  // A broken feed is worth an alert even when no trigger fired.
+  obs.metric_value = 0.95;
+  Decision quiet = p.Decide(obs);
+  EXPECT_FALSE(quiet.triggered);
+  EXPECT_EQ(quiet.action, Action::kAlert);
+  // Fixed feed: the retrain goes ahead.
+  obs.metric_value = 0.5;
+  obs.quality.clear();
+  EXPECT_EQ(p.Decide(obs).action, Action::kRetrain);
+}
+
+}  // namespace
+}  // namespace mlloop::policy
