@@ -7,7 +7,7 @@ MLLOOP := $(BUILD)/bin/mlloop
 
 DEB_PACKAGES := cmake ninja-build g++ ccache pkg-config git \
   libxgboost-dev libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev \
-  libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev
 
 .PHONY: all deps configure build test demo bench asan clean
 

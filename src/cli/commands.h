@@ -41,11 +41,13 @@ struct DriftArgs {
   std::string config;  // optional: the model's schema instead of one inferred from the reference
   std::string method;  // optional: one method for every feature
   double drift_share = 0.5;
+  bool multivariate = false;  // also the domain classifier and PCA reconstruction error
   std::string json;
   std::string html;
 };
-// `mlloop drift`: exit kExitDrift when the dataset drifted, kExitDataQuality when the
-// trouble looks like a broken pipeline, 0 otherwise; errors as ExitCode().
+// `mlloop drift`: exit kExitDrift when the dataset drifted or (with --multivariate) either
+// multivariate detector flagged drift, kExitDataQuality when the trouble looks like a broken
+// pipeline (this wins over drift), 0 otherwise; errors as ExitCode().
 inline constexpr int kExitDrift = 10;
 inline constexpr int kExitDataQuality = 11;
 Result<int> RunDrift(const DriftArgs& args, std::ostream& out);

@@ -82,6 +82,38 @@ Result<core::Schema> CommonSchema(const DriftArgs& args, std::string_view refere
   return schema;
 }
 
+// Two lines: the domain classifier and the PCA reconstruction error.
+void PrintMultivariate(const drift::MultivariateDrift& m, std::ostream& out) {
+  const auto verdict = [](bool computable, bool drift) {
+    return !computable ? "not computable" : (drift ? "MULTIVARIATE DRIFT" : "no drift");
+  };
+  const auto& dc = m.domain_classifier;
+  out << "multivariate: domain classifier ";
+  if (dc.computable) {
+    out << "AUC " << Number(dc.auc, 3) << " +- " << Number(dc.auc_std, 3) << " (threshold "
+        << Number(dc.threshold, 3) << ")";
+    if (!dc.top_features.empty()) {
+      out << ", separating:";
+      for (size_t i = 0; i < dc.top_features.size() && i < 3; ++i) {
+        out << (i > 0 ? "," : "") << " " << dc.top_features[i].name << " "
+            << core::FormatFixed(100 * dc.top_features[i].gain_share, 0) << "%";
+      }
+    }
+  } else {
+    out << "(" << dc.note << ")";
+  }
+  out << ": " << verdict(dc.computable, dc.drift) << "\n";
+  const auto& pca = m.pca;
+  out << "multivariate: PCA reconstruction error ";
+  if (pca.computable) {
+    out << "current " << Number(pca.current_mean, 3) << " vs reference "
+        << Number(pca.reference_mean, 3) << " (ratio " << Number(pca.ratio, 2) << ")";
+  } else {
+    out << "(" << pca.note << ")";
+  }
+  out << ": " << verdict(pca.computable, pca.drift) << "\n";
+}
+
 }  // namespace
 
 Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
@@ -94,6 +126,7 @@ Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
                                    core::FormatFixed(args.drift_share, 3));
   }
   options.dataset_drift_share = args.drift_share;
+  options.multivariate = args.multivariate;
 
   MLLOOP_ASSIGN_OR_RETURN(std::string reference_text, io::ReadFileBytes(args.reference));
   MLLOOP_ASSIGN_OR_RETURN(std::string current_text, io::ReadFileBytes(args.current));
@@ -139,6 +172,7 @@ Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
   for (const auto& f : report.features) {
     if (!f.computable && !f.note.empty()) out << "  " << f.name << ": " << f.note << "\n";
   }
+  if (report.multivariate) PrintMultivariate(*report.multivariate, out);
   if (!report.quality.empty()) {
     out << "\ndata quality:\n";
     for (const auto& q : report.quality) out << "  " << q.column << ": " << q.kind << ": " << q.detail << "\n";
@@ -165,7 +199,7 @@ Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
     out << "HTML report written to " << args.html << "\n";
   }
   if (report.mostly_data_quality || nothing_computable) return kExitDataQuality;
-  return report.dataset_drift ? kExitDrift : 0;
+  return report.AnyDrift() ? kExitDrift : 0;
 }
 
 }  // namespace mlloop::cli

@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   cli::DriftArgs drift;
   auto* drift_cmd = app.add_subcommand(
       "drift", "Compare a current table with a reference: which features drifted, by how much, "
-               "and is it drift or a broken pipeline? Exit 0 no drift, 10 drift, 11 data quality");
+               "and is it drift or a broken pipeline? Exit 0 no drift, 10 drift (dataset drift, or "
+               "with --multivariate either multivariate detector), 11 data quality");
   drift_cmd->add_option("--reference", drift.reference, "reference CSV (e.g. the training data)")->required();
   drift_cmd->add_option("--current", drift.current, "current CSV (e.g. last week's traffic)")->required();
   drift_cmd->add_option("--config", drift.config, "model YAML whose schema to use (default: inferred)");
@@ -36,6 +37,10 @@ int main(int argc, char** argv) {
                         "wasserstein, jensenshannon, psi, hellinger, linf, anderson, cvm");
   drift_cmd->add_option("--drift-share", drift.drift_share,
                         "share of drifted features that means dataset drift")->capture_default_str();
+  drift_cmd->add_flag("--multivariate", drift.multivariate,
+                      "also look for joint changes no single feature shows: an XGBoost domain "
+                      "classifier (5-fold AUC) and PCA reconstruction error; either flagging "
+                      "drift exits 10");
   drift_cmd->add_option("--json", drift.json, "write the report as JSON to this file");
   drift_cmd->add_option("--html", drift.html, "write a self-contained HTML report to this file");
 

@@ -706,6 +706,50 @@ nlohmann::ordered_json FeatureJson(const FeatureDrift& f) {
   return j;
 }
 
+nlohmann::ordered_json MultivariateJson(const MultivariateDrift& m) {
+  const DomainClassifierDrift& dc = m.domain_classifier;
+  auto folds = nlohmann::ordered_json::array();
+  for (double auc : dc.fold_auc) folds.push_back(Number(auc));
+  auto top = nlohmann::ordered_json::array();
+  for (const auto& f : dc.top_features) {
+    top.push_back({{"name", f.name}, {"gain_share", Number(f.gain_share)}});
+  }
+  nlohmann::ordered_json classifier;
+  classifier["computable"] = dc.computable;
+  classifier["note"] = dc.note;
+  classifier["auc"] = Number(dc.auc);
+  classifier["auc_std"] = Number(dc.auc_std);
+  classifier["fold_auc"] = std::move(folds);
+  classifier["threshold"] = Number(dc.threshold);
+  classifier["drift"] = dc.drift;
+  classifier["rows_per_side"] = dc.rows_per_side;
+  classifier["folds"] = dc.folds;
+  classifier["top_features"] = std::move(top);
+
+  const PcaDrift& p = m.pca;
+  nlohmann::ordered_json pca;
+  pca["computable"] = p.computable;
+  pca["note"] = p.note;
+  pca["features"] = p.features;
+  pca["components"] = p.components;
+  pca["explained_variance"] = Number(p.explained_variance);
+  pca["reference_rows"] = p.reference_rows;
+  pca["current_rows"] = p.current_rows;
+  pca["reference_mean"] = Number(p.reference_mean);
+  pca["reference_std"] = Number(p.reference_std);
+  pca["current_mean"] = Number(p.current_mean);
+  pca["current_std"] = Number(p.current_std);
+  pca["ratio"] = Number(p.ratio);
+  pca["standard_error"] = Number(p.standard_error);
+  pca["drift"] = p.drift;
+
+  nlohmann::ordered_json j;
+  j["drift"] = m.drift();
+  j["domain_classifier"] = std::move(classifier);
+  j["pca"] = std::move(pca);
+  return j;
+}
+
 }  // namespace
 
 std::string_view MethodName(Method method) {
@@ -850,6 +894,11 @@ Result<DriftReport> ComputeDrift(const core::Dataset& reference, const core::Dat
   report.dataset_drift =
       report.features_computable > 0 && report.drift_share >= options.dataset_drift_share;
   report.mostly_data_quality = IsMostlyDataQuality(report.features, report.quality);
+  if (options.multivariate) {
+    MLLOOP_ASSIGN_OR_RETURN(report.multivariate,
+                            ComputeMultivariateDrift(reference, current, schema,
+                                                     options.multivariate_options));
+  }
   return report;
 }
 
@@ -873,6 +922,8 @@ std::string DriftReport::ToJson() const {
         {{"column", q.column}, {"kind", q.kind}, {"detail", q.detail}, {"value", Number(q.value)}});
   }
   j["quality"] = std::move(quality_json);
+  j["multivariate"] =
+      multivariate ? MultivariateJson(*multivariate) : nlohmann::ordered_json(nullptr);
   // Category text comes from the data and need not be UTF-8: replace, never throw.
   return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }

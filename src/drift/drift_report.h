@@ -16,6 +16,7 @@
 
 #include "core/schema.h"
 #include "core/status.h"
+#include "drift/multivariate.h"
 
 namespace mlloop::drift {
 
@@ -51,6 +52,10 @@ struct DriftOptions {
   // Dataset drift: at least this share of the features drifted.
   double dataset_drift_share = 0.5;
   int bins = 10;  // for binned methods on numeric features (PSI, JS, Hellinger on numeric)
+  // Also run the multivariate detectors (multivariate.h: a domain classifier and PCA
+  // reconstruction error). Off by default: it costs `folds` XGBoost trainings.
+  bool multivariate = false;
+  MultivariateOptions multivariate_options;
 };
 
 // A category or bin of a drawn distribution.
@@ -107,11 +112,23 @@ struct DriftReport {
   // wrong; the loop then alerts instead of retraining.
   bool mostly_data_quality = false;
   size_t reference_rows = 0, current_rows = 0;
+  // Set when DriftOptions::multivariate. It does not change dataset_drift (the per-feature
+  // rule); a caller that acts on drift should also act on multivariate->drift() — `mlloop
+  // drift` exits 10 when either says drift (AnyDrift()).
+  std::optional<MultivariateDrift> multivariate;
+
+  // dataset_drift, or a multivariate detector flagged drift.
+  bool AnyDrift() const { return dataset_drift || (multivariate && multivariate->drift()); }
 
   // {"dataset_drift", "drift_share", "dataset_drift_threshold", "features_drifted",
   //  "features": [{"name", "type", "method", "statistic", "p_value", "threshold", "drift",
   //  "computable", "note", "reference_rows", "current_rows", ...}], "target": {...},
-  //  "quality": [{"column", "kind", "detail", "value"}], "mostly_data_quality"}
+  //  "quality": [{"column", "kind", "detail", "value"}], "mostly_data_quality",
+  //  "multivariate": null or {"drift", "domain_classifier": {"computable", "note", "auc",
+  //  "auc_std", "fold_auc", "threshold", "drift", "rows_per_side", "folds",
+  //  "top_features": [{"name", "gain_share"}]}, "pca": {"computable", "note", "features",
+  //  "components", "explained_variance", "reference_rows", "current_rows", "reference_mean",
+  //  "reference_std", "current_mean", "current_std", "ratio", "standard_error", "drift"}}}
   // Values that are not computable are null, never NaN.
   std::string ToJson() const;
 };
@@ -150,7 +167,9 @@ Method ChooseMethod(core::FeatureType type, size_t reference_rows, size_t distin
 // category code. Never NaN. per_feature_threshold replaces the feature's threshold whatever
 // its method (for a test, the p-value threshold). The target (label on both tables; binary as categorical,
 // regression as numeric) is compared the same way, honours per_feature[label name], and
-// does not count towards dataset drift. Distribution: categorical shares per category (the
+// does not count towards dataset drift. With options.multivariate, `multivariate` is filled
+// by ComputeMultivariateDrift (an XGBoost failure there is returned as its Internal status).
+// Distribution: categorical shares per category (the
 // 20 largest, then "other"); numeric per value when both tables together have at most 20
 // distinct values, else clamp(bins, 10, 20) shared bins; empty when a side has no value.
 Result<DriftReport> ComputeDrift(const core::Dataset& reference, const core::Dataset& current,

@@ -444,6 +444,93 @@ void AppendFeatureRow(std::string& out, const FeatureDrift& f, size_t anchor, bo
   out += "</td></tr>\n";
 }
 
+Verdict VerdictOf(bool computable, bool drift) {
+  if (!computable) return Verdict::kNotComputable;
+  return drift ? Verdict::kDrift : Verdict::kNoDrift;
+}
+
+std::string Badge(bool computable, bool drift) {
+  const Verdict v = VerdictOf(computable, drift);
+  return std::string("<span class=\"verdict ") + VerdictClass(v) + "\">" + VerdictWords(v) +
+         "</span>";
+}
+
+// The note under a detector: a caveat when it computed, the reason when it could not.
+std::string DetectorNote(bool computable, const std::string& note) {
+  return std::string(computable ? "<p class=\"note\">Note: " : "<p class=\"why\">Not computable: ") +
+         Escape(note) + "</p>\n";
+}
+
+// Horizontal bars of the features' shares of the domain classifier's gain.
+void AppendGainChart(std::string& out, const std::vector<drift::SeparatingFeature>& features) {
+  constexpr double kLabelWidth = 170, kBarMax = 600, kRow = 22;
+  const double height = kRow * static_cast<double>(features.size()) + 8;
+  const double width = kLabelWidth + kBarMax + 70;
+  out += "<svg class=\"chart gain\" viewBox=\"0 0 " + Coord(width) + " " + Coord(height) +
+         "\" width=\"" + Coord(width) + "\" height=\"" + Coord(height) +
+         "\" role=\"img\" aria-label=\"features that separate the tables\">\n";
+  double top = 0;
+  for (const auto& f : features) top = std::max(top, f.gain_share);
+  if (!(top > 0)) top = 1;
+  for (size_t i = 0; i < features.size(); ++i) {
+    const auto& f = features[i];
+    const double y = 4 + kRow * static_cast<double>(i);
+    const double w = std::max(1.0, f.gain_share / top * kBarMax);
+    out += "<g><title>" + Escape(f.name) + ": " + FormatPercent(f.gain_share) +
+           " of the gain</title><text class=\"xl\" text-anchor=\"end\" x=\"" +
+           Coord(kLabelWidth - 8) + "\" y=\"" + Coord(y + 14) + "\">" +
+           Escape(TruncateMiddle(f.name, kMaxLabelChars)) + "</text><rect class=\"c\" x=\"" +
+           Coord(kLabelWidth) + "\" y=\"" + Coord(y + 3) + "\" width=\"" + Coord(w) +
+           "\" height=\"14\"/><text class=\"xl\" x=\"" + Coord(kLabelWidth + w + 6) +
+           "\" y=\"" + Coord(y + 14) + "\">" + FormatPercent(f.gain_share) + "</text></g>\n";
+  }
+  out += "</svg>\n";
+}
+
+void AppendMultivariateSection(std::string& out, const drift::MultivariateDrift& m) {
+  out += "<section id=\"multivariate\">\n<h2>Multivariate drift</h2>\n";
+  out += "<p class=\"small\">Changes no single feature shows (a correlation that flips, say). "
+         "They do not count towards dataset drift above, but a flag here is drift.</p>\n";
+  const drift::DomainClassifierDrift& dc = m.domain_classifier;
+  out += "<div class=\"feature " + std::string(VerdictClass(VerdictOf(dc.computable, dc.drift))) +
+         "-edge\" id=\"domain-classifier\">\n<h3>Domain classifier " +
+         Badge(dc.computable, dc.drift) + "</h3>\n";
+  if (dc.computable && dc.auc) {
+    out += "<p class=\"line\">Out-of-fold ROC AUC " + FormatNumber(*dc.auc) + " &plusmn; " +
+           FormatNumber(dc.auc_std.value_or(0)) + (*dc.auc >= dc.threshold ? " &ge; " : " &lt; ") +
+           FormatNumber(dc.threshold) + " &rarr; " + Badge(true, dc.drift) + "</p>\n";
+    out += "<p class=\"small\">XGBoost told reference rows from current rows in " +
+           std::to_string(dc.folds) + "-fold cross-validation on " + FormatCount(dc.rows_per_side) +
+           " rows a side; 0.5 means the tables look the same.</p>\n";
+    if (!dc.top_features.empty()) {
+      out += "<p class=\"small\">Features that separate the tables most (share of the "
+             "classifier's gain):</p>\n";
+      AppendGainChart(out, dc.top_features);
+    }
+  }
+  if (!dc.note.empty()) out += DetectorNote(dc.computable, dc.note);
+  out += "</div>\n";
+
+  const drift::PcaDrift& p = m.pca;
+  out += "<div class=\"feature " + std::string(VerdictClass(VerdictOf(p.computable, p.drift))) +
+         "-edge\" id=\"pca\">\n<h3>PCA reconstruction error " + Badge(p.computable, p.drift) +
+         "</h3>\n";
+  if (p.computable && p.reference_mean && p.current_mean) {
+    out += "<p class=\"line\">Current mean error " + FormatNumber(*p.current_mean) +
+           " against the reference's " + FormatNumber(*p.reference_mean) + " (std " +
+           FormatNumber(p.reference_std.value_or(0)) + "): ratio " +
+           (p.ratio ? FormatNumber(*p.ratio) : std::string("n/a")) + " &rarr; " +
+           Badge(true, p.drift) + "</p>\n";
+    out += "<p class=\"small\">" + std::to_string(p.components) + " components of " +
+           std::to_string(p.features.size()) + " numeric features keep " +
+           FormatPercent(p.explained_variance.value_or(0)) +
+           " of the reference's variance; drift when the current mean exceeds the reference's "
+           "by more than 3 standard errors and by more than 10%.</p>\n";
+  }
+  if (!p.note.empty()) out += DetectorNote(p.computable, p.note);
+  out += "</div>\n</section>\n";
+}
+
 constexpr std::string_view kStyle = R"(
 *{box-sizing:border-box}
 body{margin:0;padding:24px 32px 48px;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1f2328;background:#f6f7f9}
@@ -534,6 +621,14 @@ std::string RenderDriftHtml(const drift::DriftReport& report, const DriftHtmlOpt
            std::to_string(report.features.size()) +
            " features could not be compared and are not counted.</p>\n";
   }
+  if (report.multivariate && report.multivariate->drift()) {
+    out += "<p class=\"drifted\"><a href=\"#multivariate\"><b>Multivariate drift</b></a>: " +
+           Badge(true, true) + " (" +
+           std::string(report.multivariate->domain_classifier.drift ? "domain classifier" : "") +
+           (report.multivariate->domain_classifier.drift && report.multivariate->pca.drift ? ", "
+                                                                                          : "") +
+           (report.multivariate->pca.drift ? "PCA reconstruction error" : "") + ")</p>\n";
+  }
   if (report.mostly_data_quality) {
     out +=
         "<div class=\"warn\" id=\"quality-warning\"><b>&#9888; This looks like a broken "
@@ -573,6 +668,8 @@ std::string RenderDriftHtml(const drift::DriftReport& report, const DriftHtmlOpt
     out += "</p>\n";
   }
   out += "</section>\n";
+
+  if (report.multivariate) AppendMultivariateSection(out, *report.multivariate);
 
   // Data quality.
   out += "<section id=\"quality\">\n<h2>Data quality</h2>\n";

@@ -139,5 +139,56 @@ TEST_F(DriftCliTest, HeaderOnlyCurrentIsNotComputableNeverNaN) {
   for (const auto& f : json["features"]) EXPECT_EQ(f["computable"], false) << f.dump();
 }
 
+// x1 ~ N(0, 1), x2 = sign * x1 + N(0, 0.3^2), x3 ~ N(0, 1): the sign flips the correlation
+// and leaves every marginal as it was.
+std::string CorrelatedTable(size_t rows, uint32_t seed, double sign) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<double> normal(0, 1), noise(0, 0.3);
+  std::string csv = "x1,x2,x3\n";
+  for (size_t i = 0; i < rows; ++i) {
+    const double x1 = normal(gen);
+    const double x2 = sign * x1 + noise(gen);
+    csv += std::to_string(x1) + "," + std::to_string(x2) + "," + std::to_string(normal(gen)) + "\n";
+  }
+  return csv;
+}
+
+// The correlation flips: per feature nothing drifted (exit 0), with --multivariate both
+// detectors see it (exit 10), and the JSON and HTML carry it.
+TEST_F(DriftCliTest, MultivariateFindsAFlippedCorrelation) {
+  const std::string ref = Write("mref.csv", CorrelatedTable(2000, 1, 1));
+  const std::string cur = Write("mcur.csv", CorrelatedTable(2000, 2, -1));
+  const std::string tables = " --reference " + ref + " --current " + cur;
+  testutil::CommandResult plain = testutil::RunMlloop("drift" + tables);
+  EXPECT_EQ(plain.exit_code, 0) << plain.output;
+  EXPECT_EQ(plain.output.find("multivariate"), std::string::npos) << plain.output;
+
+  testutil::CommandResult r = testutil::RunMlloop("drift --multivariate" + tables + " --json " +
+                                                  dir_.File("m.json") + " --html " + dir_.File("m.html"));
+  EXPECT_EQ(r.exit_code, 10) << r.output;
+  EXPECT_NE(r.output.find("no dataset drift"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("multivariate: domain classifier AUC"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("multivariate: PCA reconstruction error current"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(testutil::CountOccurrences(r.output, "MULTIVARIATE DRIFT"), 2u) << r.output;
+  auto json = nlohmann::json::parse(testutil::ReadFile(dir_.File("m.json")));
+  EXPECT_EQ(json["dataset_drift"], false);
+  EXPECT_EQ(json["multivariate"]["drift"], true);
+  EXPECT_GT(json["multivariate"]["domain_classifier"]["auc"].get<double>(), 0.9);
+  EXPECT_EQ(json["multivariate"]["pca"]["drift"], true);
+  const std::string html = testutil::ReadFile(dir_.File("m.html"));
+  EXPECT_NE(html.find("<h2>Multivariate drift</h2>"), std::string::npos);
+}
+
+TEST_F(DriftCliTest, MultivariateSameCorrelationIsNoDrift) {
+  const std::string ref = Write("mref.csv", CorrelatedTable(2000, 1, 1));
+  const std::string cur = Write("mcur.csv", CorrelatedTable(2000, 2, 1));
+  testutil::CommandResult r =
+      testutil::RunMlloop("drift --multivariate --reference " + ref + " --current " + cur);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("MULTIVARIATE DRIFT"), std::string::npos) << r.output;
+  EXPECT_EQ(testutil::CountOccurrences(r.output, ": no drift\n"), 2u) << r.output;
+}
+
 }  // namespace
 }  // namespace mlloop

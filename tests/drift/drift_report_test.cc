@@ -11,6 +11,7 @@
 #include "io/csv_reader.h"
 #include "stats/chi_squared.h"
 #include "stats/ks_test.h"
+#include "drift/elec2_data.h"
 #include "testutil/testutil.h"
 
 namespace mlloop::drift {
@@ -19,34 +20,6 @@ namespace {
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-// Elec2 (examples/elec2/SOURCE.md): day of the week as a category, the six normalised
-// measurements as numbers, the UP/DOWN label; time from the row index (1996-05-07, 30 min).
-core::Schema Elec2Schema() {
-  core::Schema schema;
-  schema.features.push_back({"day", core::FeatureType::kCategorical, {}});
-  for (const char* name :
-       {"period", "nswprice", "nswdemand", "vicprice", "vicdemand", "transfer"}) {
-    schema.features.push_back({name, core::FeatureType::kNumeric, {}});
-  }
-  schema.label.name = "class";
-  schema.label.task = core::Task::kBinaryClassification;
-  schema.label.positive = "UP";
-  schema.label.negative = "DOWN";
-  schema.timestamp.source = core::TimestampSpec::Source::kRowIndex;
-  schema.timestamp.start = 831427200;  // 1996-05-07T00:00:00Z
-  schema.timestamp.step = 1800;
-  return schema;
-}
-
-const core::Dataset& Elec2() {
-  static const core::Dataset data = [] {
-    auto read =
-        io::ReadCsv(testutil::SourcePath("examples/elec2/electricity.csv.gz"), Elec2Schema());
-    EXPECT_TRUE(read.ok()) << read.status().ToString();
-    return read.ok() ? std::move(read).value() : core::Dataset{};
-  }();
-  return data;
-}
 
 // Rows begin, begin + step, ... below end, as one table.
 core::Dataset EveryNth(const core::Dataset& d, size_t begin, size_t end, size_t step) {

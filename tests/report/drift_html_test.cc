@@ -18,15 +18,6 @@ using drift::DriftReport;
 using drift::FeatureDrift;
 using drift::QualityFinding;
 
-size_t Count(const std::string& haystack, const std::string& needle) {
-  size_t n = 0;
-  for (size_t pos = haystack.find(needle); pos != std::string::npos;
-       pos = haystack.find(needle, pos + needle.size())) {
-    ++n;
-  }
-  return n;
-}
-
 // The <section> of the feature drawn at display position `anchor` (the target is 0 when there
 // is one), or "" when there is none.
 std::string Section(const std::string& html, size_t anchor) {
@@ -145,9 +136,9 @@ TEST(DriftHtmlTest, IsOneSelfContainedHtml5PageWithoutScriptOrNetwork) {
        pos = html.find("href=\"", pos + 1)) {
     EXPECT_EQ(html[pos + 6], '#') << html.substr(pos, 40);
   }
-  EXPECT_EQ(Count(html, "<section"), Count(html, "</section>"));
-  EXPECT_EQ(Count(html, "<svg"), Count(html, "</svg>"));
-  EXPECT_EQ(Count(html, "<table>"), Count(html, "</table>"));
+  EXPECT_EQ(testutil::CountOccurrences(html, "<section"), testutil::CountOccurrences(html, "</section>"));
+  EXPECT_EQ(testutil::CountOccurrences(html, "<svg"), testutil::CountOccurrences(html, "</svg>"));
+  EXPECT_EQ(testutil::CountOccurrences(html, "<table>"), testutil::CountOccurrences(html, "</table>"));
 }
 
 TEST(DriftHtmlTest, HeaderNamesTitleBothTablesAndRowCounts) {
@@ -215,7 +206,7 @@ TEST(DriftHtmlTest, QualityFindingsAreATableWithKindsInWords) {
   EXPECT_NE(quality.find("categories never seen in the reference"), std::string::npos);
   EXPECT_NE(quality.find("column missing from the current data"), std::string::npos);
   EXPECT_NE(quality.find("<td>some_new_kind</td>"), std::string::npos);
-  EXPECT_EQ(Count(quality, "<tr>"), 5u);  // header + 4 findings
+  EXPECT_EQ(testutil::CountOccurrences(quality, "<tr>"), 5u);  // header + 4 findings
 }
 
 TEST(DriftHtmlTest, NoQualityFindingsSaysNone) {
@@ -304,10 +295,10 @@ TEST(DriftHtmlTest, NotComputableFeatureSaysWhyInsteadOfAChart) {
 TEST(DriftHtmlTest, ChartDrawsReferenceAndCurrentPerBinWithLegendAndAxis) {
   const std::string html = RenderDriftHtml(Report({Numeric("age", 0.3, 1e-9, true)}), Options());
   const std::string section = Section(html, 0);
-  ASSERT_EQ(Count(section, "<svg"), 1u);
+  ASSERT_EQ(testutil::CountOccurrences(section, "<svg"), 1u);
   // One bar per bin and table, plus one legend swatch each.
-  EXPECT_EQ(Count(section, "<rect class=\"r\""), 5u);
-  EXPECT_EQ(Count(section, "<rect class=\"c\""), 5u);
+  EXPECT_EQ(testutil::CountOccurrences(section, "<rect class=\"r\""), 5u);
+  EXPECT_EQ(testutil::CountOccurrences(section, "<rect class=\"c\""), 5u);
   EXPECT_NE(section.find(">reference (800 rows)</text>"), std::string::npos);
   EXPECT_NE(section.find(">current (600 rows)</text>"), std::string::npos);
   EXPECT_NE(section.find(">share of non-missing rows</text>"), std::string::npos);
@@ -332,8 +323,8 @@ TEST(DriftHtmlTest, ManyOrLongLabelsAreRotatedAndThinned) {
   }
   const std::string section = Section(RenderDriftHtml(Report({wide}), Options()), 0);
   EXPECT_NE(section.find("rotate(-45"), std::string::npos);
-  EXPECT_EQ(Count(section, "<rect class=\"r\""), 101u);  // numeric bins are never folded
-  const size_t written = Count(section, "class=\"xl\"");
+  EXPECT_EQ(testutil::CountOccurrences(section, "<rect class=\"r\""), 101u);  // numeric bins are never folded
+  const size_t written = testutil::CountOccurrences(section, "class=\"xl\"");
   EXPECT_GT(written, 10u);
   EXPECT_LT(written, 100u);
   EXPECT_NE(section.find("hover a bar for its label"), std::string::npos);
@@ -373,7 +364,7 @@ TEST(DriftHtmlTest, HighCardinalityCategoriesFoldIntoOther) {
   FeatureDrift f = Categorical("user_agent", 0.3, true, 100);
   f.distribution.reference[57] = 0.5;  // the largest category stays visible
   const std::string section = Section(RenderDriftHtml(Report({f}), Options()), 0);
-  EXPECT_EQ(Count(section, "<rect class=\"r\""), 31u);  // 30 bars + legend
+  EXPECT_EQ(testutil::CountOccurrences(section, "<rect class=\"r\""), 31u);  // 30 bars + legend
   EXPECT_NE(section.find(">cat_57</text>"), std::string::npos);
   EXPECT_NE(section.find("<title>other (71):"), std::string::npos);
   EXPECT_NE(section.find("the other 71 are summed"), std::string::npos);
@@ -397,7 +388,7 @@ TEST(DriftHtmlTest, TargetComesFirstAndIsMarked) {
   EXPECT_NE(Section(html, 2).find("<h3>city "), std::string::npos);
   EXPECT_NE(html.find("Target <a href=\"#f0\"><b>churned</b></a>: <span class=\"verdict v-ok\">"),
             std::string::npos);
-  EXPECT_EQ(Count(html, "class=\"badge\">target<"), 2u);  // table row and section
+  EXPECT_EQ(testutil::CountOccurrences(html, "class=\"badge\">target<"), 2u);  // table row and section
 }
 
 TEST(DriftHtmlTest, EscapesEveryStringFromTheData) {
@@ -475,7 +466,7 @@ TEST(DriftHtmlTest, TwoHundredFeaturesOfTwentyCategoriesStayUnderThreeMegabytes)
   }
   const std::string html = RenderDriftHtml(Report(features), Options());
   EXPECT_LT(html.size(), 3u * 1024 * 1024);
-  EXPECT_EQ(Count(html, "<svg"), 200u);
+  EXPECT_EQ(testutil::CountOccurrences(html, "<svg"), 200u);
   EXPECT_NE(html.find("67 of 200 features drifted"), std::string::npos);
   EXPECT_NE(html.find(" and 47 more"), std::string::npos);  // the summary lists 20 by name
 }
@@ -607,11 +598,92 @@ TEST(DriftHtmlTest, RendersRichExample) {
   options.reference_name = "data/credit/train_2023.csv";
   options.current_name = "data/credit/traffic_2024-W17.csv";
   const std::string html = RenderDriftHtml(r, options);
-  EXPECT_EQ(Count(html, "<svg"), 6u);  // all but the not computable one
+  EXPECT_EQ(testutil::CountOccurrences(html, "<svg"), 6u);  // all but the not computable one
   if (const char* out = std::getenv("MLLOOP_HTML_OUT"); out != nullptr && *out != '\0') {
     testutil::WriteFile(out, html);
     std::printf("wrote %s (%zu bytes)\n", out, html.size());
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Multivariate drift
+
+drift::MultivariateDrift Multivariate(bool classifier_drift, bool pca_drift) {
+  drift::MultivariateDrift m;
+  auto& dc = m.domain_classifier;
+  dc.computable = true;
+  dc.auc = classifier_drift ? 0.9731 : 0.5012;
+  dc.auc_std = 0.0123;
+  dc.fold_auc = {*dc.auc, *dc.auc, *dc.auc, *dc.auc, *dc.auc};
+  dc.threshold = 0.55;
+  dc.drift = classifier_drift;
+  dc.rows_per_side = 10000;
+  dc.folds = 5;
+  dc.top_features = {{"x<1>", 0.61}, {"x2", 0.3}, {"x3", 0.09}};
+  auto& p = m.pca;
+  p.computable = true;
+  p.features = {"x<1>", "x2", "x3"};
+  p.components = 2;
+  p.explained_variance = 0.986;
+  p.reference_rows = 5000;
+  p.current_rows = 10000;
+  p.reference_mean = 0.21;
+  p.reference_std = 0.15;
+  p.current_mean = pca_drift ? 1.3 : 0.2;
+  p.current_std = 0.9;
+  p.ratio = *p.current_mean / *p.reference_mean;
+  p.standard_error = 0.01;
+  p.drift = pca_drift;
+  return m;
+}
+
+std::string MultivariateSection(const std::string& html) {
+  const size_t start = html.find("<section id=\"multivariate\">");
+  if (start == std::string::npos) return "";
+  return html.substr(start, html.find("</section>", start) - start);
+}
+
+TEST(DriftHtmlTest, NoMultivariateSectionUnlessComputed) {
+  const std::string html = RenderDriftHtml(Report({Numeric("x", 0.1, 0.4, false)}), Options());
+  EXPECT_EQ(html.find("Multivariate drift"), std::string::npos);
+}
+
+TEST(DriftHtmlTest, MultivariateSectionShowsAucFeaturesAndPcaRatio) {
+  DriftReport report = Report({Numeric("x", 0.1, 0.4, false)});
+  report.multivariate = Multivariate(true, true);
+  const std::string html = RenderDriftHtml(report, Options());
+  const std::string section = MultivariateSection(html);
+  ASSERT_FALSE(section.empty());
+  EXPECT_NE(section.find("<h2>Multivariate drift</h2>"), std::string::npos);
+  EXPECT_NE(section.find("ROC AUC 0.9731 &plusmn; 0.0123 &ge; 0.55"), std::string::npos) << section;
+  EXPECT_NE(section.find("10,000 rows a side"), std::string::npos);
+  // The separating features as bars, names escaped, largest first.
+  EXPECT_NE(section.find("<svg class=\"chart gain\""), std::string::npos);
+  EXPECT_EQ(testutil::CountOccurrences(section, "<rect class=\"c\""), 3u);
+  EXPECT_NE(section.find("x&lt;1&gt;"), std::string::npos);
+  EXPECT_EQ(section.find("x<1>"), std::string::npos);
+  EXPECT_LT(section.find("61.0%"), section.find("30.0%"));
+  EXPECT_NE(section.find("ratio 6.19"), std::string::npos) << section;
+  EXPECT_EQ(testutil::CountOccurrences(section, "v-drift\">drift</span>"), 4u);  // two headings, two lines
+  // The summary points to it, though the per-feature banner says no.
+  EXPECT_NE(html.find("DATASET DRIFT: NO"), std::string::npos);
+  EXPECT_NE(html.find("href=\"#multivariate\""), std::string::npos);
+  EXPECT_NE(html.find("domain classifier, PCA reconstruction error"), std::string::npos);
+}
+
+TEST(DriftHtmlTest, MultivariateNotComputableSaysWhy) {
+  DriftReport report = Report({Numeric("x", 0.1, 0.4, false)});
+  drift::MultivariateDrift m;
+  m.domain_classifier.note = "needs at least 50 rows on each side (reference 10, current 900)";
+  m.pca.note = "PCA needs at least two numeric features, there are 1";
+  report.multivariate = m;
+  const std::string html = RenderDriftHtml(report, Options());
+  const std::string section = MultivariateSection(html);
+  EXPECT_NE(section.find("Not computable: needs at least 50 rows"), std::string::npos);
+  EXPECT_NE(section.find("Not computable: PCA needs at least two"), std::string::npos);
+  EXPECT_EQ(section.find("<svg"), std::string::npos);
+  EXPECT_EQ(html.find("href=\"#multivariate\""), std::string::npos);  // nothing flagged
+  EXPECT_EQ(html.find("n/a"), std::string::npos);
 }
 
 }  // namespace

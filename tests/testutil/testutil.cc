@@ -49,6 +49,15 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+size_t CountOccurrences(std::string_view haystack, std::string_view needle) {
+  size_t n = 0;
+  for (size_t pos = haystack.find(needle); pos != std::string_view::npos;
+       pos = haystack.find(needle, pos + needle.size())) {
+    ++n;
+  }
+  return n;
+}
+
 CommandResult RunMlloop(const std::string& args) {
   const std::string cmd = std::string(MLLOOP_BINARY_DIR) + "/bin/mlloop " + args + " 2>&1";
   CommandResult run;

@@ -27,6 +27,9 @@ class TempDir {
 
 void WriteFile(const std::string& path, std::string_view contents);
 
+// How many times `needle` occurs in `haystack`, without overlaps.
+size_t CountOccurrences(std::string_view haystack, std::string_view needle);
+
 // The built `mlloop` binary run as a user runs it, with stdout and stderr together.
 struct CommandResult {
   int exit_code = -1;

@@ -274,6 +274,34 @@ Result<std::string> XgbModel::Serialize() const {
   return std::string(bytes, len);
 }
 
+Result<std::vector<double>> XgbModel::FeatureGain() const {
+  bst_ulong n_names = 0, dim = 0;
+  const char** names = nullptr;
+  const bst_ulong* shape = nullptr;
+  const float* scores = nullptr;
+  MLLOOP_RETURN_IF_ERROR(XgbCall(XGBoosterFeatureScore(booster_->get(),
+                                                       R"({"importance_type": "total_gain"})",
+                                                       &n_names, &names, &dim, &shape, &scores))
+                             .WithContext("feature gain"));
+  std::vector<double> gain(n_features_, 0.0);
+  // Only the features some split uses are listed, named "f<index>".
+  for (bst_ulong i = 0; i < n_names; ++i) {
+    const std::string_view name = names[i];
+    size_t index = 0;
+    bool valid = name.size() > 1 && name.front() == 'f';
+    if (valid) {
+      const char* last = name.data() + name.size();
+      auto [end, ec] = std::from_chars(name.data() + 1, last, index);
+      valid = ec == std::errc() && end == last && index < n_features_;
+    }
+    if (!valid) {
+      return Status::Internal("feature gain: unexpected feature name '" + std::string(name) + "'");
+    }
+    gain[index] = scores[i];
+  }
+  return gain;
+}
+
 Status XgbModel::CheckShape(size_t n_features) const {
   if (n_features != n_features_) {
     return Status::InvalidArgument("model expects " + std::to_string(n_features_) +

@@ -97,6 +97,12 @@ class XgbModel {
   Status PredictWithXgboost(const float* x, size_t rows, size_t n_features,
                             std::vector<float>* out) const;
 
+  // Total gain per feature (XGBoost's "total_gain" importance): the loss reduction summed
+  // over every split on the feature in every tree; 0 for a feature never split on. Size
+  // n_features(), in feature order. Internal on XGBoost failure or a feature name XGBoost
+  // reports that is not "f<index>" (Train() sets no feature names).
+  Result<std::vector<double>> FeatureGain() const;
+
   // OK when Predict() uses the flat forest; otherwise why not, e.g. InvalidArgument
   // "unsupported by the flat predictor: booster gblinear".
   const Status& flat_forest_status() const { return flat_forest_status_; }

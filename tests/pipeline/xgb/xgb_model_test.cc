@@ -143,6 +143,23 @@ TEST(XgbModelTest, BeatsMajorityClassOnElec2) {
   EXPECT_GT(accuracy, majority + 0.05);
 }
 
+// y = 3*x0 - 2*x1 + noise: the splits are on x0 and x1, x0 the larger share; x2 is noise.
+TEST(XgbModelTest, FeatureGainFollowsTheSignal) {
+  const core::Dataset data = LinearData(2000, 7);
+  TrainOptions options;
+  options.task = core::Task::kRegression;
+  options.rounds = 20;
+  options.params["max_depth"] = "2";
+  auto model = MustTrain(data, 0, data.rows(), options);
+  ASSERT_NE(model, nullptr);
+  Result<std::vector<double>> gain = model->FeatureGain();
+  ASSERT_TRUE(gain.ok()) << gain.status().ToString();
+  ASSERT_EQ(gain->size(), 3u);
+  EXPECT_GT((*gain)[0], (*gain)[1]);
+  EXPECT_GT((*gain)[1], 10 * (*gain)[2]);
+  EXPECT_GE((*gain)[2], 0.0);
+}
+
 TEST(XgbModelTest, RegressionRmseWellBelowLabelSpread) {
   const core::Dataset data = LinearData(3000, 1234);
   TrainOptions options;
