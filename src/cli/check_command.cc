@@ -21,6 +21,7 @@ int ExitCode(const Status& status) {
   return 1;
 }
 
+
 Status RunCheck(const CheckArgs& args, std::ostream& out) {
   MLLOOP_ASSIGN_OR_RETURN(auto config, config::LoadModelConfig(args.config));
   out << args.config << ": ok: model '" << config.name << "', " << config.schema.features.size()

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <string_view>
 
 #include "core/status.h"
 
@@ -51,6 +52,10 @@ struct DriftArgs {
 inline constexpr int kExitDrift = 10;
 inline constexpr int kExitDataQuality = 11;
 Result<int> RunDrift(const DriftArgs& args, std::ostream& out);
+
+// Writes `text` to `path` through a temporary file in the same directory and a rename, so a
+// reader never sees half a file. Unavailable, naming the path, when either step fails.
+Status WriteFileAtomically(const std::string& path, std::string_view text);
 
 // Exit code for a failed command: 2 bad input, 3 not found, 4 already exists,
 // 5 failed precondition, 6 unavailable, 7 data loss, 1 anything else.

@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <fstream>
 #include <ostream>
 #include <set>
 
@@ -15,20 +14,6 @@ namespace mlloop::cli {
 
 namespace {
 
-Status WriteText(const std::string& path, const std::string& text) {
-  // Written beside the target and renamed, so a reader never sees half a file.
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return Status::Unavailable("cannot write " + tmp);
-    f << text;
-    if (!f.good()) return Status::Unavailable("writing " + tmp + " failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::Unavailable("cannot rename " + tmp + " to " + path);
-  }
-  return Status::Ok();
-}
 
 std::string Number(const std::optional<double>& v, int digits) {
   if (!v) return "-";
@@ -188,14 +173,14 @@ Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
            "do not retrain\n";
   }
   if (!args.json.empty()) {
-    MLLOOP_RETURN_IF_ERROR(WriteText(args.json, report.ToJson() + "\n"));
+    MLLOOP_RETURN_IF_ERROR(WriteFileAtomically(args.json, report.ToJson() + "\n"));
     out << "JSON written to " << args.json << "\n";
   }
   if (!args.html.empty()) {
     report::DriftHtmlOptions html;
     html.reference_name = args.reference;
     html.current_name = args.current;
-    MLLOOP_RETURN_IF_ERROR(WriteText(args.html, report::RenderDriftHtml(report, html)));
+    MLLOOP_RETURN_IF_ERROR(WriteFileAtomically(args.html, report::RenderDriftHtml(report, html)));
     out << "HTML report written to " << args.html << "\n";
   }
   if (report.mostly_data_quality || nothing_computable) return kExitDataQuality;

@@ -1,5 +1,4 @@
 #include <cstdio>
-#include <fstream>
 #include <ostream>
 
 #include "cli/commands.h"
@@ -15,20 +14,6 @@ namespace mlloop::cli {
 
 namespace {
 
-Status WriteJson(const std::string& path, const std::string& json) {
-  // Written beside the target and renamed, so a reader never sees half a file.
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return Status::Unavailable("cannot write " + tmp);
-    f << json << "\n";
-    if (!f.good()) return Status::Unavailable("writing " + tmp + " failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::Unavailable("cannot rename " + tmp + " to " + path);
-  }
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -94,7 +79,7 @@ Status RunSimulate(const SimulateArgs& args, std::ostream& out) {
         << "`\n";
   }
   if (!args.json.empty()) {
-    MLLOOP_RETURN_IF_ERROR(WriteJson(args.json, result.ToJson()));
+    MLLOOP_RETURN_IF_ERROR(WriteFileAtomically(args.json, result.ToJson() + "\n"));
     out << "full result written to " << args.json << "\n";
   }
   return Status::Ok();

@@ -411,15 +411,25 @@ void Evaluate(Method method, const Prepared& p, const DriftOptions& options,
   }
 
   Status failed;
+  // Every method ends in one of two shapes: a test (statistic and p-value) or a distance.
+  auto take_test = [&](const auto& r) {
+    if (!r.ok()) {
+      failed = r.status();
+      return;
+    }
+    fd->statistic = r->statistic;
+    fd->p_value = r->p_value;
+  };
+  auto take_distance = [&](const Result<double>& r) {
+    if (!r.ok()) {
+      failed = r.status();
+      return;
+    }
+    fd->statistic = *r;
+  };
   switch (method) {
     case Method::kKs: {
-      auto r = stats::KsTwoSampleSorted(p.reference, p.current);
-      if (!r.ok()) {
-        failed = r.status();
-        break;
-      }
-      fd->statistic = r->statistic;
-      fd->p_value = r->p_value;
+      take_test(stats::KsTwoSampleSorted(p.reference, p.current));
       break;
     }
     case Method::kAndersonDarling: {
@@ -439,14 +449,8 @@ void Evaluate(Method method, const Prepared& p, const DriftOptions& options,
       break;
     }
     case Method::kCramerVonMises: {
-      auto r = stats::CramerVonMisesSorted(p.reference.data(), p.reference.size(), p.current.data(),
-                                           p.current.size());
-      if (!r.ok()) {
-        failed = r.status();
-        break;
-      }
-      fd->statistic = r->statistic;
-      fd->p_value = r->p_value;
+      take_test(stats::CramerVonMisesSorted(p.reference.data(), p.reference.size(),
+                                            p.current.data(), p.current.size()));
       break;
     }
     case Method::kWasserstein: {
@@ -465,14 +469,8 @@ void Evaluate(Method method, const Prepared& p, const DriftOptions& options,
     case Method::kZTest: {
       // Evidently's z test: the share of the first category (in sorted order) against the rest.
       const Categories& c = *p.categories;
-      auto r = stats::TwoProportionZTest(c.reference[0], c.reference_total, c.current[0],
-                                         c.current_total);
-      if (!r.ok()) {
-        failed = r.status();
-        break;
-      }
-      fd->statistic = r->statistic;
-      fd->p_value = r->p_value;
+      take_test(stats::TwoProportionZTest(c.reference[0], c.reference_total, c.current[0],
+                                          c.current_total));
       break;
     }
     case Method::kChiSquared: {
@@ -494,40 +492,19 @@ void Evaluate(Method method, const Prepared& p, const DriftOptions& options,
         rc.push_back(static_cast<size_t>(ref_freq[k]));
         cc.push_back(static_cast<size_t>(cur_freq[k]));
       }
-      auto r = stats::ChiSquaredIndependence(rc, cc);
-      if (!r.ok()) {
-        failed = r.status();
-        break;
-      }
-      fd->statistic = r->statistic;
-      fd->p_value = r->p_value;
+      take_test(stats::ChiSquaredIndependence(rc, cc));
       break;
     }
     case Method::kJensenShannon: {
-      auto r = stats::JensenShannonDistance(ref_freq, cur_freq, stats::LogBase::kTwo);
-      if (!r.ok()) {
-        failed = r.status();
-        break;
-      }
-      fd->statistic = *r;
+      take_distance(stats::JensenShannonDistance(ref_freq, cur_freq, stats::LogBase::kTwo));
       break;
     }
     case Method::kHellinger: {
-      auto r = stats::HellingerDistance(ref_freq, cur_freq);
-      if (!r.ok()) {
-        failed = r.status();
-        break;
-      }
-      fd->statistic = *r;
+      take_distance(stats::HellingerDistance(ref_freq, cur_freq));
       break;
     }
     case Method::kLInfinity: {
-      auto r = stats::LInfinityDistance(ref_freq, cur_freq);
-      if (!r.ok()) {
-        failed = r.status();
-        break;
-      }
-      fd->statistic = *r;
+      take_distance(stats::LInfinityDistance(ref_freq, cur_freq));
       break;
     }
     case Method::kPsi:
@@ -895,9 +872,9 @@ Result<DriftReport> ComputeDrift(const core::Dataset& reference, const core::Dat
       report.features_computable > 0 && report.drift_share >= options.dataset_drift_share;
   report.mostly_data_quality = IsMostlyDataQuality(report.features, report.quality);
   if (options.multivariate) {
-    MLLOOP_ASSIGN_OR_RETURN(report.multivariate,
-                            ComputeMultivariateDrift(reference, current, schema,
-                                                     options.multivariate_options));
+    MLLOOP_ASSIGN_OR_RETURN(
+        report.multivariate,
+        ComputeMultivariateDrift(reference, current, schema, options.multivariate_options));
   }
   return report;
 }

@@ -400,25 +400,14 @@ class CsvParser {
 
   // Reads only the header line.
   Result<std::vector<std::string>> Header() {
-    MLLOOP_RETURN_IF_ERROR(CheckSchemaAndOptions());
     Cursor c{text_.data(), text_.data() + text_.size(), 1};
-    if (text_.substr(0, 3) == "\xEF\xBB\xBF") c.p += 3;
-    if (AtBlankTail(c.p, c.end)) {
-      return Status::InvalidArgument(std::string(source_) + ": empty file, expected a header line");
-    }
-    MLLOOP_RETURN_IF_ERROR(ReadHeader(c));
+    MLLOOP_RETURN_IF_ERROR(StartAndReadHeader(c));
     return header_;
   }
 
   Result<core::Dataset> Run() {
-    MLLOOP_RETURN_IF_ERROR(CheckSchemaAndOptions());
     Cursor c{text_.data(), text_.data() + text_.size(), 1};
-    // A UTF-8 byte-order mark is an encoding marker, not part of the first column's name.
-    if (text_.substr(0, 3) == "\xEF\xBB\xBF") c.p += 3;
-    if (AtBlankTail(c.p, c.end)) {
-      return Status::InvalidArgument(std::string(source_) + ": empty file, expected a header line");
-    }
-    MLLOOP_RETURN_IF_ERROR(ReadHeader(c));
+    MLLOOP_RETURN_IF_ERROR(StartAndReadHeader(c));
     MLLOOP_RETURN_IF_ERROR(PlanColumns());
     Reserve(c);
     MLLOOP_RETURN_IF_ERROR(ReadRecords(c));
@@ -427,6 +416,18 @@ class CsvParser {
   }
 
  private:
+  // Checks the options, steps over a byte-order mark and reads the header, leaving `c` on
+  // the first record.
+  Status StartAndReadHeader(Cursor& c) {
+    MLLOOP_RETURN_IF_ERROR(CheckSchemaAndOptions());
+    // A UTF-8 byte-order mark is an encoding marker, not part of the first column's name.
+    if (text_.substr(0, 3) == "\xEF\xBB\xBF") c.p += 3;
+    if (AtBlankTail(c.p, c.end)) {
+      return Status::InvalidArgument(std::string(source_) + ": empty file, expected a header line");
+    }
+    return ReadHeader(c);
+  }
+
   Status CheckSchemaAndOptions() const {
     const char d = scanner_.delimiter;
     if (d == '"' || d == '\n' || d == '\r') {

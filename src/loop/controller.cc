@@ -244,7 +244,8 @@ Result<TickOutcome> Controller::Tick() {
   record.model = config_.name;
   record.policy = options_.policy_name;
   record.time = now;
-  record.signals_json = out.decision.SignalsJson();
+  out.signals_json = out.decision.SignalsJson();
+  record.signals_json = out.signals_json;
   record.action = std::string(policy::ActionName(out.decision.action));
   record.reason = out.decision.reason;
   record.budget_left = out.decision.budget_left;

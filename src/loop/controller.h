@@ -47,6 +47,7 @@ struct RetrainOutcome {
 
 struct TickOutcome {
   policy::Decision decision;
+  std::string signals_json;  // decision.SignalsJson(), as recorded
   int64_t decision_id = 0;
   std::optional<RetrainOutcome> retrain;
 };

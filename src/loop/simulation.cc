@@ -88,7 +88,7 @@ Result<PolicyRun> RunPolicy(const config::ModelConfig& base, const PolicySpec& s
     row.action = std::string(policy::ActionName(outcome->decision.action));
     row.reason = outcome->decision.reason;
     row.budget_left = outcome->decision.budget_left;
-    row.signals_json = outcome->decision.SignalsJson();
+    row.signals_json = std::move(outcome->signals_json);
     if (outcome->retrain) {
       row.version = outcome->retrain->version;
       row.promoted = outcome->retrain->promoted;
