@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <string>
 
 namespace mlloop::stats {
@@ -63,6 +65,15 @@ double RelativeEntropyTerm(double x, double y) { return x > 0 ? x * std::log(x /
 
 Status CheckSortedSample(const float* values, size_t n, std::string_view what) {
   if (n == 0) return Status::InvalidArgument(std::string(what) + " sample is empty");
+  // One branch-free pass (it vectorises; the drift report calls this on every column),
+  // then a second, exact pass only to name the first bad index.
+  // (v - v is 0 for finite v, NaN for +-inf and NaN.)
+  int bad = !(values[0] - values[0] == 0.0f);
+  for (size_t i = 1; i < n; ++i) {
+    const float v = values[i];
+    bad |= (v < values[i - 1]) | !(v - v == 0.0f);
+  }
+  if (bad == 0) return Status::Ok();
   for (size_t i = 0; i < n; ++i) {
     if (!std::isfinite(values[i])) {
       return Status::InvalidArgument(std::string(what) + " sample has a non-finite value (" +
@@ -96,29 +107,33 @@ Result<std::vector<float>> SortSample(std::vector<float> values, std::string_vie
 Result<double> WassersteinSorted(const float* a, size_t na, const float* b, size_t nb) {
   MLLOOP_RETURN_IF_ERROR(CheckSortedSample(a, na, "first"));
   MLLOOP_RETURN_IF_ERROR(CheckSortedSample(b, nb, "second"));
-  // Walk the pooled sorted values once. Between two consecutive distinct pooled values
-  // x_prev < x both empirical CDFs are constant, equal to (count <= x_prev) / n; SciPy's
-  // _cdf_distance sums |u_cdf - v_cdf| * diff(all_values) the same way (ties add 0 width).
-  const double inv_na = 1.0 / static_cast<double>(na);
-  const double inv_nb = 1.0 / static_cast<double>(nb);
+  // In one dimension W1 is also the integral over u in (0, 1) of |A^-1(u) - B^-1(u)|, the
+  // gap between the two quantile functions (the same number SciPy's _cdf_distance gets by
+  // integrating |F_a - F_b| over x). Both quantile functions are steps that change at
+  // u = i / na and u = j / nb; in units of 1 / (na nb) those breakpoints are the integers
+  // i nb and j na, so every step width is exact. The walk is branch-free and, unlike the
+  // walk over x, does not care about ties.
+  const uint64_t una = na, unb = nb;
   CompensatedSum total;
-  size_t i = 0, j = 0;
-  double prev = 0;
-  bool started = false;
-  while (i < na || j < nb) {
-    const double x = (j == nb || (i < na && a[i] <= b[j])) ? a[i] : b[j];
-    if (started) {
-      // Same arithmetic as SciPy: i / na and j / nb as separate quotients.
-      const double cdf_gap =
-          std::abs(static_cast<double>(i) * inv_na - static_cast<double>(j) * inv_nb);
-      total.Add(cdf_gap * (x - prev));
+  double block = 0;  // plain sums of up to 256 terms, then one compensated add
+  uint64_t prev = 0;
+  size_t i = 0, j = 0, in_block = 0;
+  while (i < na && j < nb) {
+    const uint64_t next_a = (i + 1) * unb, next_b = (j + 1) * una;
+    const uint64_t next = std::min(next_a, next_b);
+    block += std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[j])) *
+             static_cast<double>(next - prev);
+    prev = next;
+    i += next_a <= next_b;
+    j += next_b <= next_a;
+    if (++in_block == 256) {
+      total.Add(block);
+      block = 0;
+      in_block = 0;
     }
-    while (i < na && a[i] == x) ++i;
-    while (j < nb && b[j] == x) ++j;
-    prev = x;
-    started = true;
   }
-  return total.Total();
+  total.Add(block);
+  return total.Total() / (static_cast<double>(na) * static_cast<double>(nb));
 }
 
 Result<double> Wasserstein(const std::vector<float>& a, const std::vector<float>& b) {
@@ -129,15 +144,32 @@ Result<double> Wasserstein(const std::vector<float>& a, const std::vector<float>
 
 double PopulationStdDev(const float* values, size_t n) {
   if (n == 0) return 0;
-  CompensatedSum sum;
-  for (size_t i = 0; i < n; ++i) sum.Add(values[i]);
-  const double mean = sum.Total() / static_cast<double>(n);
-  CompensatedSum squares;
-  for (size_t i = 0; i < n; ++i) {
-    const double d = static_cast<double>(values[i]) - mean;
-    squares.Add(d * d);
-  }
-  return std::sqrt(squares.Total() / static_cast<double>(n));
+  // Compensated sums of plain four-way partial sums over blocks of 256 values: as accurate
+  // as compensating every value for these sizes, and about four times faster.
+  const auto sum_of = [&](auto term) {
+    CompensatedSum total;
+    for (size_t b = 0; b < n; b += 256) {
+      const size_t stop = std::min(n, b + 256);
+      double s[4] = {0, 0, 0, 0};
+      size_t i = b;
+      for (; i + 4 <= stop; i += 4) {
+        s[0] += term(values[i]);
+        s[1] += term(values[i + 1]);
+        s[2] += term(values[i + 2]);
+        s[3] += term(values[i + 3]);
+      }
+      for (; i < stop; ++i) s[0] += term(values[i]);
+      total.Add((s[0] + s[1]) + (s[2] + s[3]));
+    }
+    return total.Total();
+  };
+  const double mean = sum_of([](float v) { return static_cast<double>(v); }) /
+                      static_cast<double>(n);
+  const double squares = sum_of([mean](float v) {
+    const double d = static_cast<double>(v) - mean;
+    return d * d;
+  });
+  return std::sqrt(squares / static_cast<double>(n));
 }
 
 Result<double> WassersteinNormalizedSorted(const float* reference, size_t n_reference,

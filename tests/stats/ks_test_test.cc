@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -129,6 +130,66 @@ TEST(KsTwoSampleTest, ExactFallsBackToAsymptoticWhenTheLatticeIsTooLarge) {
   EXPECT_EQ(exact->p_value, asymp->p_value);
   EXPECT_GT(asymp->p_value, 0.0);
   EXPECT_LT(asymp->p_value, 0.05);
+}
+
+}  // namespace
+}  // namespace mlloop::stats
+
+namespace mlloop::stats {
+namespace {
+namespace big {
+
+// D as SciPy forms it: at every pooled value x, |#a<=x / n1 - #b<=x / n2| in double.
+double BruteForceD(const std::vector<float>& a, const std::vector<float>& b) {
+  double d = 0;
+  for (const auto* side : {&a, &b}) {
+    for (float x : *side) {
+      const auto i = std::upper_bound(a.begin(), a.end(), x) - a.begin();
+      const auto j = std::upper_bound(b.begin(), b.end(), x) - b.begin();
+      d = std::max(d, std::fabs(static_cast<double>(i) / static_cast<double>(a.size()) -
+                                static_cast<double>(j) / static_cast<double>(b.size())));
+    }
+  }
+  return d;
+}
+
+}  // namespace big
+
+// Above a few thousand values the statistic is found by bounding segments and walking only
+// those that may hold the maximum; it must still be SciPy's D to the last bit.
+TEST(KsTwoSampleTest, SegmentBoundedWalkIsExactOnLargeSamples) {
+  std::mt19937 gen(20261122);
+  std::normal_distribution<float> normal(0, 1);
+  std::uniform_int_distribution<int> coarse(0, 40);
+  struct Shape {
+    const char* name;
+    size_t na, nb;
+    std::function<float(bool)> draw;  // argument: second sample
+  };
+  const std::vector<Shape> shapes = {
+      {"shift", 60000, 45001, [&](bool second) { return normal(gen) + (second ? 0.02f : 0); }},
+      {"same", 50000, 50000, [&](bool) { return normal(gen); }},
+      {"ties", 40000, 70000,
+       [&](bool second) { return static_cast<float>(coarse(gen) + (second && coarse(gen) < 2)); }},
+      {"nested", 30000, 30000,
+       [&](bool second) { return second ? normal(gen) * 0.1f : normal(gen) * 3.0f; }},
+      {"one_run", 20000, 9000,  // a tie run far longer than a segment, in both samples
+       [&](bool second) { return coarse(gen) < 30 ? 1.0f : normal(gen) + (second ? 0.5f : 0); }},
+      {"tiny_vs_big", 5000, 7, [&](bool) { return normal(gen); }},
+  };
+  for (const auto& shape : shapes) {
+    std::vector<float> a(shape.na), b(shape.nb);
+    for (auto& x : a) x = shape.draw(false);
+    for (auto& x : b) x = shape.draw(true);
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    auto r = KsTwoSampleSorted(a, b, KsMethod::kAsymptotic);
+    ASSERT_TRUE(r.ok()) << shape.name;
+    EXPECT_EQ(r->statistic, big::BruteForceD(a, b)) << shape.name;
+    auto swapped = KsTwoSampleSorted(b, a, KsMethod::kAsymptotic);
+    ASSERT_TRUE(swapped.ok());
+    EXPECT_EQ(swapped->statistic, r->statistic) << shape.name;
+  }
 }
 
 }  // namespace
