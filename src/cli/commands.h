@@ -43,6 +43,8 @@ struct DriftArgs {
   std::string method;  // optional: one method for every feature
   double drift_share = 0.5;
   bool multivariate = false;  // also the domain classifier and PCA reconstruction error
+  std::string statistics;     // optional: "ks,psi,..." or "all", computed beside the verdict
+  int threads = 0;            // 0: the hardware's
   std::string json;
   std::string html;
 };

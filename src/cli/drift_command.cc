@@ -99,6 +99,35 @@ void PrintMultivariate(const drift::MultivariateDrift& m, std::ostream& out) {
   out << ": " << verdict(pca.computable, pca.drift) << "\n";
 }
 
+// "--statistics ks,psi" -> methods; "all" -> every method but auto.
+Result<std::vector<drift::Method>> ParseStatistics(std::string_view list) {
+  std::vector<drift::Method> methods;
+  if (list.empty()) return methods;
+  if (list == "all") {
+    for (std::string_view name : {"ks", "chisquare", "z", "wasserstein", "jensenshannon", "psi",
+                                  "hellinger", "linf", "anderson", "cvm"}) {
+      MLLOOP_ASSIGN_OR_RETURN(auto m, drift::ParseMethod(name));
+      methods.push_back(m);
+    }
+    return methods;
+  }
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string_view name = list.substr(start, comma - start);
+    auto method = drift::ParseMethod(name);
+    if (!method.ok() || *method == drift::Method::kAuto) {
+      return Status::InvalidArgument("--statistics: '" + std::string(name) +
+                                     "' is not a method; expected a comma-separated list of ks, "
+                                     "chisquare, z, wasserstein, jensenshannon, psi, hellinger, "
+                                     "linf, anderson, cvm, or 'all'");
+    }
+    methods.push_back(*method);
+    start = comma + 1;
+  }
+  return methods;
+}
+
 }  // namespace
 
 Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
@@ -112,6 +141,8 @@ Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
   }
   options.dataset_drift_share = args.drift_share;
   options.multivariate = args.multivariate;
+  options.threads = args.threads;
+  MLLOOP_ASSIGN_OR_RETURN(options.statistics, ParseStatistics(args.statistics));
 
   MLLOOP_ASSIGN_OR_RETURN(std::string reference_text, io::ReadFileBytes(args.reference));
   MLLOOP_ASSIGN_OR_RETURN(std::string current_text, io::ReadFileBytes(args.current));
@@ -125,11 +156,13 @@ Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
   // The reference is the trusted baseline and is read strictly; in the current table a value
   // of the wrong type is itself a finding, so it is counted and read as missing.
   MLLOOP_ASSIGN_OR_RETURN(core::Dataset reference, io::ParseCsv(reference_text, args.reference, schema));
+  std::string().swap(reference_text);  // the text is several times the floats: free it now
   io::TypeViolations violations;
   io::CsvOptions lenient;
   lenient.bad_values_as_missing = &violations;
   MLLOOP_ASSIGN_OR_RETURN(core::Dataset current,
                           io::ParseCsv(current_text, args.current, schema, lenient));
+  std::string().swap(current_text);
   findings.type_violations = violations.counts;
   findings.type_violation_example = violations.examples;
 

@@ -41,6 +41,11 @@ int main(int argc, char** argv) {
                       "also look for joint changes no single feature shows: an XGBoost domain "
                       "classifier (5-fold AUC) and PCA reconstruction error; either flagging "
                       "drift exits 10");
+  drift_cmd->add_option("--statistics", drift.statistics,
+                        "also compute these methods for every feature, comma-separated, or 'all' "
+                        "(listed in the JSON; the verdict stays the chosen method's)");
+  drift_cmd->add_option("--threads", drift.threads, "threads comparing columns (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
   drift_cmd->add_option("--json", drift.json, "write the report as JSON to this file");
   drift_cmd->add_option("--html", drift.html, "write a self-contained HTML report to this file");
 

@@ -56,6 +56,25 @@ struct DriftOptions {
   // reconstruction error). Off by default: it costs `folds` XGBoost trainings.
   bool multivariate = false;
   MultivariateOptions multivariate_options;
+  // Also compute these methods for every feature (FeatureDrift::statistics), each fitted to
+  // the feature as `method` is (a categorical feature gets chisquare for ks, ...); a method
+  // that lands on one already listed for the feature is not repeated. They do not change
+  // the feature's verdict. All of them come from the one sort of the column.
+  std::vector<Method> statistics;
+  // Columns are compared in parallel on this many threads; 0 = the hardware's.
+  int threads = 0;
+};
+
+// One more statistic of a feature (DriftOptions::statistics), with the default threshold of
+// its method and the verdict that threshold gives.
+struct ExtraStatistic {
+  std::string method;
+  bool computable = true;
+  std::string note;
+  std::optional<double> statistic;
+  std::optional<double> p_value;
+  double threshold = 0;
+  bool drift = false;
 };
 
 // A category or bin of a drawn distribution.
@@ -78,6 +97,7 @@ struct FeatureDrift {
   size_t reference_rows = 0, current_rows = 0;        // non-missing values compared
   size_t reference_missing = 0, current_missing = 0;
   Distribution distribution;          // for the report's overlaid charts
+  std::vector<ExtraStatistic> statistics;  // DriftOptions::statistics, in their order
 };
 
 // A data-quality problem: a sign of a broken pipeline rather than of a changed world.
@@ -122,7 +142,8 @@ struct DriftReport {
 
   // {"dataset_drift", "drift_share", "dataset_drift_threshold", "features_drifted",
   //  "features": [{"name", "type", "method", "statistic", "p_value", "threshold", "drift",
-  //  "computable", "note", "reference_rows", "current_rows", ...}], "target": {...},
+  //  "computable", "note", "reference_rows", "current_rows", ..., "statistics": [{"method",
+  //  "statistic", "p_value", "threshold", "drift", "computable", "note"}]}], "target": {...},
   //  "quality": [{"column", "kind", "detail", "value"}], "mostly_data_quality",
   //  "multivariate": null or {"drift", "domain_classifier": {"computable", "note", "auc",
   //  "auc_std", "fold_auc", "threshold", "drift", "rows_per_side", "folds",
@@ -153,8 +174,9 @@ Method ChooseMethod(core::FeatureType type, size_t reference_rows, size_t distin
 // differ between the two tables: values are matched by their text through
 // Dataset::categories). InvalidArgument when the tables disagree on the features.
 //
-// Per feature: missing values are dropped, each numeric column is sorted once and every
-// statistic and the chart come from that sort. The method fits the data as follows:
+// Per feature: missing values are dropped, each numeric column is sorted once (radix sort,
+// stats/sort.h) and every statistic and the chart come from that sort. Columns are compared
+// in parallel (options.threads); the report is the same whatever the number of threads. The method fits the data as follows:
 //  - categorical/boolean features: a numeric-only method is replaced by its categorical
 //    counterpart and `note` says so (ks, anderson, cvm -> chisquare; wasserstein ->
 //    jensenshannon); z with more than two categories -> chisquare.

@@ -816,27 +816,22 @@ Result<std::vector<std::string>> ParseCsvHeader(std::string_view text, std::stri
 Result<core::Schema> InferSchema(std::string_view text, std::string_view source_name,
                                  const CsvOptions& options) {
   MLLOOP_ASSIGN_OR_RETURN(std::vector<std::string> header, ParseCsvHeader(text, source_name, options));
-  // Read every column as categorical once: a column is numeric when every distinct value it
-  // holds parses as a number. Its dictionary is then exactly the set of texts to check.
-  core::Schema all_text;
+  // Read every column as numeric once, leniently: a column is categorical when any of its
+  // present values did not parse as a number. (Reading everything as text instead would
+  // build a dictionary of every distinct number: 30 s on a 1M-row table.)
+  core::Schema all_numeric;
   for (const auto& name : header) {
-    all_text.features.push_back({name, core::FeatureType::kCategorical, {}});
+    all_numeric.features.push_back({name, core::FeatureType::kNumeric, {}});
   }
-  CsvOptions plain = options;
-  plain.bad_values_as_missing = nullptr;
-  MLLOOP_ASSIGN_OR_RETURN(core::Dataset data, ParseCsv(text, source_name, all_text, plain));
+  TypeViolations violations;
+  CsvOptions lenient = options;
+  lenient.bad_values_as_missing = &violations;
+  MLLOOP_RETURN_IF_ERROR(ParseCsv(text, source_name, all_numeric, lenient).status());
   core::Schema schema;
-  for (size_t j = 0; j < header.size(); ++j) {
-    bool numeric = true;
-    for (const std::string& value : data.categories[j]) {
-      float parsed;
-      if (!ParseFloat(value, &parsed)) {
-        numeric = false;
-        break;
-      }
-    }
+  for (const auto& name : header) {
+    const bool numeric = !violations.counts.contains(name);
     schema.features.push_back(
-        {header[j], numeric ? core::FeatureType::kNumeric : core::FeatureType::kCategorical, {}});
+        {name, numeric ? core::FeatureType::kNumeric : core::FeatureType::kCategorical, {}});
   }
   return schema;
 }

@@ -100,6 +100,31 @@ TEST_F(DriftCliTest, ForcedMethodAppliesToEveryNumericFeature) {
   EXPECT_NE(bad.output.find("magic"), std::string::npos) << bad.output;
 }
 
+TEST_F(DriftCliTest, StatisticsListsMoreMethodsBesideTheVerdict) {
+  const std::string cur = Write("cur.csv", Table(3000, 2, 1.0, 0.5));
+  testutil::CommandResult r = testutil::RunMlloop(
+      "drift --statistics ks,psi,jensenshannon --threads 2 --reference " + Ref() +
+      " --current " + cur + " --json " + dir_.File("r.json"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;  // the verdicts (wasserstein, 3000 rows) are unchanged
+  auto json = nlohmann::json::parse(testutil::ReadFile(dir_.File("r.json")));
+  for (const auto& f : json["features"]) {
+    std::set<std::string> listed;
+    for (const auto& e : f["statistics"]) listed.insert(e["method"].get<std::string>());
+    listed.insert(f["method"].get<std::string>());
+    if (f["type"] == "numeric") {
+      EXPECT_EQ(f["method"], "wasserstein");
+      EXPECT_EQ(listed, (std::set<std::string>{"wasserstein", "ks", "psi", "jensenshannon"}))
+          << f.dump();
+    } else {
+      EXPECT_TRUE(listed.contains("chisquare") && listed.contains("psi")) << f.dump();
+    }
+  }
+  testutil::CommandResult bad = testutil::RunMlloop("drift --statistics ks,magic --reference " +
+                                                    Ref() + " --current " + cur);
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("'magic' is not a method"), std::string::npos) << bad.output;
+}
+
 TEST_F(DriftCliTest, BrokenPipelineIsDataQualityNotDrift) {
   // A column gone and a fifth of x unreadable: fix the job, do not retrain.
   const std::string cur = Write("cur.csv", Table(3000, 2, 0, 0.5, 0.2, /*with_y=*/false));
