@@ -37,8 +37,10 @@ Status RunModelsList(const ModelsArgs& args, std::ostream& out);
 Status RunModelsShow(const ModelsArgs& args, std::ostream& out);
 
 struct DriftArgs {
-  std::string reference;
-  std::string current;
+  std::string reference;          // reference CSV, or
+  std::string reference_profile;  // a profile saved with --save-profile
+  std::string save_profile;       // write the reference's profile here
+  std::string current;            // optional with --save-profile alone
   std::string config;  // optional: the model's schema instead of one inferred from the reference
   std::string method;  // optional: one method for every feature
   double drift_share = 0.5;

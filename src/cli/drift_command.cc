@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <optional>
 #include <ostream>
 #include <set>
 
@@ -7,6 +8,7 @@
 #include "config/model_config.h"
 #include "core/format.h"
 #include "drift/drift_report.h"
+#include "drift/reference_profile.h"
 #include "io/csv_reader.h"
 #include "report/drift_html.h"
 
@@ -63,6 +65,46 @@ Result<core::Schema> CommonSchema(const DriftArgs& args, std::string_view refere
   }
   if (schema.features.empty()) {
     return Status::InvalidArgument("the reference and the current table share no feature column");
+  }
+  return schema;
+}
+
+// The schema against a reference profile: the configured one, or the profile's own
+// features and label; features the current table lacks are left out (and reported).
+Result<core::Schema> ProfileSchema(const DriftArgs& args, const drift::ReferenceProfile& profile,
+                                   const std::vector<std::string>& current_header,
+                                   drift::ReadFindings* findings) {
+  core::Schema schema;
+  if (!args.config.empty()) {
+    MLLOOP_ASSIGN_OR_RETURN(auto config, config::LoadModelConfig(args.config));
+    schema = config.schema;
+    schema.segments.clear();
+    schema.timestamp = core::TimestampSpec{};
+  } else {
+    for (const auto& c : profile.features()) schema.features.push_back({c.name, c.type, {}});
+    schema.label = profile.label();
+  }
+  const std::set<std::string> in_current(current_header.begin(), current_header.end());
+  std::vector<core::FeatureSpec> kept;
+  for (auto& f : schema.features) {
+    if (in_current.contains(f.name)) {
+      kept.push_back(std::move(f));
+    } else {
+      findings->columns_missing.push_back(f.name);
+    }
+  }
+  std::set<std::string> known;
+  for (const auto& c : profile.features()) known.insert(c.name);
+  if (profile.target()) known.insert(profile.target()->name);
+  for (const auto& name : current_header) {
+    if (!known.contains(name)) findings->columns_added.push_back(name);
+  }
+  schema.features = std::move(kept);
+  if (!schema.label.name.empty() && !in_current.contains(schema.label.name)) {
+    schema.label.name.clear();
+  }
+  if (schema.features.empty()) {
+    return Status::InvalidArgument("the reference profile and the current table share no feature column");
   }
   return schema;
 }
@@ -144,19 +186,65 @@ Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
   options.threads = args.threads;
   MLLOOP_ASSIGN_OR_RETURN(options.statistics, ParseStatistics(args.statistics));
 
-  MLLOOP_ASSIGN_OR_RETURN(std::string reference_text, io::ReadFileBytes(args.reference));
-  MLLOOP_ASSIGN_OR_RETURN(std::string current_text, io::ReadFileBytes(args.current));
-  MLLOOP_ASSIGN_OR_RETURN(auto reference_header, io::ParseCsvHeader(reference_text, args.reference));
-  MLLOOP_ASSIGN_OR_RETURN(auto current_header, io::ParseCsvHeader(current_text, args.current));
+  if (args.reference.empty() == args.reference_profile.empty()) {
+    return Status::InvalidArgument("give exactly one of --reference CSV and --reference-profile FILE");
+  }
+  if (!args.save_profile.empty() && args.reference.empty()) {
+    return Status::InvalidArgument("--save-profile profiles the --reference CSV; give one");
+  }
+  if (args.current.empty() && args.save_profile.empty()) {
+    return Status::InvalidArgument("--current CSV is required (unless --save-profile alone)");
+  }
+  if (!args.reference_profile.empty() && args.multivariate) {
+    return Status::InvalidArgument(
+        "--multivariate needs the reference rows: use --reference, not --reference-profile");
+  }
+
+  std::string current_text;
+  std::vector<std::string> current_header;
+  if (!args.current.empty()) {
+    MLLOOP_ASSIGN_OR_RETURN(current_text, io::ReadFileBytes(args.current));
+    MLLOOP_ASSIGN_OR_RETURN(current_header, io::ParseCsvHeader(current_text, args.current));
+  }
 
   drift::ReadFindings findings;
-  MLLOOP_ASSIGN_OR_RETURN(core::Schema schema,
-                          CommonSchema(args, reference_text, reference_header, current_header,
-                                       &findings));
-  // The reference is the trusted baseline and is read strictly; in the current table a value
-  // of the wrong type is itself a finding, so it is counted and read as missing.
-  MLLOOP_ASSIGN_OR_RETURN(core::Dataset reference, io::ParseCsv(reference_text, args.reference, schema));
-  std::string().swap(reference_text);  // the text is several times the floats: free it now
+  core::Schema schema;
+  std::optional<core::Dataset> reference;
+  std::optional<drift::ReferenceProfile> profile;
+  if (!args.reference.empty()) {
+    MLLOOP_ASSIGN_OR_RETURN(std::string reference_text, io::ReadFileBytes(args.reference));
+    MLLOOP_ASSIGN_OR_RETURN(auto reference_header,
+                            io::ParseCsvHeader(reference_text, args.reference));
+    // Alone, --save-profile profiles every column of the reference.
+    MLLOOP_ASSIGN_OR_RETURN(
+        schema, CommonSchema(args, reference_text, reference_header,
+                             args.current.empty() ? reference_header : current_header, &findings));
+    // The reference is the trusted baseline and is read strictly.
+    MLLOOP_ASSIGN_OR_RETURN(reference, io::ParseCsv(reference_text, args.reference, schema));
+    std::string().swap(reference_text);  // the text is several times the floats: free it now
+    if (!args.save_profile.empty()) {
+      drift::ReferenceProfileOptions profile_options;
+      profile_options.threads = args.threads;
+      MLLOOP_ASSIGN_OR_RETURN(auto built,
+                              drift::ReferenceProfile::Build(*reference, schema, profile_options));
+      MLLOOP_RETURN_IF_ERROR(WriteFileAtomically(args.save_profile, built.Serialize()));
+      out << "reference profile of " << args.reference << " (" << built.rows() << " rows, "
+          << built.features().size() << " features) written to " << args.save_profile << "\n";
+      if (args.current.empty()) return 0;
+    }
+  } else {
+    MLLOOP_ASSIGN_OR_RETURN(std::string bytes, io::ReadFileBytes(args.reference_profile));
+    auto loaded = drift::ReferenceProfile::Deserialize(bytes);
+    if (!loaded.ok()) {
+      return Status(loaded.status().code(),
+                    args.reference_profile + ": " + loaded.status().message());
+    }
+    profile = std::move(loaded).value();
+    MLLOOP_ASSIGN_OR_RETURN(schema, ProfileSchema(args, *profile, current_header, &findings));
+  }
+
+  // In the current table a value of the wrong type is itself a finding, so it is counted
+  // and read as missing.
   io::TypeViolations violations;
   io::CsvOptions lenient;
   lenient.bad_values_as_missing = &violations;
@@ -166,10 +254,14 @@ Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
   findings.type_violations = violations.counts;
   findings.type_violation_example = violations.examples;
 
-  MLLOOP_ASSIGN_OR_RETURN(drift::DriftReport report,
-                          drift::ComputeDrift(reference, current, schema, options, findings));
+  MLLOOP_ASSIGN_OR_RETURN(
+      drift::DriftReport report,
+      profile ? drift::ComputeDriftAgainstProfile(*profile, current, schema, options, findings)
+              : drift::ComputeDrift(*reference, current, schema, options, findings));
+  const std::string& reference_name =
+      args.reference.empty() ? args.reference_profile : args.reference;
 
-  out << "reference " << args.reference << ": " << report.reference_rows << " rows; current "
+  out << "reference " << reference_name << ": " << report.reference_rows << " rows; current "
       << args.current << ": " << report.current_rows << " rows\n\n";
   Table table({"feature", "type", "method", "statistic", "p-value", "threshold", "verdict"});
   std::vector<const drift::FeatureDrift*> rows;
@@ -211,7 +303,7 @@ Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
   }
   if (!args.html.empty()) {
     report::DriftHtmlOptions html;
-    html.reference_name = args.reference;
+    html.reference_name = reference_name;
     html.current_name = args.current;
     MLLOOP_RETURN_IF_ERROR(WriteFileAtomically(args.html, report::RenderDriftHtml(report, html)));
     out << "HTML report written to " << args.html << "\n";

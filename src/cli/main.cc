@@ -30,8 +30,12 @@ int main(int argc, char** argv) {
       "drift", "Compare a current table with a reference: which features drifted, by how much, "
                "and is it drift or a broken pipeline? Exit 0 no drift, 10 drift (dataset drift, or "
                "with --multivariate either multivariate detector), 11 data quality");
-  drift_cmd->add_option("--reference", drift.reference, "reference CSV (e.g. the training data)")->required();
-  drift_cmd->add_option("--current", drift.current, "current CSV (e.g. last week's traffic)")->required();
+  drift_cmd->add_option("--reference", drift.reference, "reference CSV (e.g. the training data)");
+  drift_cmd->add_option("--reference-profile", drift.reference_profile,
+                        "a reference profile saved with --save-profile, instead of --reference");
+  drift_cmd->add_option("--save-profile", drift.save_profile,
+                        "save the reference's profile to this file (then --current is optional)");
+  drift_cmd->add_option("--current", drift.current, "current CSV (e.g. last week's traffic)");
   drift_cmd->add_option("--config", drift.config, "model YAML whose schema to use (default: inferred)");
   drift_cmd->add_option("--method", drift.method, "one method for every feature: ks, chisquare, z, "
                         "wasserstein, jensenshannon, psi, hellinger, linf, anderson, cvm");

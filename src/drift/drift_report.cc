@@ -5,9 +5,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <memory>
-#include <sys/mman.h>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <atomic>
@@ -15,11 +12,15 @@
 #include <thread>
 #include <utility>
 
+#include "core/buffer.h"
+#include "core/format.h"
 #include "drift/data_quality.h"
+#include "drift/reference_profile.h"
 #include "stats/anderson_darling.h"
 #include "stats/chi_squared.h"
 #include "stats/cramer_von_mises.h"
 #include "stats/distances.h"
+#include "stats/kll_sketch.h"
 #include "stats/ks_test.h"
 #include "stats/psi.h"
 #include "stats/sort.h"
@@ -101,24 +102,31 @@ struct Categories {
 // Buffers reused from feature to feature, so preparing a column allocates only when a
 // table is larger than any before.
 struct Workspace {
-  std::vector<float> reference_values, current_values;
+  core::Buffer<float> reference_values, current_values;
   std::vector<size_t> reference_codes, current_codes;
   std::vector<std::pair<std::string, size_t>> reference_text, current_text;
   Categories categories;
   std::vector<double> p, q;
-  std::vector<uint32_t> sort_scratch;
+  core::Buffer<uint32_t> sort_scratch;
+  stats::KllSortedView sketch;
   // The last binning of this column (several methods and the chart share it); bins = 0
   // when there is none yet.
   int bins = 0;
   Result<stats::BinCounts> bin_counts = Status::Internal("no bins");
 };
 
+void SketchBinCounts(const stats::KllSortedView& v, stats::BinCounts* bins);
+
 // The column's values in `bins` shared equal-width bins, computed once per column.
+// With a sketch, `ref` is the reference's exact {min, max}: the edges and the current's
+// counts are as on raw data, the reference's counts come from the sketch.
 const Result<stats::BinCounts>& SharedBins(std::span<const float> ref, std::span<const float> cur,
-                                           int bins, Workspace* ws) {
+                                           int bins, const stats::KllSortedView* sketch,
+                                           Workspace* ws) {
   if (ws->bins != bins) {
     ws->bin_counts =
         stats::CountInSharedBinsSorted(ref.data(), ref.size(), cur.data(), cur.size(), bins);
+    if (sketch && ws->bin_counts.ok()) SketchBinCounts(*sketch, &*ws->bin_counts);
     ws->bins = bins;
   }
   return ws->bin_counts;
@@ -133,11 +141,16 @@ struct Prepared {
   bool have_categories = false;               // `categories` filled
   const Categories* categories = nullptr;
   size_t nonfinite = 0;  // numeric: infinite values left out
+  // Numeric reference from a profile's quantile sketch (ComputeDriftAgainstProfile):
+  // `reference` then holds only the exact {min, max}, and the statistics read the sketch.
+  const stats::KllSortedView* sketch = nullptr;
+  double sketch_rank_error = 0;
+  double reference_std = 0;  // exact, from the profile's moments (with `sketch`)
 };
 
 // The non-missing values of `column`, sorted (the one sort of this column).
-void CollectNumeric(const ColumnView& column, std::vector<float>* values, size_t* missing,
-                    size_t* nonfinite, std::vector<uint32_t>* sort_scratch) {
+void CollectNumeric(const ColumnView& column, core::Buffer<float>* values, size_t* missing,
+                    size_t* nonfinite, core::Buffer<uint32_t>* sort_scratch) {
   // Branch-free: every value is written, the write position moves only for finite ones.
   values->resize(column.rows);
   float* out = values->data();
@@ -151,7 +164,8 @@ void CollectNumeric(const ColumnView& column, std::vector<float>* values, size_t
   values->resize(kept);
   *missing = nan;
   *nonfinite += column.rows - kept - nan;
-  stats::SortFloats(*values, sort_scratch);
+  if (sort_scratch->size() < 2 * kept) sort_scratch->resize(2 * kept);
+  stats::SortFloats(*values, std::span<uint32_t>(*sort_scratch));
 }
 
 // Counts per code; the text of each code comes later, once per code, not per value.
@@ -242,6 +256,110 @@ size_t PooledDistinct(std::span<const float> a, std::span<const float> b, size_t
     }
   }
   return n;
+}
+
+// ---------------------------------------------------------------------------------------
+// A reference known by its quantile sketch against an exact, sorted current sample. The
+// sketch is a weighted sorted sample (items with cumulative weights, total N), so each
+// statistic is the raw-data one with the reference's CDF replaced by the sketch's.
+
+// sup |F_sketch - G_current| over the pooled points. Between two consecutive distinct item
+// values a < b the sketch's CDF is constant and the current's rises, so only the current's
+// first and last point in (a, b), and a itself, can hold the largest gap: O(m log n) for m
+// items, not a walk over the current sample.
+double SketchKsStatistic(const stats::KllSortedView& v, std::span<const float> cur) {
+  const auto& items = v.items();
+  const double n_ref = static_cast<double>(v.n()), n_cur = static_cast<double>(cur.size());
+  const auto count_le = [&](float x) {
+    return static_cast<double>(std::upper_bound(cur.begin(), cur.end(), x) - cur.begin());
+  };
+  double d = 0, f = 0;  // f: the sketch's CDF on the current interval
+  size_t k = 0;
+  float a = -std::numeric_limits<float>::infinity();
+  while (true) {
+    // Current points in (a, b), b the next distinct item value (or +inf past the last).
+    const bool last = k == items.size();
+    const float b = last ? std::numeric_limits<float>::infinity() : items[k];
+    const auto first = std::upper_bound(cur.begin(), cur.end(), a);
+    const auto end = last ? cur.end() : std::lower_bound(first, cur.end(), b);
+    if (first < end) {
+      d = std::max(d, std::fabs(f - count_le(*first) / n_cur));
+      d = std::max(d, std::fabs(f - static_cast<double>(end - cur.begin()) / n_cur));
+    }
+    if (last) break;
+    while (k < items.size() && items[k] == b) ++k;  // the run of equal items
+    f = static_cast<double>(v.cumulative_weights()[k - 1]) / n_ref;
+    d = std::max(d, std::fabs(f - count_le(b) / n_cur));
+    a = b;
+  }
+  return d;
+}
+
+// W1 as the integral of |Q_sketch(u) - Q_current(u)| du: the quantile walk of
+// stats::WassersteinSorted with one side's steps at the sketch's cumulative weights. In
+// units of 1 / (N n) every step width is an exact integer.
+double SketchWasserstein(const stats::KllSortedView& v, std::span<const float> cur) {
+  const auto& items = v.items();
+  const auto& cum = v.cumulative_weights();
+  const uint64_t n_ref = v.n(), n_cur = cur.size();
+  long double total = 0;
+  uint64_t prev = 0;
+  size_t k = 0, j = 0;
+  while (k < items.size() && j < cur.size()) {
+    const uint64_t next_a = cum[k] * n_cur, next_b = (j + 1) * n_ref;
+    const uint64_t next = std::min(next_a, next_b);
+    total += std::fabs(static_cast<long double>(items[k]) - cur[j]) *
+             static_cast<long double>(next - prev);
+    prev = next;
+    k += next_a <= next_b;
+    j += next_b <= next_a;
+  }
+  return static_cast<double>(total / (static_cast<long double>(n_ref) * n_cur));
+}
+
+// The reference's counts in the shared bins, from the sketch (weights; they sum to N). Bin k
+// holds edges[k] <= x < edges[k+1] (the last bin closed), compared in double as
+// stats::CountInSharedBinsSorted does.
+void SketchBinCounts(const stats::KllSortedView& v, stats::BinCounts* bins) {
+  const auto& items = v.items();
+  const size_t nbins = bins->reference.size();
+  uint64_t below = 0;
+  for (size_t k = 0; k < nbins; ++k) {
+    uint64_t upto = v.n();
+    if (k + 1 < nbins) {
+      const double edge = bins->edges[k + 1];
+      const auto i = static_cast<size_t>(
+          std::lower_bound(items.begin(), items.end(), edge,
+                           [](float x, double e) { return static_cast<double>(x) < e; }) -
+          items.begin());
+      upto = i == 0 ? 0 : v.cumulative_weights()[i - 1];
+    }
+    bins->reference[k] = static_cast<double>(upto - below);
+    below = upto;
+  }
+}
+
+// Few distinct values: the sketch's weight and the current's count per pooled value.
+void SketchValueCategories(const stats::KllSortedView& v, std::span<const float> cur,
+                           Categories* out) {
+  out->Clear();
+  const auto& items = v.items();
+  size_t i = 0, j = 0;
+  while (i < items.size() || j < cur.size()) {
+    const float x = j == cur.size() ? items[i]
+                    : i == items.size() ? cur[j]
+                                        : std::min(items[i], cur[j]);
+    const uint64_t before = i == 0 ? 0 : v.cumulative_weights()[i - 1];
+    while (i < items.size() && items[i] == x) ++i;
+    const uint64_t ref = (i == 0 ? 0 : v.cumulative_weights()[i - 1]) - before;
+    const size_t start = j;
+    while (j < cur.size() && cur[j] == x) ++j;
+    out->labels.push_back(Shortest(x));
+    out->reference.push_back(static_cast<size_t>(ref));
+    out->current.push_back(j - start);
+    out->reference_total += static_cast<size_t>(ref);
+    out->current_total += j - start;
+  }
 }
 
 // Numeric values as categories (few distinct values), in ascending value order.
@@ -426,7 +544,7 @@ void Evaluate(Method method, const Prepared& p, const DriftOptions& options,
       cur_freq.push_back(static_cast<double>(c.current[k]));
     }
   } else if (input == Input::kBins) {
-    const auto& bins = SharedBins(p.reference, p.current, options.bins, ws);
+    const auto& bins = SharedBins(p.reference, p.current, options.bins, p.sketch, ws);
     if (!bins.ok()) {
       NotComputable(fd, "binning: " + bins.status().message());
       return;
@@ -455,8 +573,29 @@ void Evaluate(Method method, const Prepared& p, const DriftOptions& options,
     }
     fd->statistic = *r;
   };
+  if (p.sketch && (method == Method::kAndersonDarling || method == Method::kCramerVonMises)) {
+    NotComputable(fd, fd->method +
+                          " needs the reference's values; a reference profile keeps a quantile "
+                          "sketch of this column (compare with the reference table instead)");
+    return;
+  }
   switch (method) {
     case Method::kKs: {
+      if (p.sketch) {
+        // D from the sketch is within +-eps of the exact D. At large n a p-value taken on it
+        // would call sketch noise significant, so the p-value is that of the smallest D the
+        // exact data could have, D - eps: a drift verdict then holds whatever the error.
+        const double d = SketchKsStatistic(*p.sketch, p.current);
+        auto r = stats::KsFromStatistic(static_cast<int64_t>(p.reference_n),
+                                        static_cast<int64_t>(p.current_n),
+                                        std::max(0.0, d - p.sketch_rank_error));
+        if (r.ok()) r->statistic = d;
+        take_test(r);
+        Append(&fd->note, "reference CDF from its profile's sketch: D within +-" +
+                              core::FormatFixed(p.sketch_rank_error, 4) +
+                              ", p-value for D - " + core::FormatFixed(p.sketch_rank_error, 4));
+        break;
+      }
       take_test(stats::KsTwoSampleSorted(p.reference, p.current));
       break;
     }
@@ -482,8 +621,10 @@ void Evaluate(Method method, const Prepared& p, const DriftOptions& options,
       break;
     }
     case Method::kWasserstein: {
-      auto r = stats::WassersteinNormalizedSorted(p.reference.data(), p.reference.size(),
-                                                  p.current.data(), p.current.size());
+      auto r = p.sketch ? Result<double>(SketchWasserstein(*p.sketch, p.current) /
+                                         std::max(p.reference_std, stats::kWassersteinStdFloor))
+                        : stats::WassersteinNormalizedSorted(p.reference.data(), p.reference.size(),
+                                                             p.current.data(), p.current.size());
       if (!r.ok()) {
         failed = r.status();
         break;
@@ -557,9 +698,68 @@ void Evaluate(Method method, const Prepared& p, const DriftOptions& options,
 
 // Compares one column of both tables. Appends its data-quality findings to `quality` when
 // not null.
+// The reference's side from a profile: sorted values (kept exactly, or the sketch's exact
+// {min, max} with `p->sketch` set) and the missing and infinite counts.
+void PrepareNumericReference(const ReferenceProfile::Column& column, Workspace* ws, Prepared* p,
+                             FeatureDrift* fd, ColumnSummary* summary) {
+  const auto& m = column.profile.moments();
+  fd->reference_missing = m.missing_count();
+  p->nonfinite += m.infinite_count();
+  summary->reference_rows = m.total_count();
+  ws->reference_values.clear();
+  if (column.has_values) {
+    ws->reference_values.assign(column.values.begin(), column.values.end());
+  } else if (m.count() > 0) {
+    ws->sketch = column.profile.kll().SortedView();
+    p->sketch = &ws->sketch;
+    p->sketch_rank_error = column.profile.kll().rank_error();
+    p->reference_std = m.population_stddev();
+    ws->reference_values.push_back(static_cast<float>(m.min()));
+    if (m.max() > m.min()) ws->reference_values.push_back(static_cast<float>(m.max()));
+  }
+}
+
+// The reference's categories from a profile's frequent items, (text, count) sorted by text.
+// Past the profile's capacity the untracked mass and every current category the profile
+// does not track are compared as one "(other)" category, and `note` says so.
+void PrepareCategoricalReference(const ReferenceProfile::Column& column, Workspace* ws,
+                                 FeatureDrift* fd, ColumnSummary* summary) {
+  const auto& items = column.profile.frequent_items();
+  fd->reference_missing = column.profile.missing_count();
+  summary->reference_rows = column.profile.total_count();
+  ws->reference_text.clear();
+  for (auto& item : items.TopItems()) ws->reference_text.emplace_back(item.item, item.lower);
+  std::sort(ws->reference_text.begin(), ws->reference_text.end());
+  const uint64_t untracked = items.n() - items.tracked_total();
+  if (untracked == 0) return;
+  const std::string other = "(other)";
+  size_t folded = 0;
+  std::vector<std::pair<std::string, size_t>> kept;
+  for (auto& [text, count] : ws->current_text) {
+    const bool tracked = std::binary_search(
+        ws->reference_text.begin(), ws->reference_text.end(), std::make_pair(text, size_t{0}),
+        [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (tracked) {
+      kept.emplace_back(std::move(text), count);
+    } else {
+      folded += count;
+    }
+  }
+  kept.emplace_back(other, folded);
+  std::sort(kept.begin(), kept.end());
+  ws->current_text = std::move(kept);
+  ws->reference_text.emplace_back(other, static_cast<size_t>(untracked));
+  std::sort(ws->reference_text.begin(), ws->reference_text.end());
+  Append(&fd->note, "the reference profile tracks its " + std::to_string(items.num_tracked()) +
+                        " most frequent categories; the rest are compared as one");
+}
+
+// `profile`: compare against this column of a reference profile instead of `ref` (then
+// unused).
 FeatureDrift CompareColumn(const std::string& name, core::FeatureType type, const ColumnView& ref,
                            const ColumnView& cur, const DriftOptions& options, Workspace* ws,
-                           std::vector<QualityFinding>* quality) {
+                           std::vector<QualityFinding>* quality,
+                           const ReferenceProfile::Column* profile = nullptr) {
   FeatureDrift fd;
   fd.name = name;
   fd.type = type;
@@ -585,27 +785,41 @@ FeatureDrift CompareColumn(const std::string& name, core::FeatureType type, cons
   ws->bins = 0;  // a new column
   Status prepared;
   if (p.numeric) {
-    CollectNumeric(ref, &ws->reference_values, &fd.reference_missing, &p.nonfinite,
-                   &ws->sort_scratch);
+    if (profile) {
+      PrepareNumericReference(*profile, ws, &p, &fd, &summary);
+    } else {
+      CollectNumeric(ref, &ws->reference_values, &fd.reference_missing, &p.nonfinite,
+                     &ws->sort_scratch);
+    }
     CollectNumeric(cur, &ws->current_values, &fd.current_missing, &p.nonfinite,
                    &ws->sort_scratch);
     p.reference = ws->reference_values;
     p.current = ws->current_values;
-    p.reference_n = p.reference.size();
+    p.reference_n = p.sketch ? profile->profile.moments().count() : p.reference.size();
     p.current_n = p.current.size();
-    p.distinct = PooledDistinct(p.reference, p.current, kDistinctCap);
+    const std::span<const float> reference_points =
+        p.sketch ? std::span<const float>(p.sketch->items()) : p.reference;
+    p.distinct = PooledDistinct(reference_points, p.current, kDistinctCap);
     if (p.distinct <= kChartMaxCategories && p.reference_n > 0 && p.current_n > 0) {
-      prepared = ValueCategories(p.reference, p.current, &cats);
+      if (p.sketch) {
+        SketchValueCategories(*p.sketch, p.current, &cats);
+      } else {
+        prepared = ValueCategories(p.reference, p.current, &cats);
+      }
       p.have_categories = prepared.ok();
     }
     summary.reference_sorted = p.reference;
     summary.current_sorted = p.current;
   } else {
-    prepared = CountCodes(ref, &ws->reference_codes, &fd.reference_missing);
+    if (!profile) prepared = CountCodes(ref, &ws->reference_codes, &fd.reference_missing);
     if (prepared.ok()) prepared = CountCodes(cur, &ws->current_codes, &fd.current_missing);
     if (prepared.ok()) {
-      TextCounts(ref, type, ws->reference_codes, &ws->reference_text);
       TextCounts(cur, type, ws->current_codes, &ws->current_text);
+      if (profile) {
+        PrepareCategoricalReference(*profile, ws, &fd, &summary);
+      } else {
+        TextCounts(ref, type, ws->reference_codes, &ws->reference_text);
+      }
       AlignByText(ws->reference_text, ws->current_text, &cats);
       p.have_categories = true;
       p.reference_n = cats.reference_total;
@@ -657,7 +871,7 @@ FeatureDrift CompareColumn(const std::string& name, core::FeatureType type, cons
       CategoryDistribution(cats, p.numeric, &fd.distribution);
     } else {
       const int bins = std::clamp(options.bins, kChartMinBins, kChartMaxBins);
-      const auto& b = SharedBins(p.reference, p.current, bins, ws);
+      const auto& b = SharedBins(p.reference, p.current, bins, p.sketch, ws);
       if (b.ok()) BinDistribution(*b, p.reference_n, p.current_n, &fd.distribution);
     }
   }
@@ -672,36 +886,10 @@ constexpr size_t kTransposeMinValues = size_t{1} << 18;
 
 // The feature matrix column-major: column j at [j * rows, (j + 1) * rows). Rows are split
 // between threads; each reads its rows in order and writes every column.
-// An uninitialised float array for big scratch data. Backed by transparent huge pages
-// where the kernel offers them (madvise mode): fresh memory costs a page fault per page on
-// first touch, and on a virtual machine 4 KiB faults over 100 MB cost more than the work
-// done in that memory.
-class BigFloats {
- public:
-  BigFloats() = default;
-  explicit BigFloats(size_t n) : size_(n) {
-    if (n == 0) return;
-    constexpr size_t kHugePage = size_t{2} << 20;
-    const size_t bytes = (n * sizeof(float) + kHugePage - 1) / kHugePage * kHugePage;
-    data_.reset(static_cast<float*>(std::aligned_alloc(kHugePage, bytes)));
-    MLLOOP_CHECK(data_ != nullptr, "out of memory for the drift report's column copy");
-    madvise(data_.get(), bytes, MADV_HUGEPAGE);  // advice only: failure changes nothing
-  }
-  float* data() { return data_.get(); }
-  const float* data() const { return data_.get(); }
-  size_t size() const { return size_; }
-
- private:
-  struct Free {
-    void operator()(float* p) const { std::free(p); }
-  };
-  std::unique_ptr<float, Free> data_;
-  size_t size_ = 0;
-};
-
-BigFloats Transpose(const core::Dataset& d, size_t rows, int threads_option) {
+// The column copy is a core::Buffer: not zeroed first, huge pages where offered.
+core::Buffer<float> Transpose(const core::Dataset& d, size_t rows, int threads_option) {
   const size_t nf = d.n_features;
-  BigFloats columns(rows * nf);
+  core::Buffer<float> columns(rows * nf);
   const auto copy_rows = [&](size_t begin, size_t end) {
     // Blocks of rows keep the nf output streams' lines in cache while they fill.
     constexpr size_t kBlock = 256;
@@ -914,10 +1102,17 @@ Method ChooseMethod(core::FeatureType type, size_t reference_rows, size_t distin
   return categorical ? Method::kJensenShannon : Method::kWasserstein;
 }
 
-Result<DriftReport> ComputeDrift(const core::Dataset& reference, const core::Dataset& current,
-                                 const core::Schema& schema, const DriftOptions& options,
-                                 const ReadFindings& findings) {
-  MLLOOP_RETURN_IF_ERROR(CheckTable(reference, schema, "reference"));
+namespace {
+
+// ComputeDrift (reference rows) and ComputeDriftAgainstProfile (a reference profile):
+// exactly one of `reference` and `profile` is set.
+// `profile_columns[j]` is the profile's column of schema feature j.
+Result<DriftReport> ComputeDriftImpl(const core::Dataset* reference,
+                                     const ReferenceProfile* profile,
+                                     const std::vector<const ReferenceProfile::Column*>& profile_columns,
+                                     const core::Dataset& current, const core::Schema& schema,
+                                     const DriftOptions& options, const ReadFindings& findings) {
+  if (reference) MLLOOP_RETURN_IF_ERROR(CheckTable(*reference, schema, "reference"));
   MLLOOP_RETURN_IF_ERROR(CheckTable(current, schema, "current"));
   if (options.bins < 1) return Status::InvalidArgument("drift options: bins must be >= 1");
   if (!(options.p_threshold > 0 && options.p_threshold <= 1)) {
@@ -936,7 +1131,7 @@ Result<DriftReport> ComputeDrift(const core::Dataset& reference, const core::Dat
   }
 
   DriftReport report;
-  report.reference_rows = RowsOf(reference);
+  report.reference_rows = reference ? RowsOf(*reference) : profile->rows();
   report.current_rows = RowsOf(current);
   report.dataset_drift_threshold = options.dataset_drift_share;
   report.quality = ReadQualityFindings(findings, report.current_rows);
@@ -944,8 +1139,11 @@ Result<DriftReport> ComputeDrift(const core::Dataset& reference, const core::Dat
   // One task per feature, then the target; each thread has its own workspace, each task
   // its own output slot, so the result does not depend on scheduling.
   const size_t nf = schema.features.size();
+  const bool reference_labelled =
+      reference ? reference->y.size() == report.reference_rows
+                : profile->target().has_value() && profile->label().name == schema.label.name;
   const bool labelled = !schema.label.name.empty() && report.reference_rows > 0 &&
-                        report.current_rows > 0 && reference.y.size() == report.reference_rows &&
+                        report.current_rows > 0 && reference_labelled &&
                         current.y.size() == report.current_rows;
   const bool binary = schema.label.task == core::Task::kBinaryClassification;
   const std::vector<std::string> classes = {schema.label.negative, schema.label.positive};
@@ -957,24 +1155,26 @@ Result<DriftReport> ComputeDrift(const core::Dataset& reference, const core::Dat
   // tables the columns are first copied out contiguously, all of them in one pass.
   const size_t rows_max = std::max(report.reference_rows, report.current_rows);
   const bool transpose = nf > 1 && rows_max * nf >= kTransposeMinValues;
-  BigFloats ref_columns, cur_columns;
+  core::Buffer<float> ref_columns, cur_columns;
   if (transpose) {
-    ref_columns = Transpose(reference, report.reference_rows, options.threads);
+    if (reference) ref_columns = Transpose(*reference, report.reference_rows, options.threads);
     cur_columns = Transpose(current, report.current_rows, options.threads);
   }
+  const core::Dataset no_rows;
+  const core::Dataset& ref_table = reference ? *reference : no_rows;
+  const size_t ref_rows = reference ? report.reference_rows : 0;
   const auto run_task = [&](size_t j, Workspace* ws) {
     if (j == nf) {
-      const ColumnView ref{reference.y.data(), report.reference_rows, 1,
-                           binary ? &classes : nullptr};
+      const ColumnView ref{ref_table.y.data(), ref_rows, 1, binary ? &classes : nullptr};
       const ColumnView cur{current.y.data(), report.current_rows, 1, binary ? &classes : nullptr};
       results[j] = CompareColumn(
           schema.label.name,
           binary ? core::FeatureType::kCategorical : core::FeatureType::kNumeric, ref, cur,
-          options, ws, nullptr);
+          options, ws, nullptr, profile ? &*profile->target() : nullptr);
       return;
     }
     const auto column = [&](const core::Dataset& d, size_t rows,
-                            const BigFloats& columns) {
+                            const core::Buffer<float>& columns) {
       const std::vector<std::string>* dictionary =
           j < d.categories.size() ? &d.categories[j] : nullptr;
       if (rows == 0) return ColumnView{nullptr, 0, 1, dictionary};
@@ -982,9 +1182,9 @@ Result<DriftReport> ComputeDrift(const core::Dataset& reference, const core::Dat
       return ColumnView{d.x.data() + j, rows, d.n_features, dictionary};
     };
     results[j] = CompareColumn(schema.features[j].name, schema.features[j].type,
-                               column(reference, report.reference_rows, ref_columns),
+                               column(ref_table, ref_rows, ref_columns),
                                column(current, report.current_rows, cur_columns), options, ws,
-                               &findings_of[j]);
+                               &findings_of[j], profile ? profile_columns[j] : nullptr);
   };
   size_t threads = options.threads > 0 ? static_cast<size_t>(options.threads)
                                        : std::max(1u, std::thread::hardware_concurrency());
@@ -1025,10 +1225,48 @@ Result<DriftReport> ComputeDrift(const core::Dataset& reference, const core::Dat
   if (options.multivariate) {
     MLLOOP_ASSIGN_OR_RETURN(
         report.multivariate,
-        ComputeMultivariateDrift(reference, current, schema, options.multivariate_options));
+        ComputeMultivariateDrift(*reference, current, schema, options.multivariate_options));
   }
   return report;
 }
+
+}  // namespace
+
+Result<DriftReport> ComputeDrift(const core::Dataset& reference, const core::Dataset& current,
+                                 const core::Schema& schema, const DriftOptions& options,
+                                 const ReadFindings& findings) {
+  return ComputeDriftImpl(&reference, nullptr, {}, current, schema, options, findings);
+}
+
+Result<DriftReport> ComputeDriftAgainstProfile(const ReferenceProfile& reference,
+                                               const core::Dataset& current,
+                                               const core::Schema& schema,
+                                               const DriftOptions& options,
+                                               const ReadFindings& findings) {
+  // Features are matched by name: a profile may hold more columns than the schema compares.
+  std::vector<const ReferenceProfile::Column*> columns;
+  for (const auto& f : schema.features) {
+    const auto it = std::find_if(reference.features().begin(), reference.features().end(),
+                                 [&](const ReferenceProfile::Column& c) { return c.name == f.name; });
+    if (it == reference.features().end()) {
+      return Status::InvalidArgument("the reference profile has no feature '" + f.name + "'");
+    }
+    if (it->type != f.type) {
+      return Status::InvalidArgument(
+          "feature '" + f.name + "' is " + std::string(core::FeatureTypeName(f.type)) +
+          " in the schema but " + std::string(core::FeatureTypeName(it->type)) +
+          " in the reference profile");
+    }
+    columns.push_back(&*it);
+  }
+  if (options.multivariate) {
+    return Status::InvalidArgument(
+        "multivariate drift needs the reference rows, not a profile (use the reference table)");
+  }
+  return ComputeDriftImpl(nullptr, &reference, columns, current, schema, options, findings);
+}
+
+
 
 std::string DriftReport::ToJson() const {
   nlohmann::ordered_json j;

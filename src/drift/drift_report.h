@@ -198,4 +198,22 @@ Result<DriftReport> ComputeDrift(const core::Dataset& reference, const core::Dat
                                  const core::Schema& schema, const DriftOptions& options,
                                  const ReadFindings& findings = {});
 
+class ReferenceProfile;
+
+// The same report against a saved profile of the reference (reference_profile.h) instead of
+// its rows: the usual case, where the training data was profiled once. Exact wherever the
+// profile is (categorical columns within its capacity, numeric columns that kept their
+// values); elsewhere the reference's CDF is its quantile sketch's: ks's D within the
+// sketch's rank error (said in the note) and its p-value computed from that D,
+// wasserstein within about 0.025 (normalised), binned methods (psi, jensenshannon,
+// hellinger, linf, chisquare on bins) with the reference's bin shares from the sketch;
+// anderson and cvm are not computable without the values. Features are matched by name;
+// InvalidArgument when the profile lacks one of the schema's features or has it with another
+// type, or with options.multivariate (it needs rows).
+Result<DriftReport> ComputeDriftAgainstProfile(const ReferenceProfile& reference,
+                                               const core::Dataset& current,
+                                               const core::Schema& schema,
+                                               const DriftOptions& options,
+                                               const ReadFindings& findings = {});
+
 }  // namespace mlloop::drift

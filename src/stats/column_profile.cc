@@ -122,17 +122,18 @@ void ColumnProfile::AddNumeric(float value) {
   kll_->Update(value);  // ignores NaN
 }
 
-void ColumnProfile::AddCategory(std::string_view value) {
+void ColumnProfile::AddCategory(std::string_view value, uint64_t count) {
   MLLOOP_CHECK(kind_ == ColumnKind::kCategorical, "AddCategory on a numeric profile");
-  frequent_->Update(value);
+  if (count == 0) return;
+  frequent_->Update(value, count);
   distinct_->Update(value);
 }
 
-void ColumnProfile::AddMissing() {
+void ColumnProfile::AddMissing(uint64_t count) {
   if (kind_ == ColumnKind::kNumeric) {
-    moments_->AddMissing();
+    for (uint64_t i = 0; i < count; ++i) moments_->AddMissing();
   } else {
-    ++categorical_missing_;
+    categorical_missing_ += count;
   }
 }
 

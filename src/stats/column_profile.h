@@ -89,8 +89,9 @@ class ColumnProfile {
   // the sketch (as KsTwoSample and Psi treat it) and to moments().infinite_count().
   void AddNumeric(float value);
   // REQUIRES: kind() == kCategorical.
-  void AddCategory(std::string_view value);
-  void AddMissing();
+  // `count` occurrences of `value` at once (a column whose categories were counted first).
+  void AddCategory(std::string_view value, uint64_t count = 1);
+  void AddMissing(uint64_t count = 1);
 
   // Becomes the profile of the union. InvalidArgument when kind or options (other than the
   // seed) differ; this profile is unchanged then.

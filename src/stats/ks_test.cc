@@ -194,14 +194,18 @@ Result<TestResult> KsTwoSampleSorted(std::span<const float> a, std::span<const f
   }
   const int64_t n1 = static_cast<int64_t>(a.size());
   const int64_t n2 = static_cast<int64_t>(b.size());
-  const double n1d = static_cast<double>(n1), n2d = static_cast<double>(n2);
 
   // D = max |F_a - G_b| over every observed value, both CDFs counting values <= x (SciPy's
   // searchsorted(side='right')). Each CDF is i / n in double, as SciPy forms it, so D is
   // bit-identical; -(u - v) == v - u exactly, so the sign of the extreme does not matter.
-  double d = MaxCdfGap(a, b);
-  // Once one sample is used up its CDF is 1 and the other's only grows to 1: no new maximum.
+  return KsFromStatistic(n1, n2, MaxCdfGap(a, b), method);
+}
 
+Result<TestResult> KsFromStatistic(int64_t n1, int64_t n2, double d, KsMethod method) {
+  if (n1 < 1 || n2 < 1 || !(d >= 0 && d <= 1)) {
+    return Status::InvalidArgument("KS test: needs n1, n2 >= 1 and D in [0, 1]");
+  }
+  const double n1d = static_cast<double>(n1), n2d = static_cast<double>(n2);
   if (method == KsMethod::kAuto) {
     method = static_cast<size_t>(std::max(n1, n2)) <= kKsMaxAutoExactN ? KsMethod::kExact
                                                                        : KsMethod::kAsymptotic;

@@ -20,6 +20,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -47,5 +48,11 @@ Result<TestResult> KsTwoSample(std::vector<float> a, std::vector<float> b,
 // except the Smirnov-sum branch (p below ~0.1 at large n), O(n1 n2 / (n1 + n2)).
 Result<TestResult> KsTwoSampleSorted(std::span<const float> a, std::span<const float> b,
                                      KsMethod method = KsMethod::kAuto);
+
+// The p-value of a statistic D found otherwise (e.g. from a reference's quantile sketch), for
+// samples of n1 and n2 values, by SciPy's rules as above. InvalidArgument for n < 1 or D
+// outside [0, 1], and as KsTwoSample for n1 = n2 = 1 asymptotic.
+Result<TestResult> KsFromStatistic(int64_t n1, int64_t n2, double d,
+                                   KsMethod method = KsMethod::kAuto);
 
 }  // namespace mlloop::stats

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstring>
 
+#include "core/status.h"
+
 namespace mlloop::stats {
 
 namespace {
@@ -31,14 +33,19 @@ inline float FromKey(uint32_t k) {
 }  // namespace
 
 void SortFloats(std::span<float> values, std::vector<uint32_t>* scratch) {
+  if (values.size() >= kRadixMinSize) scratch->resize(2 * values.size());
+  SortFloats(values, std::span<uint32_t>(*scratch));
+}
+
+void SortFloats(std::span<float> values, std::span<uint32_t> scratch) {
   const size_t n = values.size();
   if (n < kRadixMinSize) {
     std::sort(values.begin(), values.end());
     return;
   }
+  MLLOOP_CHECK(scratch.size() >= 2 * n, "SortFloats: scratch smaller than twice the values");
   // Two key buffers back to back; all three histograms in the one read of the floats.
-  scratch->resize(2 * n);
-  uint32_t* keys = scratch->data();
+  uint32_t* keys = scratch.data();
   std::array<std::array<uint32_t, kBuckets>, 3> counts{};
   for (size_t i = 0; i < n; ++i) {
     const uint32_t k = ToKey(values[i]);

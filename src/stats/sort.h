@@ -20,5 +20,7 @@ namespace mlloop::stats {
 // order among themselves. `scratch` is resized to
 // 2 * values.size() and may be reused across calls to avoid allocating.
 void SortFloats(std::span<float> values, std::vector<uint32_t>* scratch);
+// The same with caller-owned scratch. REQUIRES: scratch.size() >= 2 * values.size().
+void SortFloats(std::span<float> values, std::span<uint32_t> scratch);
 
 }  // namespace mlloop::stats

@@ -125,6 +125,40 @@ TEST_F(DriftCliTest, StatisticsListsMoreMethodsBesideTheVerdict) {
   EXPECT_NE(bad.output.find("'magic' is not a method"), std::string::npos) << bad.output;
 }
 
+TEST_F(DriftCliTest, SavedReferenceProfileGivesTheSameVerdicts) {
+  const std::string cur = Write("cur.csv", Table(3000, 2, 1.0, 0.8));
+  const std::string profile = dir_.File("ref.profile");
+  testutil::CommandResult saved =
+      testutil::RunMlloop("drift --reference " + Ref() + " --save-profile " + profile);
+  ASSERT_EQ(saved.exit_code, 0) << saved.output;
+  EXPECT_NE(saved.output.find("3000 rows, 3 features"), std::string::npos) << saved.output;
+  testutil::CommandResult rows = testutil::RunMlloop(
+      "drift --reference " + Ref() + " --current " + cur + " --json " + dir_.File("rows.json"));
+  testutil::CommandResult prof = testutil::RunMlloop("drift --reference-profile " + profile +
+                                                     " --current " + cur + " --json " +
+                                                     dir_.File("prof.json"));
+  EXPECT_EQ(prof.exit_code, rows.exit_code) << prof.output;
+  auto a = nlohmann::json::parse(testutil::ReadFile(dir_.File("rows.json")));
+  auto b = nlohmann::json::parse(testutil::ReadFile(dir_.File("prof.json")));
+  ASSERT_EQ(a["features"].size(), b["features"].size());
+  for (size_t j = 0; j < a["features"].size(); ++j) {
+    EXPECT_EQ(a["features"][j]["name"], b["features"][j]["name"]);
+    EXPECT_EQ(a["features"][j]["drift"], b["features"][j]["drift"]) << b["features"][j].dump();
+    EXPECT_NEAR(a["features"][j]["statistic"].get<double>(),
+                b["features"][j]["statistic"].get<double>(), 0.01);
+  }
+  // Mistakes: both references, none, a damaged profile.
+  EXPECT_EQ(testutil::RunMlloop("drift --reference " + Ref() + " --reference-profile " + profile +
+                                " --current " + cur).exit_code, 2);
+  EXPECT_EQ(testutil::RunMlloop("drift --current " + cur).exit_code, 2);
+  const std::string damaged = Write("bad.profile", testutil::ReadFile(profile).substr(0, 40));
+  testutil::CommandResult bad =
+      testutil::RunMlloop("drift --reference-profile " + damaged + " --current " + cur);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.exit_code, 10);
+  EXPECT_NE(bad.output.find("bad.profile"), std::string::npos) << bad.output;
+}
+
 TEST_F(DriftCliTest, BrokenPipelineIsDataQualityNotDrift) {
   // A column gone and a fifth of x unreadable: fix the job, do not retrain.
   const std::string cur = Write("cur.csv", Table(3000, 2, 0, 0.5, 0.2, /*with_y=*/false));
