@@ -1,10 +1,10 @@
 #include "stats/psi.h"
 
 #include <algorithm>
-#include <array>
-#include <bit>
 #include <cmath>
 #include <cstdint>
+
+#include "stats/sort.h"
 
 namespace mlloop::stats {
 
@@ -17,30 +17,6 @@ std::vector<double> Shares(const std::vector<size_t>& counts, size_t total) {
     shares[i] = std::max(s, kPsiShareFloor);
   }
   return shares;
-}
-
-// Sorts non-NaN floats ascending by LSD radix sort on order-preserving integer keys. A
-// comparison sort of a few thousand fresh random values mispredicts a branch at nearly every
-// step; this does four branch-free passes instead (bench/stats/psi_bench.cc measures both).
-void RadixSort(std::vector<float>& values) {
-  const size_t n = values.size();
-  std::vector<uint32_t> keys(n), scratch(n);
-  for (size_t i = 0; i < n; ++i) {
-    const uint32_t bits = std::bit_cast<uint32_t>(values[i]);
-    // Negative floats: flip every bit (larger magnitude sorts first); positive: flip the sign.
-    keys[i] = (bits & 0x80000000u) ? ~bits : bits | 0x80000000u;
-  }
-  for (int shift = 0; shift < 32; shift += 8) {
-    std::array<size_t, 257> offsets{};
-    for (uint32_t k : keys) ++offsets[((k >> shift) & 0xFF) + 1];
-    for (size_t b = 1; b < offsets.size(); ++b) offsets[b] += offsets[b - 1];
-    for (uint32_t k : keys) scratch[offsets[(k >> shift) & 0xFF]++] = k;
-    keys.swap(scratch);
-  }
-  for (size_t i = 0; i < n; ++i) {
-    const uint32_t k = keys[i];
-    values[i] = std::bit_cast<float>((k & 0x80000000u) ? k & 0x7FFFFFFFu : ~k);
-  }
 }
 
 // Quantile of sorted values with linear interpolation between order statistics (numpy's
@@ -63,7 +39,8 @@ PsiReference PsiReference::BuildNumeric(const std::vector<float>& values, int bi
   for (float v : values) {
     if (!std::isnan(v)) sorted.push_back(v);
   }
-  RadixSort(sorted);
+  std::vector<uint32_t> scratch;
+  SortFloats(sorted, &scratch);  // radix: a comparison sort mispredicts on fresh values
   if (!sorted.empty()) {
     for (int k = 1; k < bins; ++k) {
       const double e = Quantile(sorted, static_cast<double>(k) / bins);
