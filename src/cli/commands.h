@@ -41,6 +41,7 @@ struct DriftArgs {
   std::string reference_profile;  // a profile saved with --save-profile
   std::string save_profile;       // write the reference's profile here
   std::string current;            // optional with --save-profile alone
+  std::string model;              // optional: a model file whose predictions are compared
   std::string config;  // optional: the model's schema instead of one inferred from the reference
   std::string method;  // optional: one method for every feature
   double drift_share = 0.5;

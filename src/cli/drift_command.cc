@@ -10,6 +10,7 @@
 #include "drift/drift_report.h"
 #include "drift/reference_profile.h"
 #include "io/csv_reader.h"
+#include "pipeline/xgb/xgb_model.h"
 #include "report/drift_html.h"
 
 namespace mlloop::cli {
@@ -109,6 +110,33 @@ Result<core::Schema> ProfileSchema(const DriftArgs& args, const drift::Reference
   return schema;
 }
 
+// The model's predictions on both tables, compared. Not computable (with a note) when the
+// current table lacks one of the model's features.
+Result<drift::FeatureDrift> PredictionDrift(const DriftArgs& args, const core::Schema& schema,
+                                            const core::Dataset& reference,
+                                            const core::Dataset& current,
+                                            const drift::DriftOptions& options) {
+  MLLOOP_ASSIGN_OR_RETURN(auto config, config::LoadModelConfig(args.config));
+  if (schema.features.size() != config.schema.features.size()) {
+    drift::FeatureDrift fd;
+    fd.name = "prediction";
+    fd.computable = false;
+    fd.note = "the current table lacks some of the model's features";
+    return fd;
+  }
+  MLLOOP_ASSIGN_OR_RETURN(std::string bytes, io::ReadFileBytes(args.model));
+  auto model = pipeline::XgbModel::Load(bytes, config.schema.label.task);
+  if (!model.ok()) {
+    return Status(model.status().code(), args.model + ": " + model.status().message());
+  }
+  std::vector<float> ref_pred, cur_pred;
+  MLLOOP_RETURN_IF_ERROR((*model)->Predict(reference.x.data(), reference.rows(),
+                                           reference.n_features, &ref_pred));
+  MLLOOP_RETURN_IF_ERROR(
+      (*model)->Predict(current.x.data(), current.rows(), current.n_features, &cur_pred));
+  return drift::ComparePredictions(ref_pred, cur_pred, options);
+}
+
 // Two lines: the domain classifier and the PCA reconstruction error.
 void PrintMultivariate(const drift::MultivariateDrift& m, std::ostream& out) {
   const auto verdict = [](bool computable, bool drift) {
@@ -195,6 +223,10 @@ Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
   if (args.current.empty() && args.save_profile.empty()) {
     return Status::InvalidArgument("--current CSV is required (unless --save-profile alone)");
   }
+  if (!args.model.empty() && (args.config.empty() || args.reference.empty())) {
+    return Status::InvalidArgument(
+        "--model needs --config (the model's features and task) and --reference (its rows)");
+  }
   if (!args.reference_profile.empty() && args.multivariate) {
     return Status::InvalidArgument(
         "--multivariate needs the reference rows: use --reference, not --reference-profile");
@@ -260,16 +292,22 @@ Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
               : drift::ComputeDrift(*reference, current, schema, options, findings));
   const std::string& reference_name =
       args.reference.empty() ? args.reference_profile : args.reference;
+  if (!args.model.empty()) {
+    MLLOOP_ASSIGN_OR_RETURN(report.prediction,
+                            PredictionDrift(args, schema, *reference, current, options));
+  }
 
   out << "reference " << reference_name << ": " << report.reference_rows << " rows; current "
       << args.current << ": " << report.current_rows << " rows\n\n";
   Table table({"feature", "type", "method", "statistic", "p-value", "threshold", "verdict"});
   std::vector<const drift::FeatureDrift*> rows;
   if (report.target) rows.push_back(&*report.target);
+  if (report.prediction) rows.push_back(&*report.prediction);
   for (const auto& f : report.features) rows.push_back(&f);
   for (const auto* f : rows) {
     std::string verdict = !f->computable ? "not computable" : (f->drift ? "DRIFT" : "ok");
     std::string name = f == (report.target ? &*report.target : nullptr) ? f->name + " (target)" : f->name;
+    if (f == (report.prediction ? &*report.prediction : nullptr)) name = "(model prediction)";
     table.AddRow({name, std::string(core::FeatureTypeName(f->type)), f->method,
                   Number(f->statistic, 4), Number(f->p_value, 4),
                   f->computable ? Number(f->threshold, 4) : "-", verdict});

@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
   drift_cmd->add_option("--save-profile", drift.save_profile,
                         "save the reference's profile to this file (then --current is optional)");
   drift_cmd->add_option("--current", drift.current, "current CSV (e.g. last week's traffic)");
+  drift_cmd->add_option("--model", drift.model,
+                        "a model artifact (XGBoost UBJSON, as the store keeps it): also compare "
+                        "its predictions on both tables (needs --config)");
   drift_cmd->add_option("--config", drift.config, "model YAML whose schema to use (default: inferred)");
   drift_cmd->add_option("--method", drift.method, "one method for every feature: ks, chisquare, z, "
                         "wasserstein, jensenshannon, psi, hellinger, linf, anderson, cvm");

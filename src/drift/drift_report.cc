@@ -1238,6 +1238,28 @@ Result<DriftReport> ComputeDrift(const core::Dataset& reference, const core::Dat
   return ComputeDriftImpl(&reference, nullptr, {}, current, schema, options, findings);
 }
 
+Result<FeatureDrift> ComparePredictions(std::span<const float> reference,
+                                        std::span<const float> current,
+                                        const DriftOptions& options) {
+  const auto check = [](std::span<const float> p, const char* which) -> Status {
+    if (p.empty()) return Status::InvalidArgument(std::string("no predictions on the ") + which);
+    for (size_t i = 0; i < p.size(); ++i) {
+      if (std::isnan(p[i])) {
+        return Status::InvalidArgument(std::string("prediction ") + std::to_string(i) +
+                                       " on the " + which + " is NaN");
+      }
+    }
+    return Status::Ok();
+  };
+  MLLOOP_RETURN_IF_ERROR(check(reference, "reference"));
+  MLLOOP_RETURN_IF_ERROR(check(current, "current table"));
+  Workspace ws;
+  return CompareColumn("prediction", core::FeatureType::kNumeric,
+                       ColumnView{reference.data(), reference.size(), 1, nullptr},
+                       ColumnView{current.data(), current.size(), 1, nullptr}, options, &ws,
+                       nullptr);
+}
+
 Result<DriftReport> ComputeDriftAgainstProfile(const ReferenceProfile& reference,
                                                const core::Dataset& current,
                                                const core::Schema& schema,
@@ -1282,6 +1304,7 @@ std::string DriftReport::ToJson() const {
   for (const auto& f : features) features_json.push_back(FeatureJson(f));
   j["features"] = std::move(features_json);
   j["target"] = target ? FeatureJson(*target) : nlohmann::ordered_json(nullptr);
+  j["prediction"] = prediction ? FeatureJson(*prediction) : nlohmann::ordered_json(nullptr);
   auto quality_json = nlohmann::ordered_json::array();
   for (const auto& q : quality) {
     quality_json.push_back(

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -122,6 +123,8 @@ struct ReadFindings {
 struct DriftReport {
   std::vector<FeatureDrift> features;         // schema order
   std::optional<FeatureDrift> target;         // when both tables have the label
+  // The model's predictions on both tables (ComparePredictions), when a model was given.
+  std::optional<FeatureDrift> prediction;
   size_t features_drifted = 0;
   size_t features_computable = 0;
   double drift_share = 0;                     // drifted / computable
@@ -144,6 +147,7 @@ struct DriftReport {
   //  "features": [{"name", "type", "method", "statistic", "p_value", "threshold", "drift",
   //  "computable", "note", "reference_rows", "current_rows", ..., "statistics": [{"method",
   //  "statistic", "p_value", "threshold", "drift", "computable", "note"}]}], "target": {...},
+  //  "prediction": {...} or null,
   //  "quality": [{"column", "kind", "detail", "value"}], "mostly_data_quality",
   //  "multivariate": null or {"drift", "domain_classifier": {"computable", "note", "auc",
   //  "auc_std", "fold_auc", "threshold", "drift", "rows_per_side", "folds",
@@ -197,6 +201,15 @@ Method ChooseMethod(core::FeatureType type, size_t reference_rows, size_t distin
 Result<DriftReport> ComputeDrift(const core::Dataset& reference, const core::Dataset& current,
                                  const core::Schema& schema, const DriftOptions& options,
                                  const ReadFindings& findings = {});
+
+// Prediction drift: the model's outputs on the reference and on the current table (scores
+// or probabilities for classifiers, values for regression), compared as a numeric feature
+// named "prediction" under `options` (per_feature["prediction"] may force a method). It does
+// not count towards dataset drift; a drifted prediction with no drifted feature points at
+// interactions the per-feature tests cannot see. InvalidArgument for an empty side or NaN.
+Result<FeatureDrift> ComparePredictions(std::span<const float> reference,
+                                        std::span<const float> current,
+                                        const DriftOptions& options);
 
 class ReferenceProfile;
 

@@ -404,11 +404,13 @@ std::string RowsLine(size_t rows, size_t missing) {
   return out;
 }
 
-void AppendFeatureSection(std::string& out, const FeatureDrift& f, size_t anchor, bool is_target) {
+// `badge`: "target", "model output" or empty.
+void AppendFeatureSection(std::string& out, const FeatureDrift& f, size_t anchor,
+                          std::string_view badge) {
   const Verdict v = VerdictOf(f);
   out += "<section class=\"feature " + std::string(VerdictClass(v)) + "-edge\" id=\"f" +
          std::to_string(anchor) + "\">\n<h3>" + Escape(f.name);
-  if (is_target) out += " <span class=\"badge\">target</span>";
+  if (!badge.empty()) out += " <span class=\"badge\">" + std::string(badge) + "</span>";
   out += " " + VerdictBadge(f) + "</h3>\n";
   out += "<p class=\"line\">" + VerdictLine(f) + "</p>\n";
   out += "<p class=\"small\">" + std::string(core::FeatureTypeName(f.type)) +
@@ -430,10 +432,11 @@ void AppendFeatureSection(std::string& out, const FeatureDrift& f, size_t anchor
   out += "<p class=\"up\"><a href=\"#features\">&uarr; all features</a></p>\n</section>\n";
 }
 
-void AppendFeatureRow(std::string& out, const FeatureDrift& f, size_t anchor, bool is_target) {
+void AppendFeatureRow(std::string& out, const FeatureDrift& f, size_t anchor,
+                      std::string_view badge) {
   out += "<tr><td class=\"name\"><a href=\"#f" + std::to_string(anchor) + "\">" + Escape(f.name) +
          "</a>";
-  if (is_target) out += " <span class=\"badge\">target</span>";
+  if (!badge.empty()) out += " <span class=\"badge\">" + std::string(badge) + "</span>";
   out += "</td><td>" + std::string(core::FeatureTypeName(f.type)) + "</td><td>" + Escape(f.method) +
          "</td><td class=\"num\">" +
          (f.statistic ? FormatNumber(*f.statistic) : std::string("&ndash;")) +
@@ -640,6 +643,13 @@ std::string RenderDriftHtml(const drift::DriftReport& report, const DriftHtmlOpt
     out += "<p class=\"drifted\">Target <a href=\"#f0\"><b>" + Escape(report.target->name) +
            "</b></a>: " + VerdictBadge(*report.target) + "</p>\n";
   }
+  // The prediction's anchor comes after every feature's.
+  const size_t prediction_anchor = report.features.size() + 1;
+  if (report.prediction) {
+    out += "<p class=\"drifted\">Model prediction <a href=\"#f" +
+           std::to_string(prediction_anchor) + "\"><b>" + Escape(report.prediction->name) +
+           "</b></a>: " + VerdictBadge(*report.prediction) + "</p>\n";
+  }
 
   // Display order: the target, then drifted, not computable and stable features, each group
   // in schema order.
@@ -695,9 +705,12 @@ std::string RenderDriftHtml(const drift::DriftReport& report, const DriftHtmlOpt
     out +=
         "<table>\n<thead><tr><th>feature</th><th>type</th><th>method</th><th>statistic</th>"
         "<th>p-value</th><th>threshold</th><th>verdict</th></tr></thead>\n<tbody>\n";
-    if (report.target) AppendFeatureRow(out, *report.target, 0, true);
+    if (report.target) AppendFeatureRow(out, *report.target, 0, "target");
+    if (report.prediction) {
+      AppendFeatureRow(out, *report.prediction, prediction_anchor, "model output");
+    }
     for (size_t k = 0; k < order.size(); ++k) {
-      AppendFeatureRow(out, report.features[order[k]], first_anchor + k, false);
+      AppendFeatureRow(out, report.features[order[k]], first_anchor + k, "");
     }
     out += "</tbody>\n</table>\n";
   }
@@ -705,9 +718,12 @@ std::string RenderDriftHtml(const drift::DriftReport& report, const DriftHtmlOpt
 
   // One section per feature.
   out += "<section id=\"details\">\n<h2>Distributions</h2>\n";
-  if (report.target) AppendFeatureSection(out, *report.target, 0, true);
+  if (report.target) AppendFeatureSection(out, *report.target, 0, "target");
+  if (report.prediction) {
+    AppendFeatureSection(out, *report.prediction, prediction_anchor, "model output");
+  }
   for (size_t k = 0; k < order.size(); ++k) {
-    AppendFeatureSection(out, report.features[order[k]], first_anchor + k, false);
+    AppendFeatureSection(out, report.features[order[k]], first_anchor + k, "");
   }
   if (report.features.empty() && !report.target) out += "<p class=\"none\">none</p>\n";
   out += "</section>\n</main>\n</body>\n</html>\n";

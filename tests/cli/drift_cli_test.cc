@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/csv_reader.h"
+#include "pipeline/xgb/xgb_model.h"
 #include "testutil/testutil.h"
 
 namespace mlloop {
@@ -157,6 +159,58 @@ TEST_F(DriftCliTest, SavedReferenceProfileGivesTheSameVerdicts) {
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.exit_code, 10);
   EXPECT_NE(bad.output.find("bad.profile"), std::string::npos) << bad.output;
+}
+
+// A model of y from x, trained here; its predictions move when x does.
+TEST_F(DriftCliTest, ModelPredictionsAreComparedToo) {
+  const std::string config = Write("model.yaml",
+                                   "model: m\ndata: {path: " + Ref() +
+                                       "}\nschema:\n  features: [x]\n  label: {name: y, task: "
+                                       "regression}\n");
+  core::Schema schema;
+  schema.features = {{"x", core::FeatureType::kNumeric, {}}};
+  schema.label = {"y", core::Task::kRegression, "1", "0"};
+  auto data = io::ReadCsv(Ref(), schema);
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  // y is noise, so learn a function of x instead: y := x squared.
+  for (size_t i = 0; i < data->rows(); ++i) data->y[i] = data->x[i] * data->x[i];
+  pipeline::TrainOptions train;
+  train.task = core::Task::kRegression;
+  train.rounds = 10;
+  auto model = pipeline::XgbModel::Train(*data, 0, data->rows(), train);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  auto bytes = (*model)->Serialize();
+  ASSERT_TRUE(bytes.ok());
+  const std::string model_file = Write("model.ubj", *bytes);
+
+  const std::string shifted = Write("cur.csv", Table(3000, 2, 0.6, 0.5));
+  testutil::CommandResult r = testutil::RunMlloop(
+      "drift --config " + config + " --model " + model_file + " --reference " + Ref() +
+      " --current " + shifted + " --json " + dir_.File("r.json") + " --html " +
+      dir_.File("r.html"));
+  EXPECT_EQ(r.exit_code, 10) << r.output;
+  EXPECT_NE(r.output.find("(model prediction)"), std::string::npos) << r.output;
+  auto json = nlohmann::json::parse(testutil::ReadFile(dir_.File("r.json")));
+  EXPECT_EQ(json["prediction"]["name"], "prediction");
+  EXPECT_EQ(json["prediction"]["drift"], true) << json["prediction"].dump();
+  EXPECT_NE(testutil::ReadFile(dir_.File("r.html")).find("model output"), std::string::npos);
+
+  const std::string same = Write("same.csv", Table(3000, 3, 0, 0.5));
+  testutil::CommandResult calm = testutil::RunMlloop(
+      "drift --config " + config + " --model " + model_file + " --reference " + Ref() +
+      " --current " + same + " --json " + dir_.File("calm.json"));
+  auto calm_json = nlohmann::json::parse(testutil::ReadFile(dir_.File("calm.json")));
+  EXPECT_EQ(calm_json["prediction"]["drift"], false) << calm_json["prediction"].dump();
+
+  // --model without --config, and a file that is not a model.
+  EXPECT_EQ(testutil::RunMlloop("drift --model " + model_file + " --reference " + Ref() +
+                                " --current " + same).exit_code, 2);
+  const std::string junk = Write("junk.ubj", "not a model");
+  testutil::CommandResult bad = testutil::RunMlloop("drift --config " + config + " --model " +
+                                                    junk + " --reference " + Ref() +
+                                                    " --current " + same);
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("junk.ubj"), std::string::npos) << bad.output;
 }
 
 TEST_F(DriftCliTest, BrokenPipelineIsDataQualityNotDrift) {

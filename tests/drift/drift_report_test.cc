@@ -699,3 +699,32 @@ TEST(DriftReportTest, ExtraStatisticsAreListedFittedAndNotRepeated) {
 
 }  // namespace
 }  // namespace mlloop::drift
+
+namespace mlloop::drift {
+namespace {
+
+TEST(ComparePredictionsTest, ComparesLikeANumericFeatureAndRefusesNaN) {
+  std::vector<float> ref(2000), same(2000), moved(2000);
+  std::mt19937 gen(9);
+  std::normal_distribution<float> normal(0, 1);
+  for (size_t i = 0; i < ref.size(); ++i) {
+    ref[i] = normal(gen);
+    same[i] = normal(gen);
+    moved[i] = normal(gen) + 0.5f;
+  }
+  auto calm = ComparePredictions(ref, same, {});
+  auto shifted = ComparePredictions(ref, moved, {});
+  ASSERT_TRUE(calm.ok() && shifted.ok());
+  EXPECT_EQ(calm->name, "prediction");
+  EXPECT_EQ(calm->method, "wasserstein");  // 2000 rows: the large-sample default
+  EXPECT_FALSE(calm->drift);
+  EXPECT_TRUE(shifted->drift);
+  moved[7] = std::numeric_limits<float>::quiet_NaN();
+  auto nan = ComparePredictions(ref, moved, {});
+  EXPECT_EQ(nan.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(nan.status().message().find("prediction 7"), std::string::npos);
+  EXPECT_EQ(ComparePredictions({}, same, {}).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace mlloop::drift
