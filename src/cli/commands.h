@@ -35,6 +35,9 @@ struct ModelsArgs {
 };
 Status RunModelsList(const ModelsArgs& args, std::ostream& out);
 Status RunModelsShow(const ModelsArgs& args, std::ostream& out);
+// `models lineage V`: data, code, configuration, environment, decision, evaluation,
+// approval, deployments, rollback target and history of one version.
+Status RunModelsLineage(const ModelsArgs& args, std::ostream& out);
 
 struct DriftArgs {
   std::string reference;          // reference CSV, or

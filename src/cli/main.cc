@@ -62,7 +62,11 @@ int main(int argc, char** argv) {
   auto* list_cmd = models_cmd->add_subcommand("list", "List model versions with their state");
   auto* show_cmd = models_cmd->add_subcommand("show", "Show one version: lineage, decision, evaluation");
   show_cmd->add_option("version", models.version, "version: 3, v3 or champion")->required();
-  for (auto* c : {list_cmd, show_cmd}) {
+  auto* lineage_cmd = models_cmd->add_subcommand(
+      "lineage", "Where one version came from and what happened to it: data, code, config, "
+                 "environment, decision, evaluation, approval, deployments, history");
+  lineage_cmd->add_option("version", models.version, "version: 3, v3 or champion")->required();
+  for (auto* c : {list_cmd, show_cmd, lineage_cmd}) {
     c->add_option("--store", models.store, "registry directory")->capture_default_str();
     c->add_option("--model", models.model, "model name (default: every model / the only model)");
     c->add_flag("--json", models.json, "machine-readable output");
@@ -89,6 +93,7 @@ int main(int argc, char** argv) {
   else if (sim_cmd->parsed()) status = cli::RunSimulate(sim, std::cout);
   else if (list_cmd->parsed()) status = cli::RunModelsList(models, std::cout);
   else if (show_cmd->parsed()) status = cli::RunModelsShow(models, std::cout);
+  else if (lineage_cmd->parsed()) status = cli::RunModelsLineage(models, std::cout);
   if (!status.ok()) {
     std::cerr << "mlloop: error: " << status.message() << "\n";
     return cli::ExitCode(status);

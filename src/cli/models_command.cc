@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "cli/commands.h"
+#include "cli/registry_cli.h"
 #include "cli/table.h"
 #include "core/format.h"
 #include "core/time.h"
@@ -11,71 +12,9 @@
 
 namespace mlloop::cli {
 
-namespace {
-
-Result<std::unique_ptr<registry::Registry>> OpenExisting(const std::string& dir) {
-  // `models` only reads: a missing store is an error, not a new empty registry.
-  if (!std::filesystem::exists(std::filesystem::path(dir) / "registry.db")) {
-    return Status::NotFound("no registry in '" + dir +
-                            "' (create one with `mlloop simulate CONFIG --store " + dir + "`)");
-  }
-  return registry::Registry::Open(dir);
-}
-
-nlohmann::json LineageJson(const registry::Lineage& l) {
-  return {{"data_hash", l.data_hash},
-          {"data_source", l.data_source},
-          {"row_begin", l.row_begin},
-          {"row_end", l.row_end},
-          {"time_begin", core::FormatTimestamp(l.time_begin)},
-          {"time_end", core::FormatTimestamp(l.time_end)},
-          {"training_window", l.training_window},
-          {"config_hash", l.config_hash},
-          {"params", nlohmann::json::parse(l.params_json.empty() ? "{}" : l.params_json)},
-          {"seed", l.seed},
-          {"rounds", l.rounds},
-          {"xgboost_version", l.xgboost_version},
-          {"mlloop_version", l.mlloop_version},
-          {"git_commit", l.git_commit},
-          {"train_seconds", l.train_seconds}};
-}
-
-nlohmann::json VersionJson(const registry::ModelVersion& v) {
-  nlohmann::json j = {{"id", v.id},
-                      {"model", v.model},
-                      {"version", v.version},
-                      {"state", std::string(registry::VersionStateName(v.state))},
-                      {"created_at", core::FormatTimestamp(v.created_at)},
-                      {"artifact_sha256", v.artifact_sha256},
-                      {"lineage", LineageJson(v.lineage)}};
-  j["decision_id"] = v.decision_id ? nlohmann::json(*v.decision_id) : nlohmann::json(nullptr);
-  j["rollback_target"] =
-      v.rollback_target ? nlohmann::json(*v.rollback_target) : nlohmann::json(nullptr);
-  return j;
-}
-
-Result<registry::ModelVersion> ResolveVersion(registry::Registry& reg, const std::string& model,
-                                              const std::string& text) {
-  if (text == "champion") {
-    MLLOOP_ASSIGN_OR_RETURN(auto champion, reg.Champion(model));
-    if (!champion) return Status::NotFound("model '" + model + "' has no champion");
-    return *champion;
-  }
-  std::string digits = !text.empty() && text[0] == 'v' ? text.substr(1) : text;
-  int64_t number = 0;
-  const bool numeric = !digits.empty() && digits.size() < 18 &&
-                       digits.find_first_not_of("0123456789") == std::string::npos;
-  if (numeric) number = std::stoll(digits);
-  if (!numeric || number <= 0) {
-    return Status::InvalidArgument("'" + text + "' is not a version (expected 3, v3 or champion)");
-  }
-  return reg.GetVersion(model, number);
-}
-
-}  // namespace
 
 Status RunModelsList(const ModelsArgs& args, std::ostream& out) {
-  MLLOOP_ASSIGN_OR_RETURN(auto reg, OpenExisting(args.store));
+  MLLOOP_ASSIGN_OR_RETURN(auto reg, OpenExistingRegistry(args.store));
   MLLOOP_ASSIGN_OR_RETURN(auto versions, reg->ListVersions(args.model));
   if (args.json) {
     nlohmann::json arr = nlohmann::json::array();
@@ -108,19 +47,8 @@ Status RunModelsList(const ModelsArgs& args, std::ostream& out) {
 }
 
 Status RunModelsShow(const ModelsArgs& args, std::ostream& out) {
-  MLLOOP_ASSIGN_OR_RETURN(auto reg, OpenExisting(args.store));
-  std::string model = args.model;
-  if (model.empty()) {
-    MLLOOP_ASSIGN_OR_RETURN(auto all, reg->ListVersions(""));
-    for (const auto& v : all) {
-      if (!model.empty() && v.model != model) {
-        return Status::InvalidArgument("the registry in " + args.store +
-                                       " holds several models; name one with --model");
-      }
-      model = v.model;
-    }
-    if (model.empty()) return Status::NotFound("no model versions in " + args.store);
-  }
+  MLLOOP_ASSIGN_OR_RETURN(auto reg, OpenExistingRegistry(args.store));
+  MLLOOP_ASSIGN_OR_RETURN(std::string model, ResolveModel(*reg, args.model, args.store));
   MLLOOP_ASSIGN_OR_RETURN(auto v, ResolveVersion(*reg, model, args.version));
   MLLOOP_ASSIGN_OR_RETURN(auto evals, reg->EvaluationsFor(v.id));
   std::optional<registry::Decision> decision;
@@ -131,27 +59,9 @@ Status RunModelsShow(const ModelsArgs& args, std::ostream& out) {
   if (args.json) {
     nlohmann::json j = VersionJson(v);
     nlohmann::json ej = nlohmann::json::array();
-    for (const auto& e : evals) {
-      ej.push_back({{"metric", e.metric},
-                    {"candidate", e.candidate_value},
-                    {"champion", e.champion_value ? nlohmann::json(*e.champion_value)
-                                                  : nlohmann::json(nullptr)},
-                    {"rows", e.rows},
-                    {"margin", e.margin},
-                    {"passed", e.passed},
-                    {"reason", e.reason},
-                    {"time", core::FormatTimestamp(e.time)}});
-    }
+    for (const auto& e : evals) ej.push_back(EvaluationJson(e));
     j["evaluations"] = ej;
-    if (decision) {
-      j["decision"] = {{"id", decision->id},
-                       {"policy", decision->policy},
-                       {"time", core::FormatTimestamp(decision->time)},
-                       {"action", decision->action},
-                       {"reason", decision->reason},
-                       {"budget_left", decision->budget_left},
-                       {"signals", nlohmann::json::parse(decision->signals_json)["signals"]}};
-    }
+    if (decision) j["decision"] = DecisionJson(*decision);
     out << j.dump(2) << "\n";
     return Status::Ok();
   }

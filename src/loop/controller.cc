@@ -1,12 +1,14 @@
 #include "loop/controller.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
-#include "core/version.h"
 #include "io/snapshot.h"
+#include "registry/environment.h"
+#include "store/artifact_store.h"
 
 namespace mlloop::loop {
 
@@ -18,7 +20,7 @@ Controller::Controller(const config::ModelConfig& config, ControllerOptions opti
       options_(std::move(options)),
       registry_(registry),
       clock_(clock),
-      monitor_(config.monitoring, config.schema, config.DefaultMetric()) {
+      monitor_(config.monitoring, config.schema, config.DefaultMetric(), &config.policy.trigger) {
   train_options_.task = config.schema.label.task;
   train_options_.params = config.trainer.params;
   train_options_.rounds = config.trainer.rounds;
@@ -76,19 +78,26 @@ Result<registry::ModelVersion> Controller::RegisterCandidate(const pipeline::Xgb
   MLLOOP_ASSIGN_OR_RETURN(std::string artifact, model.Serialize());
   registry::Lineage lineage;
   lineage.data_hash = io::SnapshotHash(*data_, begin, end);
-  lineage.data_source = config_.data_path;
+  if (!config_.data_path.empty()) {
+    // Absolute, so that `mlloop reproduce` finds the file from any working directory.
+    lineage.data_source = std::filesystem::absolute(config_.data_path).lexically_normal().string();
+    if (data_file_hash_.empty()) {
+      MLLOOP_ASSIGN_OR_RETURN(data_file_hash_, store::Sha256OfFile(config_.data_path));
+    }
+    lineage.data_file_hash = data_file_hash_;
+  }
   lineage.row_begin = data_->row[begin];
   lineage.row_end = data_->row[end - 1] + 1;
   lineage.time_begin = data_->time[begin];
   lineage.time_end = data_->time[end - 1];
   lineage.training_window = config_.trainer.window.Describe();
   lineage.config_hash = config_.config_hash;
+  lineage.config_text = config_.text;
   lineage.params_json = params_json_;
   lineage.seed = config_.trainer.seed;
   lineage.rounds = config_.trainer.rounds;
+  registry::RecordEnvironment(&lineage);
   lineage.xgboost_version = pipeline::XgboostVersion();
-  lineage.mlloop_version = core::kMlloopVersion;
-  lineage.git_commit = core::kGitCommit;
   lineage.train_seconds = seconds;
   return registry_->Register(config_.name, artifact, lineage, decision_id, options_.actor,
                              clock_->Now());

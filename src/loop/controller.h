@@ -100,6 +100,7 @@ class Controller {
   std::unique_ptr<policy::RetrainPolicy> policy_;
   pipeline::TrainOptions train_options_;
   std::string params_json_;
+  std::string data_file_hash_;  // of config_.data_path, computed at the first registration
 
   std::unique_ptr<pipeline::XgbModel> champion_;
   std::optional<registry::ModelVersion> champion_version_;

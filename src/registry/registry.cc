@@ -113,6 +113,28 @@ Status WalkAuditChain(store::RegistryStore& store, std::optional<int64_t>* bad_i
 
 }  // namespace
 
+std::string_view TransitionAction(VersionState to) {
+  switch (to) {
+    case VersionState::kCandidate:
+      return "register";
+    case VersionState::kValidated:
+      return "validate";
+    case VersionState::kApproved:
+      return "approve";
+    case VersionState::kCanary:
+      return "canary";
+    case VersionState::kChampion:
+      return "promote";
+    case VersionState::kRetired:
+      return "retire";
+    case VersionState::kRejected:
+      return "reject";
+    case VersionState::kRolledBack:
+      return "rollback";
+  }
+  return "transition";
+}
+
 std::vector<VersionState> AllowedTransitions(VersionState from) {
   using S = VersionState;
   switch (from) {
@@ -273,14 +295,14 @@ Result<ModelVersion> Registry::Register(const std::string& model, std::string_vi
 
 Status Registry::SetState(const ModelVersion& v, VersionState to,
                           std::optional<int64_t> rollback_target, const std::string& actor,
-                          const std::string& reason, int64_t time) {
+                          const std::string& reason, int64_t time, std::string_view action) {
   MLLOOP_RETURN_IF_ERROR(store_->UpdateVersionState(v.id, to, rollback_target, time));
   Json details = {{"version_id", v.id},
                   {"from", VersionStateName(v.state)},
                   {"to", VersionStateName(to)},
                   {"reason", reason},
                   {"rollback_target", OptionalId(rollback_target)}};
-  return AppendInTransaction(MakeEntry(time, actor, "transition", Label(v), details));
+  return AppendInTransaction(MakeEntry(time, actor, std::string(action), Label(v), details));
 }
 
 Status Registry::Transition(int64_t version_id, VersionState to, const std::string& actor,
@@ -301,10 +323,11 @@ Status Registry::Transition(int64_t version_id, VersionState to, const std::stri
       if (to == VersionState::kChampion && champion) {
         MLLOOP_RETURN_IF_ERROR(SetState(*champion, VersionState::kRetired,
                                         champion->rollback_target, actor, "replaced by " + Label(v),
-                                        time));
+                                        time, TransitionAction(VersionState::kRetired)));
       }
     }
-    MLLOOP_RETURN_IF_ERROR(SetState(v, to, rollback_target, actor, reason, time));
+    MLLOOP_RETURN_IF_ERROR(
+        SetState(v, to, rollback_target, actor, reason, time, TransitionAction(to)));
 
     // Rolling back a champion restores the champion it replaced.
     if (v.state == VersionState::kChampion && to == VersionState::kRolledBack &&
@@ -314,7 +337,8 @@ Status Registry::Transition(int64_t version_id, VersionState to, const std::stri
       if (previous && previous->state == VersionState::kRetired) {
         MLLOOP_RETURN_IF_ERROR(SetState(*previous, VersionState::kChampion,
                                         previous->rollback_target, actor,
-                                        "restored by the rollback of " + Label(v), time));
+                                        "restored by the rollback of " + Label(v), time,
+                                        "restore"));
       }
     }
     return Status::Ok();
@@ -355,6 +379,43 @@ Result<std::string> Registry::LoadArtifact(const ModelVersion& version) {
   auto bytes = artifacts_->Get(version.artifact_sha256);
   if (!bytes.ok()) return bytes.status().WithContext("loading the artifact of " + Label(version));
   return bytes;
+}
+
+Result<std::vector<StateChange>> Registry::History(const ModelVersion& version) {
+  MLLOOP_ASSIGN_OR_RETURN(std::vector<AuditEntry> entries,
+                          store_->ListAuditEntriesFor(Label(version)));
+  std::vector<StateChange> out;
+  for (const AuditEntry& e : entries) {
+    Json details = Json::parse(e.details_json, nullptr, /*allow_exceptions=*/false);
+    if (!details.is_object()) {
+      return Status::DataLoss("audit entry " + std::to_string(e.id) + " about " + Label(version) +
+                              " does not hold a JSON object");
+    }
+    const Json id = details.value("version_id", Json());
+    if (!id.is_number_integer() || id.get<int64_t>() != version.id) continue;
+    StateChange c;
+    c.audit_id = e.id;
+    c.time = e.time;
+    c.actor = e.actor;
+    c.action = e.action;
+    if (e.action == "register") {
+      c.to = VersionState::kCandidate;
+    } else if (details.contains("to") && details["to"].is_string()) {
+      auto to = ParseVersionState(details["to"].get<std::string>());
+      auto from = ParseVersionState(details.value("from", ""));
+      if (!to.ok() || !from.ok()) {
+        return Status::DataLoss("audit entry " + std::to_string(e.id) +
+                                " names an unknown state");
+      }
+      c.from = *from;
+      c.to = *to;
+      c.reason = details.value("reason", "");
+    } else {
+      continue;  // another kind of entry about the version
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 // -------------------------------------------------------------------------- evaluations

@@ -39,6 +39,22 @@ using store::ParseVersionState;
 using store::VersionState;
 using store::VersionStateName;
 
+// One step in a version's life, as the audit log records it: its registration (no `from`)
+// and every state change, with who did it, when and why.
+struct StateChange {
+  int64_t audit_id = 0;
+  int64_t time = 0;
+  std::string actor;
+  std::string action;  // register, validate, approve, canary, promote, retire, reject, ...
+  std::optional<VersionState> from;
+  VersionState to = VersionState::kCandidate;
+  std::string reason;
+};
+
+// The audit action of a move into `to`: validate, approve, canary, promote, retire,
+// reject, rollback.
+std::string_view TransitionAction(VersionState to);
+
 // The states a version in `from` may move to, in the order of DESIGN.md:
 //   candidate -> validated | rejected        validated -> approved | rejected
 //   approved  -> canary | champion | rejected canary   -> champion | rolled_back
@@ -117,6 +133,10 @@ class Registry {
   Result<std::vector<std::string>> ListModels();
   // The version's artifact bytes, re-hashed: DataLoss when they no longer match.
   Result<std::string> LoadArtifact(const ModelVersion& version);
+  // The version's registration and state changes, oldest first, read from the audit log
+  // (so they are as trustworthy as VerifyAuditChain() says). DataLoss when an entry about
+  // the version is not the JSON the registry writes.
+  Result<std::vector<StateChange>> History(const ModelVersion& version);
 
   // ---- Evaluations.
   // Records one gate result; returns its id. NotFound for an unknown version_id or
@@ -143,9 +163,11 @@ class Registry {
 
   // Appends to the audit log. REQUIRES: inside a store transaction.
   Status AppendInTransaction(AuditEntry entry);
-  // Sets the state of `v` and audits the change. REQUIRES: inside a store transaction.
+  // Sets the state of `v` and audits the change as `action`. REQUIRES: inside a store
+  // transaction.
   Status SetState(const ModelVersion& v, VersionState to, std::optional<int64_t> rollback_target,
-                  const std::string& actor, const std::string& reason, int64_t time);
+                  const std::string& actor, const std::string& reason, int64_t time,
+                  std::string_view action);
 
   std::unique_ptr<store::RegistryStore> store_;
   std::unique_ptr<store::ArtifactStore> artifacts_;

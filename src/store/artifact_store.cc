@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "core/hash.h"
 
@@ -86,6 +87,23 @@ bool IsSha256Hex(std::string_view s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+Result<std::string> Sha256OfFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) return Status::NotFound("file " + path + " does not exist");
+    return IoError("opening", path, errno);
+  }
+  core::Sha256 sha;
+  std::vector<char> buffer(1 << 16);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    sha.Update(buffer.data(), static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) return IoError("reading", path, errno);
+  return sha.HexDigest();
 }
 
 // -------------------------------------------------------------------- FileArtifactStore

@@ -36,6 +36,10 @@ class ArtifactStore {
 // True for 64 lower-case hex digits.
 bool IsSha256Hex(std::string_view s);
 
+// Lower-case hex SHA-256 of the file at `path`, read in chunks. NotFound when it does not
+// exist; Unavailable when it cannot be read.
+Result<std::string> Sha256OfFile(const std::string& path);
+
 // Blobs as files <dir>/<first two hex digits>/<sha256>. Put writes a temporary file in the
 // same directory, fsyncs it, renames it into place and fsyncs the directory, so after a
 // crash a blob is either complete or absent.

@@ -33,22 +33,34 @@ std::string_view VersionStateName(VersionState state);
 // Inverse of VersionStateName; InvalidArgument listing the valid names otherwise.
 Result<VersionState> ParseVersionState(std::string_view name);
 
-// Where a model version came from: enough to reproduce its training run.
+// Where a model version came from: enough to reproduce its training run, and to say on
+// which machine and with which code it was built. Empty strings mean "not recorded"
+// (versions registered before a field existed, or a trainer that has no such thing).
 struct Lineage {
-  std::string data_hash;    // content hash of the training snapshot
-  std::string data_source;  // e.g. the CSV path or table the rows came from
+  std::string data_hash;       // content hash of the training snapshot (io/snapshot.h)
+  std::string data_source;     // e.g. the absolute CSV path or table the rows came from
+  std::string data_file_hash;  // SHA-256 of the whole source file's bytes when read
   int64_t row_begin = 0;    // [row_begin, row_end) rows of the source
   int64_t row_end = 0;
   int64_t time_begin = 0;  // [time_begin, time_end) event times of those rows
   int64_t time_end = 0;
   std::string training_window;  // as configured, e.g. "last 4000 rows"
-  std::string config_hash;
+  std::string config_hash;  // SHA-256 of config_text
+  std::string config_text;  // the model's YAML file as it was when the version was trained
   std::string params_json;  // trainer parameters as a JSON object
   uint64_t seed = 0;
   int rounds = 0;
-  std::string xgboost_version;
+  // Code: mlloop itself, and for an external trainer its own version string (as it
+  // reports it) and the SHA-256 of its command line; both empty for the XGBoost trainer.
   std::string mlloop_version;
   std::string git_commit;
+  std::string trainer_version;
+  std::string trainer_command_hash;
+  // Environment: the libraries and machine that trained it.
+  std::string xgboost_version;
+  std::string sqlite_version;
+  std::string compiler;  // e.g. "GCC 12.2.0"
+  std::string os;        // e.g. "Debian GNU/Linux 12 (bookworm); Linux 6.1.0-13-amd64 x86_64"
   double train_seconds = 0;
 
   bool operator==(const Lineage&) const = default;

@@ -73,6 +73,8 @@ class RegistryStore {
   virtual Result<std::vector<AuditEntry>> ListAuditEntries(int64_t after_id, size_t limit) = 0;
   // The newest `limit` entries (all when 0), oldest first.
   virtual Result<std::vector<AuditEntry>> RecentAuditEntries(size_t limit) = 0;
+  // Every entry whose subject is exactly `subject`, ascending.
+  virtual Result<std::vector<AuditEntry>> ListAuditEntriesFor(const std::string& subject) = 0;
 };
 
 // Scoped Begin/Commit over a RegistryStore: rolls back in the destructor unless Commit()

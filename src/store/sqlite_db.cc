@@ -150,6 +150,8 @@ std::optional<double> Statement::ColumnOptionalDouble(int col) const {
 
 // ----------------------------------------------------------------------------- SqliteDb
 
+std::string SqliteVersion() { return sqlite3_libversion(); }
+
 Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
   sqlite3* raw = nullptr;
   int rc =

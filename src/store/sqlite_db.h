@@ -27,6 +27,9 @@ namespace mlloop::store {
 
 class SqliteDb;
 
+// The SQLite library's version, e.g. "3.40.1", for lineage.
+std::string SqliteVersion();
+
 // One prepared statement. Bind* calls chain and never fail on their own: the first bind
 // error is remembered and returned by the next Step(), so call sites stay flat.
 // Parameter indexes are 1-based, as in SQLite.

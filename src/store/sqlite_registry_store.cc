@@ -13,7 +13,8 @@ constexpr std::string_view kVersionColumns =
     "id, model, version, state, created_at, state_changed_at, artifact_sha256, decision_id, "
     "rollback_target, data_hash, data_source, row_begin, row_end, time_begin, time_end, "
     "training_window, config_hash, params_json, seed, rounds, xgboost_version, "
-    "mlloop_version, git_commit, train_seconds";
+    "mlloop_version, git_commit, train_seconds, data_file_hash, config_text, trainer_version, "
+    "trainer_command_hash, sqlite_version, compiler, os";
 
 constexpr std::string_view kDecisionColumns =
     "id, model, policy, time, signals_json, action, reason, budget_left, version_id";
@@ -52,6 +53,13 @@ Result<ModelVersion> ReadVersion(const Statement& s) {
   l.mlloop_version = s.ColumnText(21);
   l.git_commit = s.ColumnText(22);
   l.train_seconds = s.ColumnDouble(23);
+  l.data_file_hash = s.ColumnText(24);
+  l.config_text = s.ColumnText(25);
+  l.trainer_version = s.ColumnText(26);
+  l.trainer_command_hash = s.ColumnText(27);
+  l.sqlite_version = s.ColumnText(28);
+  l.compiler = s.ColumnText(29);
+  l.os = s.ColumnText(30);
   return v;
 }
 
@@ -187,9 +195,10 @@ Result<int64_t> SqliteRegistryStore::InsertVersion(const ModelVersion& v) {
       INSERT INTO model_versions (model, version, state, created_at, state_changed_at,
         artifact_sha256, decision_id, rollback_target, data_hash, data_source, row_begin,
         row_end, time_begin, time_end, training_window, config_hash, params_json, seed, rounds,
-        xgboost_version, mlloop_version, git_commit, train_seconds)
+        xgboost_version, mlloop_version, git_commit, train_seconds, data_file_hash, config_text,
+        trainer_version, trainer_command_hash, sqlite_version, compiler, os)
       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-              ?19, ?20, ?21, ?22, ?23))sql"));
+              ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30))sql"));
   const Lineage& l = v.lineage;
   stmt.Bind(1, v.model)
       .Bind(2, v.version)
@@ -213,7 +222,14 @@ Result<int64_t> SqliteRegistryStore::InsertVersion(const ModelVersion& v) {
       .Bind(20, l.xgboost_version)
       .Bind(21, l.mlloop_version)
       .Bind(22, l.git_commit)
-      .Bind(23, l.train_seconds);
+      .Bind(23, l.train_seconds)
+      .Bind(24, l.data_file_hash)
+      .Bind(25, l.config_text)
+      .Bind(26, l.trainer_version)
+      .Bind(27, l.trainer_command_hash)
+      .Bind(28, l.sqlite_version)
+      .Bind(29, l.compiler)
+      .Bind(30, l.os);
   MLLOOP_RETURN_IF_ERROR(stmt.Run());
   return db_->LastInsertRowId();
 }
@@ -382,6 +398,15 @@ Result<std::vector<AuditEntry>> SqliteRegistryStore::RecentAuditEntries(size_t l
   MLLOOP_ASSIGN_OR_RETURN(std::vector<AuditEntry> out, Collect<AuditEntry>(stmt, ReadAudit));
   std::reverse(out.begin(), out.end());
   return out;
+}
+
+Result<std::vector<AuditEntry>> SqliteRegistryStore::ListAuditEntriesFor(
+    const std::string& subject) {
+  MLLOOP_ASSIGN_OR_RETURN(Statement stmt,
+                          db_->Prepare("SELECT " + std::string(kAuditColumns) +
+                                       " FROM audit_log WHERE subject = ?1 ORDER BY id"));
+  stmt.Bind(1, subject);
+  return Collect<AuditEntry>(stmt, ReadAudit);
 }
 
 }  // namespace mlloop::store

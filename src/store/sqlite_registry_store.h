@@ -51,6 +51,7 @@ class SqliteRegistryStore final : public RegistryStore {
   Result<std::optional<AuditEntry>> LastAuditEntry() override;
   Result<std::vector<AuditEntry>> ListAuditEntries(int64_t after_id, size_t limit) override;
   Result<std::vector<AuditEntry>> RecentAuditEntries(size_t limit) override;
+  Result<std::vector<AuditEntry>> ListAuditEntriesFor(const std::string& subject) override;
 
   SqliteDb& db() { return *db_; }
 

@@ -60,6 +60,28 @@ TEST(ControllerTest, LabelsForRowsNeverPredictedAreRefused) {
   EXPECT_TRUE(c.RevealLabels(150).ok());
 }
 
+TEST(ControllerTest, LineageRecordsConfigTextAndEnvironment) {
+  auto data = Rows(200);
+  auto config = Config();
+  config.text = "model: toy\n";
+  config.config_hash = "c0ffee";
+  auto registry = registry::Registry::OpenInMemory();
+  ASSERT_TRUE(registry.ok());
+  core::VirtualClock clock(data.time[100]);
+  Controller c(config, {}, registry->get(), &clock);
+  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
+  const registry::Lineage& l = c.champion()->lineage;
+  EXPECT_EQ(l.config_text, "model: toy\n");
+  EXPECT_EQ(l.config_hash, "c0ffee");
+  EXPECT_FALSE(l.compiler.empty());
+  EXPECT_FALSE(l.sqlite_version.empty());
+  EXPECT_FALSE(l.os.empty());
+  EXPECT_FALSE(l.xgboost_version.empty());
+  EXPECT_EQ(l.data_file_hash, "");  // rows built in memory: no file to hash
+  EXPECT_EQ(l.row_begin, 0);
+  EXPECT_EQ(l.row_end, 100);
+}
+
 TEST(ControllerTest, AFailedRetrainIsAuditedAndStartsTheCooldown) {
   auto data = Rows(300);
   // Labels after row 100 are broken, so any retrain on them fails inside XGBoost's checks.

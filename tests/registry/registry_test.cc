@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/hash.h"
 #include "registry/audit_chain.h"
+#include "registry/environment.h"
 #include "store/sqlite_registry_store.h"
 #include "testutil/testutil.h"
 
@@ -37,6 +38,9 @@ Lineage SampleLineage() {
   l.mlloop_version = "0.1.0";
   l.git_commit = "abc";
   l.train_seconds = 0.5;
+  l.data_file_hash = core::Sha256Hex("file");
+  l.config_text = "model: m\n";
+  RecordEnvironment(&l);
   return l;
 }
 
@@ -193,6 +197,61 @@ TEST(RegistryTest, RollingBackACanaryLeavesTheChampionServing) {
   MustMove(*r, v2.id, {S::kValidated, S::kApproved, S::kCanary, S::kRolledBack});
   EXPECT_EQ((*r->Champion("m"))->id, v1.id);
   EXPECT_EQ(r->GetVersionById(v1.id)->state, S::kChampion);
+}
+
+TEST(RegistryTest, HistoryListsRegistrationAndEveryStateChangeWithActorAndReason) {
+  auto r = InMemory();
+  ModelVersion v1 = MakeChampion(*r, "m", "one");
+  ModelVersion v2 = MustRegister(*r, "m", "two", 300);
+  ASSERT_TRUE(r->Transition(v2.id, S::kValidated, "ci", "gates passed", 310).ok());
+  ASSERT_TRUE(r->Transition(v2.id, S::kApproved, "alice", "looks right", 320).ok());
+  ASSERT_TRUE(r->Transition(v2.id, S::kChampion, "loop", "rollout", 330).ok());
+  ASSERT_TRUE(r->Transition(v2.id, S::kRolledBack, "bob", "error spike", 340).ok());
+
+  auto h2 = r->History(*r->GetVersionById(v2.id));
+  ASSERT_TRUE(h2.ok()) << h2.status().ToString();
+  ASSERT_EQ(h2->size(), 5u);
+  EXPECT_EQ((*h2)[0].action, "register");
+  EXPECT_EQ((*h2)[0].from, std::nullopt);
+  EXPECT_EQ((*h2)[0].to, S::kCandidate);
+  EXPECT_EQ((*h2)[0].time, 300);
+  EXPECT_EQ((*h2)[2].action, "approve");
+  EXPECT_EQ((*h2)[2].actor, "alice");
+  EXPECT_EQ((*h2)[2].reason, "looks right");
+  EXPECT_EQ((*h2)[2].from, S::kValidated);
+  EXPECT_EQ((*h2)[3].action, "promote");
+  EXPECT_EQ((*h2)[4].action, "rollback");
+  EXPECT_EQ((*h2)[4].time, 340);
+
+  // v1: registered, validated, approved, champion, retired by v2, restored by the rollback.
+  auto h1 = *r->History(*r->GetVersionById(v1.id));
+  ASSERT_EQ(h1.size(), 6u);
+  EXPECT_EQ(h1[4].action, "retire");
+  EXPECT_EQ(h1[4].reason, "replaced by m v2");
+  EXPECT_EQ(h1[5].action, "restore");
+  EXPECT_EQ(h1[5].to, S::kChampion);
+  EXPECT_EQ(h1[5].actor, "bob");
+}
+
+TEST(RegistryTest, TransitionActionsNameTheMove) {
+  EXPECT_EQ(TransitionAction(S::kValidated), "validate");
+  EXPECT_EQ(TransitionAction(S::kApproved), "approve");
+  EXPECT_EQ(TransitionAction(S::kCanary), "canary");
+  EXPECT_EQ(TransitionAction(S::kChampion), "promote");
+  EXPECT_EQ(TransitionAction(S::kRetired), "retire");
+  EXPECT_EQ(TransitionAction(S::kRejected), "reject");
+  EXPECT_EQ(TransitionAction(S::kRolledBack), "rollback");
+}
+
+TEST(RegistryTest, EnvironmentNamesCompilerSqliteAndOs) {
+  Lineage l;
+  RecordEnvironment(&l);
+  EXPECT_TRUE(l.compiler.rfind("GCC ", 0) == 0 || l.compiler.rfind("Clang ", 0) == 0)
+      << l.compiler;
+  EXPECT_EQ(l.sqlite_version.substr(0, 2), "3.");
+  EXPECT_NE(l.os.find("Linux"), std::string::npos) << l.os;
+  EXPECT_FALSE(l.mlloop_version.empty());
+  EXPECT_FALSE(l.git_commit.empty());
 }
 
 // ---------------------------------------------------------------------------- versions
@@ -592,6 +651,9 @@ class FaultyStore final : public store::RegistryStore {
   }
   Result<std::vector<AuditEntry>> RecentAuditEntries(size_t l) override {
     return inner_->RecentAuditEntries(l);
+  }
+  Result<std::vector<AuditEntry>> ListAuditEntriesFor(const std::string& s) override {
+    return inner_->ListAuditEntriesFor(s);
   }
 
  private:

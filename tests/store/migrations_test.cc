@@ -69,5 +69,36 @@ TEST(MigrationsTest, RefusesDatabaseFromNewerVersion) {
   EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
 }
 
+TEST(MigrationsTest, VersionsFromTheFirstSchemaKeepTheirLineageAndGainEmptyFields) {
+  testutil::TempDir dir;
+  {
+    // A database as the first release left it: only migration 1, with one version.
+    auto db = SqliteDb::Open(dir.File("r.db"));
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec(R"sql(CREATE TABLE schema_migrations (
+        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL))sql").ok());
+    ASSERT_TRUE((*db)->Exec(RegistryMigrations()[0].sql).ok());
+    ASSERT_TRUE((*db)->Exec("INSERT INTO schema_migrations VALUES (1, 'v1', 0)").ok());
+    ASSERT_TRUE((*db)->Exec(R"sql(
+        INSERT INTO models VALUES ('m', 2, 0);
+        INSERT INTO model_versions (model, version, state, created_at, state_changed_at,
+          artifact_sha256, data_hash, data_source, row_begin, row_end, time_begin, time_end,
+          training_window, config_hash, params_json, seed, rounds, xgboost_version,
+          mlloop_version, git_commit, train_seconds)
+        VALUES ('m', 1, 'champion', 5, 5, ')sql" + std::string(64, 'a') + R"sql(', 'd', 'x.csv',
+          0, 10, 0, 9, 'all', 'c', '{}', 42, 10, '1.7.4', '0.1.0', 'abc', 0.5))sql").ok());
+  }
+  auto store = SqliteRegistryStore::Open(dir.File("r.db"));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(*SchemaVersion((*store)->db()), LatestSchemaVersion());
+  auto v = (*store)->FindVersion("m", 1);
+  ASSERT_TRUE(v.ok() && v->has_value()) << v.status().ToString();
+  EXPECT_EQ((*v)->state, VersionState::kChampion);
+  EXPECT_EQ((*v)->lineage.data_hash, "d");
+  EXPECT_EQ((*v)->lineage.seed, 42u);
+  EXPECT_EQ((*v)->lineage.config_text, "");
+  EXPECT_EQ((*v)->lineage.os, "");
+}
+
 }  // namespace
 }  // namespace mlloop::store

@@ -35,6 +35,13 @@ ModelVersion MakeVersion(const std::string& model, int64_t number,
   v.lineage.mlloop_version = "0.1.0";
   v.lineage.git_commit = "abc123";
   v.lineage.train_seconds = 1.25;
+  v.lineage.data_file_hash = std::string(64, 'f');
+  v.lineage.config_text = "model: m\nschema: {}\n";
+  v.lineage.trainer_version = "trainer 2.1";
+  v.lineage.trainer_command_hash = std::string(64, 'e');
+  v.lineage.sqlite_version = "3.40.1";
+  v.lineage.compiler = "GCC 12.2.0";
+  v.lineage.os = "Debian GNU/Linux 12 (bookworm); Linux 6.1.0 x86_64";
   return v;
 }
 
@@ -79,6 +86,25 @@ TEST_P(RegistryStoreConformanceTest, VersionRoundTripsWithLineage) {
   EXPECT_EQ(**by_number, v);
   EXPECT_FALSE(store_->FindVersion("m", 2)->has_value());
   EXPECT_FALSE(store_->FindVersionById(v.id + 1)->has_value());
+}
+
+TEST_P(RegistryStoreConformanceTest, AuditEntriesBySubject) {
+  for (int i = 1; i <= 4; ++i) {
+    AuditEntry e;
+    e.id = i;
+    e.time = i;
+    e.actor = "a";
+    e.action = "x";
+    e.subject = i % 2 ? "m v1" : "m v10";
+    e.details_json = "{}";
+    ASSERT_TRUE(store_->InsertAuditEntry(e).ok());
+  }
+  auto v1 = store_->ListAuditEntriesFor("m v1");
+  ASSERT_TRUE(v1.ok());
+  ASSERT_EQ(v1->size(), 2u);
+  EXPECT_EQ((*v1)[0].id, 1);
+  EXPECT_EQ((*v1)[1].id, 3);
+  EXPECT_TRUE(store_->ListAuditEntriesFor("m")->empty());
 }
 
 TEST_P(RegistryStoreConformanceTest, ListsVersionsByModelThenNumber) {

@@ -96,6 +96,20 @@ BEGIN
 END;
 )sql";
 
+// Version 2: complete lineage (the data file's hash, the configuration text, the external
+// trainer's version and command hash, the environment), and an index that finds a
+// version's history in the audit log.
+constexpr std::string_view kV2Lineage = R"sql(
+ALTER TABLE model_versions ADD COLUMN data_file_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE model_versions ADD COLUMN config_text TEXT NOT NULL DEFAULT '';
+ALTER TABLE model_versions ADD COLUMN trainer_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE model_versions ADD COLUMN trainer_command_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE model_versions ADD COLUMN sqlite_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE model_versions ADD COLUMN compiler TEXT NOT NULL DEFAULT '';
+ALTER TABLE model_versions ADD COLUMN os TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_log_by_subject ON audit_log (subject, id);
+)sql";
+
 constexpr std::string_view kCreateMigrationsTable = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version     INTEGER PRIMARY KEY,
@@ -130,6 +144,7 @@ Status Apply(SqliteDb& db, const Migration& m, int64_t now) {
 const std::vector<Migration>& RegistryMigrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "registry: models, versions, decisions, evaluations, audit log", kV1Registry},
+      {2, "lineage: data file hash, config text, trainer, environment", kV2Lineage},
   };
   return kMigrations;
 }
