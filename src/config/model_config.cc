@@ -173,6 +173,8 @@ class Parser {
   Status ParseMonitoring(const Field& f, MonitoringConfig& monitoring) const;
   Status ParsePolicy(const Field& f, core::Task task, PolicyConfig& policy) const;
   Result<Trigger> ParseTrigger(const Field& f, core::Task task) const;
+
+  const core::Schema* schema_ = nullptr;  // once parsed, for names checked elsewhere
   Status ParsePerformance(const Field& f, core::Task task, Trigger& t) const;
   Status ParseValidation(const Field& f, core::Task task, ValidationConfig& validation) const;
   Status ParseSimulation(const Field& f, SimulationConfig& simulation) const;
@@ -634,14 +636,50 @@ Result<Trigger> Parser::ParseTrigger(const Field& f, core::Task task) const {
     MLLOOP_RETURN_IF_ERROR(ParsePerformance(value, task, t));
   } else if (key == "drift") {
     t.kind = Trigger::Kind::kDrift;
-    MLLOOP_ASSIGN_OR_RETURN(Mapping d, Map(value, {"psi_above", "min_share"}));
+    MLLOOP_ASSIGN_OR_RETURN(
+        Mapping d, Map(value, {"method", "psi_above", "min_share", "threshold", "features"}));
+    if (const Field* v = d.Find("method")) {
+      MLLOOP_ASSIGN_OR_RETURN(t.method, OneOf(*v, {"psi", "auto", "ks", "chisquare", "z", "wasserstein", "jensenshannon", "hellinger", "linf",
+                                 "anderson", "cvm"}));
+    }
     if (const Field* v = d.Find("psi_above")) {
+      if (t.method != "psi") return Error(v->line, v->path, "psi_above applies to method psi; use threshold");
       MLLOOP_ASSIGN_OR_RETURN(
           t.psi_above, Number(*v, "a number greater than 0", [](double x) { return x > 0; }));
     }
     if (const Field* v = d.Find("min_share")) {
       MLLOOP_ASSIGN_OR_RETURN(
           t.min_share, Number(*v, "a number in (0, 1]", [](double x) { return x > 0 && x <= 1; }));
+    }
+    const auto threshold = [&](const Field& f) {
+      return Number(f, "a number greater than 0", [](double x) { return x > 0; });
+    };
+    if (const Field* v = d.Find("threshold")) {
+      if (t.method == "psi") return Error(v->line, v->path, "method psi takes psi_above");
+      MLLOOP_ASSIGN_OR_RETURN(t.drift_threshold, threshold(*v));
+    }
+    if (const Field* v = d.Find("features")) {
+      if (t.method == "psi") {
+        return Error(v->line, v->path, "per-feature settings need a method other than psi");
+      }
+      MLLOOP_ASSIGN_OR_RETURN(Mapping features, Map(*v, {}));
+      for (const auto& [name, rule_field] : features.entries) {
+        const bool known = schema_ != nullptr &&
+                           std::any_of(schema_->features.begin(), schema_->features.end(),
+                                       [&](const core::FeatureSpec& f) { return f.name == name; });
+        if (!known) return Error(rule_field.line, rule_field.path, "not a feature of the schema");
+        MLLOOP_ASSIGN_OR_RETURN(Mapping r, Map(rule_field, {"method", "threshold"}));
+        Trigger::FeatureDriftRule rule;
+        if (const Field* m = r.Find("method")) {
+          MLLOOP_ASSIGN_OR_RETURN(rule.method, OneOf(*m, {"psi", "auto", "ks", "chisquare", "z", "wasserstein", "jensenshannon", "hellinger", "linf",
+                                 "anderson", "cvm"}));
+          if (rule.method == "psi") return Error(m->line, m->path, "psi is not a per-feature method");
+        }
+        if (const Field* th = r.Find("threshold")) {
+          MLLOOP_ASSIGN_OR_RETURN(rule.threshold, threshold(*th));
+        }
+        t.drift_features[name] = rule;
+      }
     }
   } else if (key == "new_labels") {
     t.kind = Trigger::Kind::kNewLabels;
@@ -809,8 +847,18 @@ void AppendTrigger(const Trigger& t, std::string& out) {
              FormatNumber(t.threshold) + ", n>=" + std::to_string(t.min_labels) + ")";
       return;
     case Trigger::Kind::kDrift:
-      out += "drift(psi > " + FormatNumber(t.psi_above) +
-             " on >= " + FormatNumber(t.min_share * 100) + "% of features)";
+      if (t.method == "psi") {
+        out += "drift(psi > " + FormatNumber(t.psi_above) +
+               " on >= " + FormatNumber(t.min_share * 100) + "% of features)";
+      } else {
+        out += "drift(" + t.method +
+               (t.drift_threshold ? " at " + FormatNumber(*t.drift_threshold) : "") + " on >= " +
+               FormatNumber(t.min_share * 100) + "% of features" +
+               (t.drift_features.empty()
+                    ? ""
+                    : ", " + std::to_string(t.drift_features.size()) + " set per feature") +
+               ")";
+      }
       return;
     case Trigger::Kind::kNewLabels:
       out += "new_labels(>= " + std::to_string(t.at_least) + ")";

@@ -71,9 +71,23 @@ struct Trigger {
   double threshold = 0.0;
   int64_t min_labels = 200;
 
-  // kDrift: fires when at least `min_share` of the features have PSI above `psi_above`.
+  // kDrift: fires when at least `min_share` of the features drifted. With `method` psi
+  // (the default) a feature drifted when its PSI is above `psi_above`; the monitor keeps PSI
+  // incrementally, so this is the cheapest. Any method of `mlloop drift` may be named
+  // instead (auto, ks, chisquare, z, wasserstein, jensenshannon, hellinger, linf, anderson,
+  // cvm): the monitor then runs the drift report's functions on the training window and the
+  // recent window each tick, with `threshold` or the method's default, and `features`
+  // overriding method and threshold per feature. YAML:
+  //   drift: {method: auto, min_share: 0.5, features: {nswprice: {method: ks, threshold: 0.01}}}
+  std::string method = "psi";
   double psi_above = 0.2;
   double min_share = 0.3;
+  std::optional<double> drift_threshold;  // not with psi (use psi_above)
+  struct FeatureDriftRule {
+    std::string method;               // empty: the trigger's
+    std::optional<double> threshold;  // empty: the method's default
+  };
+  std::map<std::string, FeatureDriftRule> drift_features;
 
   // kNewLabels: fires when at least `at_least` labels arrived since the last training.
   int64_t at_least = 1000;

@@ -1,14 +1,18 @@
 #include "monitor/model_monitor.h"
 
 #include <algorithm>
+#include <limits>
 
+#include "core/format.h"
 #include "stats/metrics.h"
 
 namespace mlloop::monitor {
 
 ModelMonitor::ModelMonitor(const config::MonitoringConfig& config, const core::Schema& schema,
-                           std::string metric)
+                           std::string metric, const config::Trigger* trigger)
     : config_(config), metric_(std::move(metric)), n_features_(schema.features.size()) {
+  schema_.features = schema.features;
+  if (trigger != nullptr) CollectDriftRules(*trigger);
   for (const auto& f : schema.features) {
     feature_names_.push_back(f.name);
     feature_types_.push_back(f.type);
@@ -17,6 +21,53 @@ ModelMonitor::ModelMonitor(const config::MonitoringConfig& config, const core::S
   window_pred_.resize(static_cast<size_t>(config_.metric_window));
   recent_.resize(static_cast<size_t>(config_.drift_window) * n_features_);
   recent_slots_.resize(recent_.size());
+}
+
+void ModelMonitor::CollectDriftRules(const config::Trigger& node) {
+  for (const auto& child : node.children) CollectDriftRules(child);
+  if (node.kind != config::Trigger::Kind::kDrift || node.method == "psi") return;
+  // The config checked every name against the same list, so parsing cannot fail here.
+  const auto method = [](const std::string& name) {
+    auto m = drift::ParseMethod(name);
+    MLLOOP_CHECK(m.ok(), "drift method validated by the config");
+    return *m;
+  };
+  DriftRule rule{node.line, {}};
+  rule.options.method = method(node.method);
+  rule.options.threads = 1;  // small windows, every tick: threads would cost more than save
+  if (node.drift_threshold) {
+    rule.options.distance_threshold = *node.drift_threshold;
+    if (*node.drift_threshold <= 1) rule.options.p_threshold = *node.drift_threshold;
+  }
+  for (const auto& [name, r] : node.drift_features) {
+    if (!r.method.empty()) rule.options.per_feature[name] = method(r.method);
+    if (r.threshold) rule.options.per_feature_threshold[name] = *r.threshold;
+  }
+  drift_rules_.push_back(std::move(rule));
+}
+
+DriftCheck ModelMonitor::CheckDrift(const DriftRule& rule, const core::Dataset& recent) const {
+  DriftCheck check;
+  auto report = drift::ComputeDrift(reference_rows_, recent, schema_, rule.options);
+  if (!report.ok()) {
+    check.detail = "drift report failed: " + report.status().message();
+    return check;
+  }
+  check.available = report->features_computable > 0;
+  check.drifted = report->features_drifted;
+  check.computable = report->features_computable;
+  check.detail = std::to_string(check.drifted) + "/" + std::to_string(check.computable) +
+                 " features drifted";
+  std::string names;
+  for (const auto& f : report->features) {
+    if (!f.drift) continue;
+    names += (names.empty() ? ": " : ", ") + f.name + " (" + f.method + " " +
+             (f.p_value ? "p=" + core::FormatFixed(*f.p_value, 4)
+                        : core::FormatFixed(f.statistic.value_or(0), 3)) +
+             ")";
+  }
+  check.detail += names;
+  return check;
 }
 
 void ModelMonitor::CountRow(size_t ring_index, int delta) {
@@ -36,6 +87,7 @@ void ModelMonitor::SetChampion(int64_t version_id, const core::Dataset& data, si
   champion_version_ = version_id;
   window_next_ = window_size_ = 0;
   reference_.clear();
+  if (!drift_rules_.empty()) reference_rows_ = data.Slice(begin, end);
   std::vector<float> column(end - begin);
   for (size_t j = 0; j < n_features_; ++j) {
     for (size_t i = begin; i < end; ++i) column[i - begin] = data.At(i, j);
@@ -114,6 +166,16 @@ Observation ModelMonitor::Observe(int64_t now) const {
         obs.quality.push_back({feature_names_[j], "unseen_category", unseen, 0.0});
       }
     }
+  }
+  if (!drift_rules_.empty() && reference_rows_.rows() > 0 && recent_size_ > 0) {
+    // The recent ring as a table, read under the training data's dictionaries.
+    core::Dataset recent = reference_rows_.Slice(0, 0);
+    recent.x.assign(recent_.begin(),
+                    recent_.begin() + static_cast<std::ptrdiff_t>(recent_size_ * n_features_));
+    recent.y.assign(recent_size_, std::numeric_limits<float>::quiet_NaN());
+    recent.time.assign(recent_size_, now);
+    recent.row.assign(recent_size_, 0);
+    for (const DriftRule& rule : drift_rules_) obs.drift_checks[rule.line] = CheckDrift(rule, recent);
   }
   return obs;
 }

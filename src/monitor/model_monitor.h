@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -19,6 +20,7 @@
 #include "config/model_config.h"
 #include "core/schema.h"
 #include "core/status.h"
+#include "drift/drift_report.h"
 #include "stats/psi.h"
 
 namespace mlloop::monitor {
@@ -38,6 +40,15 @@ inline constexpr double kMissingJump = 0.1;
 // This share of recent values in categories the champion never saw is a broken feed.
 inline constexpr double kUnseenCategoryShare = 0.05;
 
+// A drift trigger's verdict over the recent window by the drift report's methods
+// (config::Trigger::method other than psi), computed by the monitor at Observe().
+struct DriftCheck {
+  bool available = false;  // false: no champion or no recent rows yet
+  size_t drifted = 0;      // features that drifted
+  size_t computable = 0;   // features that could be compared
+  std::string detail;      // "2/7 features drifted: nswprice (ks p=0.001), ..."
+};
+
 // The monitor's view at one moment: the policy's only input besides the clock.
 struct Observation {
   int64_t time = 0;
@@ -50,12 +61,16 @@ struct Observation {
   std::vector<double> psi;            // per feature; empty when no reference or no recent rows
   int64_t drift_rows = 0;             // rows in the recent window behind `psi`
   std::vector<QualityIssue> quality;  // over the same window
+  std::map<int, DriftCheck> drift_checks;  // by the drift trigger's config line
 };
 
 class ModelMonitor {
  public:
+  // `trigger`: drift triggers in it with a method other than psi are checked at each
+  // Observe() by the drift report's functions (drift/drift_report.h) on the champion's
+  // training window against the recent window.
   ModelMonitor(const config::MonitoringConfig& config, const core::Schema& schema,
-               std::string metric);
+               std::string metric, const config::Trigger* trigger = nullptr);
 
   // A new champion takes over: rows [begin, end) of `data` (its training window) become the
   // drift reference, and the rolling metric window starts empty.
@@ -79,7 +94,17 @@ class ModelMonitor {
     int64_t version_id;
   };
 
+  struct DriftRule {
+    int line;
+    drift::DriftOptions options;
+  };
+  void CollectDriftRules(const config::Trigger& node);
+  DriftCheck CheckDrift(const DriftRule& rule, const core::Dataset& recent) const;
+
   config::MonitoringConfig config_;
+  core::Schema schema_;                 // features only
+  std::vector<DriftRule> drift_rules_;
+  core::Dataset reference_rows_;        // the champion's training window, when drift_rules_
   std::string metric_;
   std::vector<std::string> feature_names_;
   std::vector<core::FeatureType> feature_types_;

@@ -103,6 +103,21 @@ bool RetrainPolicy::Evaluate(const config::Trigger& node, const std::string& pat
       s.name = "drift";
       s.threshold = node.min_share;
       s.comparison = ">=";
+      if (node.method != "psi") {
+        const auto it = obs.drift_checks.find(node.line);
+        if (it == obs.drift_checks.end() || !it->second.available) {
+          s.available = false;
+          s.detail = it == obs.drift_checks.end() || it->second.detail.empty()
+                         ? "no recent rows yet"
+                         : it->second.detail;
+          break;
+        }
+        const monitor::DriftCheck& check = it->second;
+        s.value = static_cast<double>(check.drifted) / static_cast<double>(check.computable);
+        s.fired = s.value >= node.min_share;
+        s.detail = "by " + node.method + ": " + check.detail;
+        break;
+      }
       if (obs.psi.empty()) {
         s.available = false;
         s.detail = "no recent rows yet";

@@ -661,3 +661,44 @@ TEST(HigherIsBetterTest, KnownMetrics) {
 
 }  // namespace
 }  // namespace mlloop::config
+
+namespace mlloop::config {
+namespace {
+
+TEST(ModelConfigTest, DriftTriggerWithAMethodAndPerFeatureSettings) {
+  const std::string yaml = MinimalWith(R"(policy:
+  trigger:
+    drift:
+      method: auto
+      threshold: 0.15
+      min_share: 0.5
+      features: {a: {method: ks, threshold: 0.01}}
+)");
+  auto r = Parse(yaml);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Trigger& t = r->policy.trigger;
+  EXPECT_EQ(t.kind, Trigger::Kind::kDrift);
+  EXPECT_EQ(t.method, "auto");
+  EXPECT_DOUBLE_EQ(*t.drift_threshold, 0.15);
+  ASSERT_EQ(t.drift_features.count("a"), 1u);
+  EXPECT_EQ(t.drift_features.at("a").method, "ks");
+  EXPECT_DOUBLE_EQ(*t.drift_features.at("a").threshold, 0.01);
+  EXPECT_EQ(TriggerToString(t), "drift(auto at 0.15 on >= 50% of features, 1 set per feature)");
+}
+
+TEST(ModelConfigErrorTest, DriftTriggerSettingsThatDoNotFit) {
+  EXPECT_NE(ErrorOf(MinimalWith("policy: {trigger: {drift: {method: magic}}}\n")).find(
+                "policy.trigger.drift.method: expected one of"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf(MinimalWith("policy: {trigger: {drift: {method: ks, psi_above: 0.2}}}\n")),
+            "model.yaml:4: policy.trigger.drift.psi_above: psi_above applies to method psi; "
+            "use threshold");
+  EXPECT_EQ(ErrorOf(MinimalWith("policy: {trigger: {drift: {threshold: 0.2}}}\n")),
+            "model.yaml:4: policy.trigger.drift.threshold: method psi takes psi_above");
+  EXPECT_EQ(ErrorOf(MinimalWith(
+                "policy: {trigger: {drift: {method: ks, features: {nope: {method: ks}}}}}\n")),
+            "model.yaml:4: policy.trigger.drift.features.nope: not a feature of the schema");
+}
+
+}  // namespace
+}  // namespace mlloop::config

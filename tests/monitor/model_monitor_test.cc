@@ -140,3 +140,42 @@ TEST(ModelMonitorQualityTest, CleanWindowHasNoIssues) {
 
 }  // namespace
 }  // namespace mlloop::monitor
+
+namespace mlloop::monitor {
+namespace {
+
+// A drift trigger with a method of the drift report: the monitor runs it at Observe() and
+// hands the policy its verdict, keyed by the trigger's line.
+TEST(ModelMonitorTest, DriftTriggerByKsOnTheRecentWindow) {
+  config::Trigger trigger;
+  trigger.kind = config::Trigger::Kind::kDrift;
+  trigger.method = "ks";
+  trigger.line = 12;
+  config::MonitoringConfig windows = SmallWindows();
+  ModelMonitor m(windows, TwoFeatures(), "accuracy", &trigger);
+  EXPECT_TRUE(m.Observe(0).drift_checks.empty() || !m.Observe(0).drift_checks.at(12).available);
+  auto ref = Reference(400);
+  m.SetChampion(1, ref, 0, 400);
+  // Recent rows like the reference: no drift.
+  for (int id = 0; id < 100; ++id) {
+    const float f[2] = {static_cast<float>((id * 37) % 100), static_cast<float>(id % 2)};
+    m.OnPrediction(id, f, 0.5f);
+  }
+  Observation calm = m.Observe(1);
+  ASSERT_EQ(calm.drift_checks.count(12), 1u);
+  EXPECT_TRUE(calm.drift_checks.at(12).available);
+  EXPECT_EQ(calm.drift_checks.at(12).computable, 2u);
+  EXPECT_EQ(calm.drift_checks.at(12).drifted, 0u) << calm.drift_checks.at(12).detail;
+  // Then a window where `a` sits at the top of its range: KS flags it.
+  for (int id = 100; id < 200; ++id) {
+    const float f[2] = {static_cast<float>(90 + id % 10), static_cast<float>(id % 2)};
+    m.OnPrediction(id, f, 0.5f);
+  }
+  Observation moved = m.Observe(2);
+  const DriftCheck& check = moved.drift_checks.at(12);
+  EXPECT_EQ(check.drifted, 1u);
+  EXPECT_NE(check.detail.find("a (ks p="), std::string::npos) << check.detail;
+}
+
+}  // namespace
+}  // namespace mlloop::monitor

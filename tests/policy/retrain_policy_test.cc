@@ -63,6 +63,26 @@ TEST(RetrainPolicyTest, DriftCountsShareOfFeaturesAbovePsi) {
   EXPECT_EQ(RetrainPolicy(c, 0).Decide(Obs(kDay, 0.9, 10)).action, Action::kNone);
 }
 
+TEST(RetrainPolicyTest, DriftByAReportMethodReadsTheMonitorsCheck) {
+  config::PolicyConfig c;
+  c.trigger = Leaf(config::Trigger::Kind::kDrift);
+  c.trigger.method = "wasserstein";
+  c.trigger.line = 7;
+  c.trigger.min_share = 0.5;
+  RetrainPolicy p(c, 0);
+  monitor::Observation obs = Obs(kDay, 0.9, 10);
+  Decision waiting = p.Decide(obs);  // no check yet: not available, no retrain
+  EXPECT_EQ(waiting.action, Action::kNone);
+  EXPECT_FALSE(waiting.signals[0].available);
+  obs.drift_checks[7] = {true, 3, 4, "3/4 features drifted: a (wasserstein 0.300), ..."};
+  Decision d = p.Decide(obs);
+  EXPECT_EQ(d.action, Action::kRetrain);
+  EXPECT_DOUBLE_EQ(d.signals[0].value, 0.75);
+  EXPECT_NE(d.signals[0].detail.find("by wasserstein: 3/4"), std::string::npos) << d.signals[0].detail;
+  obs.drift_checks[7].drifted = 1;
+  EXPECT_EQ(RetrainPolicy(c, 0).Decide(obs).action, Action::kNone);
+}
+
 TEST(RetrainPolicyTest, AnyAndAllCombineLeavesAndRecordEveryOne) {
   config::PolicyConfig c;
   auto schedule = Leaf(config::Trigger::Kind::kSchedule);
