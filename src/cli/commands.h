@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "core/status.h"
@@ -47,6 +48,7 @@ struct DriftArgs {
   std::string model;              // optional: a model file whose predictions are compared
   std::string config;  // optional: the model's schema instead of one inferred from the reference
   std::string method;  // optional: one method for every feature
+  std::vector<std::string> feature_methods;  // "name=method", overriding `method` per feature
   double drift_share = 0.5;
   bool multivariate = false;  // also the domain classifier and PCA reconstruction error
   std::string statistics;     // optional: "ks,psi,..." or "all", computed beside the verdict

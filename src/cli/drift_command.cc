@@ -213,6 +213,17 @@ Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
   options.multivariate = args.multivariate;
   options.threads = args.threads;
   MLLOOP_ASSIGN_OR_RETURN(options.statistics, ParseStatistics(args.statistics));
+  for (const std::string& rule : args.feature_methods) {
+    const size_t eq = rule.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::InvalidArgument("--feature-method '" + rule + "': expected NAME=METHOD");
+    }
+    auto method = drift::ParseMethod(std::string_view(rule).substr(eq + 1));
+    if (!method.ok()) {
+      return Status::InvalidArgument("--feature-method '" + rule + "': " + method.status().message());
+    }
+    options.per_feature[rule.substr(0, eq)] = *method;
+  }
 
   if (args.reference.empty() == args.reference_profile.empty()) {
     return Status::InvalidArgument("give exactly one of --reference CSV and --reference-profile FILE");
@@ -275,6 +286,14 @@ Result<int> RunDrift(const DriftArgs& args, std::ostream& out) {
     MLLOOP_ASSIGN_OR_RETURN(schema, ProfileSchema(args, *profile, current_header, &findings));
   }
 
+  for (const auto& [name, method] : options.per_feature) {
+    const bool known = std::any_of(schema.features.begin(), schema.features.end(),
+                                   [&](const core::FeatureSpec& f) { return f.name == name; });
+    if (!known) {
+      return Status::InvalidArgument("--feature-method: '" + name +
+                                     "' is not a feature compared here");
+    }
+  }
   // In the current table a value of the wrong type is itself a finding, so it is counted
   // and read as missing.
   io::TypeViolations violations;

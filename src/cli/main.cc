@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
   drift_cmd->add_option("--config", drift.config, "model YAML whose schema to use (default: inferred)");
   drift_cmd->add_option("--method", drift.method, "one method for every feature: ks, chisquare, z, "
                         "wasserstein, jensenshannon, psi, hellinger, linf, anderson, cvm");
+  drift_cmd->add_option("--feature-method", drift.feature_methods,
+                        "NAME=METHOD: this method for this feature (repeatable)");
   drift_cmd->add_option("--drift-share", drift.drift_share,
                         "share of drifted features that means dataset drift")->capture_default_str();
   drift_cmd->add_flag("--multivariate", drift.multivariate,

@@ -97,6 +97,22 @@ TEST_F(DriftCliTest, ForcedMethodAppliesToEveryNumericFeature) {
       EXPECT_TRUE(f["p_value"].is_number()) << f.dump();
     }
   }
+  testutil::CommandResult mixed = testutil::RunMlloop(
+      "drift --method ks --feature-method y=cvm --reference " + Ref() + " --current " + cur +
+      " --json " + dir_.File("mixed.json"));
+  auto mixed_json = nlohmann::json::parse(testutil::ReadFile(dir_.File("mixed.json")));
+  for (const auto& f : mixed_json["features"]) {
+    if (f["name"] == "y") {
+      EXPECT_EQ(f["method"], "cvm") << f.dump();
+    }
+    if (f["name"] == "x") {
+      EXPECT_EQ(f["method"], "ks") << f.dump();
+    }
+  }
+  EXPECT_EQ(testutil::RunMlloop("drift --feature-method nope=ks --reference " + Ref() +
+                                " --current " + cur).exit_code, 2);
+  EXPECT_EQ(testutil::RunMlloop("drift --feature-method x=magic --reference " + Ref() +
+                                " --current " + cur).exit_code, 2);
   testutil::CommandResult bad = testutil::RunMlloop("drift --method magic --reference " + Ref() + " --current " + cur);
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_NE(bad.output.find("magic"), std::string::npos) << bad.output;
