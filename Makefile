@@ -7,14 +7,18 @@ MLLOOP := $(BUILD)/bin/mlloop
 
 DEB_PACKAGES := cmake ninja-build g++ ccache pkg-config git \
   libxgboost-dev libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev \
-  libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev
+  libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev \
+  libboost-dev libcpp-httplib-dev
+# For `make bench` only: the HTTP load generator and the nginx ceiling of bench/serve/.
+BENCH_PACKAGES := wrk nginx-light curl
 
-.PHONY: all deps configure build test demo bench asan clean
+.PHONY: all deps bench-deps configure build test demo bench asan clean
 
 all: build
 
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+# $(call install_missing,PACKAGES): apt-get install those of PACKAGES not installed yet.
+define install_missing
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -23,6 +27,13 @@ deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEB_PACKAGES))
+
+bench-deps:
+	$(call install_missing,$(BENCH_PACKAGES))
 
 $(BUILD)/build.ninja: | deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -43,7 +54,7 @@ demo: build
 	@echo
 	$(MLLOOP) models show champion --store $(BUILD)/demo-store
 
-bench: deps
+bench: deps bench-deps
 	cmake -S . -B $(BUILD)-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DMLLOOP_BUILD_BENCHMARKS=ON -DMLLOOP_BUILD_TESTS=OFF
 	cmake --build $(BUILD)-bench
 

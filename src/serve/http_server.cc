@@ -1,0 +1,300 @@
+#include "serve/http_server.h"
+
+// Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (fixed in
+// 1.75); GCC 12 in C++20 mode needs it included first.
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <charconv>
+#include <cstdio>
+#include <exception>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "serve/json_value.h"
+
+namespace mlloop::serve {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr size_t kMaxRequestIdLength = 128;
+constexpr size_t kHeaderLimit = 16 * 1024;
+constexpr std::chrono::seconds kWriteTimeout{30};
+
+bool UsableRequestId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxRequestIdLength) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+std::string ErrorJson(std::string_view message, std::string_view request_id) {
+  std::string body = "{\"error\":";
+  AppendJsonString(message, &body);
+  body += ",\"request_id\":";
+  AppendJsonString(request_id, &body);
+  body += "}";
+  return body;
+}
+
+}  // namespace
+
+class Session;
+
+struct HttpServer::Impl {
+  Options options;
+  Handler handler;
+  std::atomic<bool> draining{false};
+  bool shut_down = false;  // Shutdown() has completed; controlling thread only
+
+  // Sessions alive, for draining. Declared before io so that sessions destroyed with io
+  // still find them.
+  std::mutex mu;
+  std::condition_variable sessions_gone;
+  std::unordered_set<Session*> sessions;  // guarded by mu
+
+  // Request ids: a per-process random prefix and a counter, unique and cheap.
+  std::string id_prefix;
+  std::atomic<uint64_t> next_id{1};
+
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+
+  std::string NewRequestId() {
+    uint64_t n = next_id.fetch_add(1, std::memory_order_relaxed);
+    char buf[24];
+    auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), n);
+    std::string id = id_prefix;
+    id.append(buf, ptr);
+    return id;
+  }
+  void Accept();
+};
+
+// One connection: read a request, call the handler, write the response, repeat while the
+// client keeps the connection alive. Runs on its own strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl* server)
+      : stream_(std::move(socket)), server_(server) {
+    std::lock_guard lock(server_->mu);
+    server_->sessions.insert(this);
+  }
+  ~Session() {
+    std::lock_guard lock(server_->mu);
+    server_->sessions.erase(this);
+    if (server_->sessions.empty()) server_->sessions_gone.notify_all();
+  }
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
+
+  // Called on the session's strand when the server starts draining: an idle connection is
+  // closed now, a busy one after its response.
+  void Drain() {
+    if (!busy_) Close();
+  }
+
+  asio::any_io_executor executor() { return stream_.get_executor(); }
+
+ private:
+  void Read() {
+    if (server_->draining.load()) return Close();
+    parser_.emplace();
+    parser_->body_limit(server_->options.max_body_bytes);
+    parser_->header_limit(kHeaderLimit);
+    stream_.expires_after(server_->options.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == beast::error::timeout || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
+      return Close();
+    }
+    busy_ = true;
+    if (ec) {
+      // The request cannot be read to its end: answer once, then close the connection.
+      const bool too_large = ec == http::error::body_limit;
+      std::string id = server_->NewRequestId();
+      Respond(too_large ? 413 : 400,
+              ErrorJson(too_large ? "request body: larger than the limit of " +
+                                        std::to_string(server_->options.max_body_bytes) + " bytes"
+                                  : "malformed HTTP request: " + ec.message(),
+                        id),
+              id, "", /*keep_alive=*/false, 11);
+      return;
+    }
+    const auto& req = parser_->get();
+    HttpRequest request;
+    request.method = std::string_view(req.method_string().data(), req.method_string().size());
+    request.target = std::string_view(req.target().data(), req.target().size());
+    request.body = req.body();
+    std::string generated;
+    auto header = req.find("X-Request-Id");
+    std::string_view client_id;
+    if (header != req.end()) client_id = {header->value().data(), header->value().size()};
+    if (UsableRequestId(client_id)) {
+      request.request_id = client_id;
+    } else {
+      generated = server_->NewRequestId();
+      request.request_id = generated;
+      request.request_id_generated = true;
+    }
+    HttpResponse response;
+    response.request_id = std::string(request.request_id);
+    try {
+      server_->handler(request, &response);
+    } catch (const std::exception& e) {
+      response.status = 500;
+      response.content_type = "application/json";
+      response.body = ErrorJson(std::string("internal error: ") + e.what(), response.request_id);
+    }
+    Respond(response.status, std::move(response.body), response.request_id,
+            response.model_version, req.keep_alive() && !server_->draining.load(), req.version(),
+            response.content_type);
+  }
+
+  void Respond(int status, std::string body, const std::string& request_id,
+               const std::string& model_version, bool keep_alive, unsigned version,
+               std::string_view content_type = "application/json") {
+    response_ = {};
+    response_.result(static_cast<unsigned>(status));
+    response_.version(version);
+    response_.set(http::field::server, "mlloop");
+    response_.set(http::field::content_type,
+                  beast::string_view(content_type.data(), content_type.size()));
+    response_.set("X-Request-Id", request_id);
+    if (!model_version.empty()) response_.set("X-Model-Version", model_version);
+    response_.keep_alive(keep_alive);
+    response_.body() = std::move(body);
+    response_.prepare_payload();
+    stream_.expires_after(kWriteTimeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        self->busy_ = false;
+                        if (ec || !self->response_.keep_alive()) return self->Close();
+                        self->Read();
+                      });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl* server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  bool busy_ = false;  // a request is being handled or its response written; on the strand
+};
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+    if (!ec) {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Session>(std::move(socket), this)->Start();
+    }
+    Accept();
+  });
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Shutdown(); }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const Options& options, Handler handler) {
+  if (options.threads < 1) return Status::InvalidArgument("server threads: at least 1");
+  beast::error_code ec;
+  auto address = asio::ip::make_address(options.host, ec);
+  if (ec) return Status::InvalidArgument("server host: not an IP address: " + options.host);
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->handler = std::move(handler);
+  std::random_device random;
+  uint64_t salt = (static_cast<uint64_t>(random()) << 32) ^ random();
+  char buf[20];
+  std::snprintf(buf, sizeof(buf), "%016llx-", static_cast<unsigned long long>(salt));
+  impl->id_prefix = buf;
+
+  const std::string where = options.host + ":" + std::to_string(options.port);
+  tcp::endpoint endpoint(address, options.port);
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::Unavailable("cannot listen on " + where + ": " + ec.message());
+
+  impl->Accept();
+  for (int i = 0; i < options.threads; ++i) {
+    impl->threads.emplace_back([io = &impl->io] { io->run(); });
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+bool HttpServer::draining() const { return impl_->draining.load(); }
+
+size_t HttpServer::Shutdown() {
+  Impl& s = *impl_;
+  if (s.shut_down) return 0;
+  s.shut_down = true;
+  s.draining.store(true);
+  asio::post(s.acceptor.get_executor(), [&s] {
+    beast::error_code ignored;
+    s.acceptor.close(ignored);
+  });
+  // Take a reference to every live session under mu, but post and release them outside it:
+  // dropping the last reference runs ~Session, which locks mu.
+  std::vector<std::shared_ptr<Session>> alive;
+  {
+    std::lock_guard lock(s.mu);
+    for (Session* session : s.sessions) {
+      // A session leaves the set under mu before it dies; lock() fails while it is dying.
+      if (auto p = session->weak_from_this().lock()) alive.push_back(std::move(p));
+    }
+  }
+  for (auto& session : alive) {
+    asio::post(session->executor(), [session] { session->Drain(); });
+  }
+  alive.clear();
+  size_t cut = 0;
+  {
+    std::unique_lock lock(s.mu);
+    if (!s.sessions_gone.wait_for(lock, s.options.drain_timeout,
+                                  [&s] { return s.sessions.empty(); })) {
+      cut = s.sessions.size();
+    }
+  }
+  s.io.stop();
+  for (auto& t : s.threads) t.join();
+  s.threads.clear();
+  return cut;
+}
+
+}  // namespace mlloop::serve

@@ -1,0 +1,89 @@
+// HttpServer: the HTTP/1.1 front of `mlloop serve`, on Boost.Beast and Asio (chosen over
+// cpp-httplib by measurement: docs/DECISIONS.md, "Serving"). It knows nothing of models: it
+// reads a request, gives it to a Handler, writes the Handler's response, and keeps
+// connections alive. Handlers run on the server's threads and must not block for long: a
+// prediction (microseconds) is fine, a registry query is not.
+//
+// What the server does itself, so that every handler gets it for free:
+//  - request ids: a client's X-Request-Id (up to 128 printable characters) or a generated
+//    one ("<16 hex digits of process salt>-<counter>"), echoed as the X-Request-Id header;
+//  - oversized bodies (more than Options::max_body_bytes) and unreadable HTTP: a 413 or 400
+//    JSON error, then the connection is closed; the server keeps serving everyone else;
+//  - graceful shutdown: Shutdown() stops accepting, closes idle keep-alive connections, lets
+//    every request already read finish and be written (its response says Connection: close),
+//    then stops the threads.
+//
+// Thread-safety: Start/Shutdown from one controlling thread; the Handler is called from
+// Options::threads threads at once.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace mlloop::serve {
+
+struct HttpRequest {
+  std::string_view method;  // "GET", "POST", ...
+  std::string_view target;  // path and query, e.g. "/v1/models/elec2:predict"
+  std::string_view body;
+  std::string_view request_id;  // never empty
+  bool request_id_generated = false;  // true when the client sent no usable X-Request-Id
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  // When non-empty, sent as X-Model-Version (the version that answered). A handler may also
+  // replace request_id (e.g. by the "id" of an Open Inference Protocol request).
+  std::string model_version;
+  std::string request_id;  // preset to HttpRequest::request_id
+};
+
+class HttpServer {
+ public:
+  struct Options {
+    std::string host = "127.0.0.1";
+    uint16_t port = 0;  // 0: any free port (see port())
+    int threads = 2;    // threads running the event loop; REQUIRES: >= 1
+    size_t max_body_bytes = 1 << 20;
+    std::chrono::milliseconds idle_timeout{60000};  // a keep-alive connection left silent
+    std::chrono::milliseconds drain_timeout{10000};  // Shutdown() waits this long at most
+  };
+  using Handler = std::function<void(const HttpRequest&, HttpResponse*)>;
+
+  // Binds, listens and starts the threads. Unavailable naming the address when it cannot
+  // bind; InvalidArgument for threads < 1 or a host that is not an IP address.
+  static Result<std::unique_ptr<HttpServer>> Start(const Options& options, Handler handler);
+
+  // Shutdown(), then frees everything.
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // The port actually bound.
+  uint16_t port() const;
+
+  // Drains and stops (see the file comment). Returns the number of connections that were
+  // still busy when drain_timeout ran out and were cut (0 after a clean drain). Idempotent;
+  // later calls return 0.
+  size_t Shutdown();
+
+  // True once Shutdown() has begun.
+  bool draining() const;
+
+  struct Impl;  // opaque: defined in http_server.cc, with the Beast types
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mlloop::serve

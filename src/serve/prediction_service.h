@@ -1,0 +1,72 @@
+// PredictionService: the HTTP API of `mlloop serve`, as an HttpServer::Handler.
+//
+//   POST /v1/models/NAME:predict   KServe v1 prediction            (prediction_api.h)
+//   GET  /v1/models/NAME           KServe v1 model status           {"name", "ready"}
+//   POST /v2/models/NAME/infer     Open Inference Protocol v2      (prediction_api.h)
+//   GET  /v2/models/NAME           OIP v2 model metadata
+//   GET  /v2/models/NAME/ready     200 when NAME has a live version, else 503
+//   GET  /v2/health/live, /healthz     200 while the process runs
+//   GET  /v2/health/ready, /readyz     200 when every model has a live version and the server
+//                                      is not draining, else 503
+//   GET  /metrics                  Prometheus text (server_metrics.h)
+//
+// Every prediction response names the model version that computed it (in the body and as
+// X-Model-Version) and the request id. Errors are {"error": "...", "request_id": "..."} with
+// a status from HttpStatusFor(); a bad request changes nothing and the server keeps serving.
+//
+// Thread-safety: Handle() is called from the server's threads at once; AddModel() only before
+// the server starts; slots may be swapped at any time (served_model.h).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "serve/http_server.h"
+#include "serve/served_model.h"
+#include "serve/server_metrics.h"
+
+namespace mlloop::serve {
+
+// The one table from StatusCode to HTTP status: InvalidArgument 400, NotFound 404,
+// AlreadyExists and FailedPrecondition 409, Unavailable 503, anything else 500.
+int HttpStatusFor(StatusCode code);
+
+class PredictionService {
+ public:
+  struct Options {
+    size_t max_rows = 10000;  // rows per prediction request
+  };
+
+  explicit PredictionService(Options options) : options_(options) {}
+  PredictionService(const PredictionService&) = delete;
+  PredictionService& operator=(const PredictionService&) = delete;
+
+  // The slot that serves `name` (created empty on first call). REQUIRES: before the server
+  // starts calling Handle().
+  ModelSlot& AddModel(const std::string& name);
+  // The slot of `name`, or null.
+  ModelSlot* FindModel(std::string_view name) const;
+
+  ServerMetrics& metrics() { return metrics_; }
+
+  // Readiness turns false (503) while the server drains, so load balancers stop sending.
+  void SetDraining(bool draining) { draining_.store(draining); }
+
+  void Handle(const HttpRequest& request, HttpResponse* response);
+
+ private:
+  enum class Protocol { kKserveV1, kInferenceV2 };
+  void Predict(Protocol protocol, ModelSlot& slot, const HttpRequest& request,
+               HttpResponse* response);
+  bool Ready() const;
+
+  const Options options_;
+  ServerMetrics metrics_;
+  std::vector<std::unique_ptr<ModelSlot>> slots_;  // fixed once serving starts
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace mlloop::serve

@@ -1,0 +1,89 @@
+// ServerMetrics: what /metrics reports, in the Prometheus text exposition format 0.0.4
+// (https://prometheus.io/docs/instrumenting/exposition_formats/):
+//
+//   mlloop_http_responses_total{code}                      every response, by HTTP status
+//   mlloop_prediction_requests_total{model,version,outcome} outcome: ok | client_error |
+//                                                           server_error
+//   mlloop_prediction_rows_total{model,version}            rows predicted
+//   mlloop_prediction_latency_seconds{model,version}       histogram: request body parsed
+//                                                           to response body written
+//   mlloop_model_live{model,version}                       1 for the version now serving
+//   mlloop_model_swaps_total{model}                        versions published
+//
+// A VersionMetrics belongs to one (model, version) and is reached from its ServedModel, so the
+// request path only increments atomics: no lookup, no lock. Counters live as long as the
+// ServerMetrics (a version swapped out keeps its counts, as Prometheus expects of counters).
+//
+// Thread-safety: all methods may be called from any thread.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace mlloop::serve {
+
+class VersionMetrics {
+ public:
+  enum class Outcome { kOk, kClientError, kServerError };
+  // Upper bounds of the latency buckets, in seconds (+Inf is implied).
+  static constexpr std::array<double, 13> kBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+                                                      0.0025,  0.005,  0.01,    0.025,  0.05,
+                                                      0.1,     0.25,   1.0};
+
+  VersionMetrics(std::string model, std::string version)
+      : model_(std::move(model)), version_(std::move(version)) {}
+
+  void Record(Outcome outcome, uint64_t rows, uint64_t latency_ns);
+
+  const std::string& model() const { return model_; }
+  const std::string& version() const { return version_; }
+  uint64_t requests(Outcome outcome) const {
+    return requests_[static_cast<size_t>(outcome)].load(std::memory_order_relaxed);
+  }
+  // Appends this version's lines (without # HELP/# TYPE headers) for one metric family.
+  void AppendRequests(std::string* out) const;
+  void AppendRows(std::string* out) const;
+  void AppendLatency(std::string* out) const;
+
+ private:
+  const std::string model_;
+  const std::string version_;
+  std::array<std::atomic<uint64_t>, 3> requests_{};
+  std::atomic<uint64_t> rows_{0};
+  std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets_{};  // last: +Inf
+  std::atomic<uint64_t> latency_ns_sum_{0};
+};
+
+class ServerMetrics {
+ public:
+  // The metrics of (model, version), created on first use; the same object afterwards.
+  std::shared_ptr<VersionMetrics> ForVersion(const std::string& model, const std::string& version);
+
+  // Counts one HTTP response with status `code`.
+  void CountResponse(int code);
+
+  // Which version of each model is live and how many swaps it has seen, for Render().
+  struct LiveModel {
+    std::string model;
+    std::string version;  // empty: none loaded
+    uint64_t swaps = 0;
+  };
+  // The whole exposition text.
+  std::string Render(const std::vector<LiveModel>& live) const;
+
+ private:
+  // The status codes the server sends; anything else is counted as "other".
+  static constexpr std::array<int, 9> kCodes = {200, 400, 404, 405, 413, 415, 500, 503, 0};
+  std::array<std::atomic<uint64_t>, kCodes.size()> responses_{};
+
+  mutable std::mutex mu_;
+  std::vector<std::shared_ptr<VersionMetrics>> versions_;  // guarded by mu_
+};
+
+}  // namespace mlloop::serve

@@ -1,0 +1,199 @@
+// The server as a client sees it: a real HTTP client (cpp-httplib) against PredictionService
+// behind HttpServer on 127.0.0.1, any free port, a bounded number of requests.
+#include "serve/prediction_service.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "serve/json_value.h"
+#include "serve/serve_fixture.h"
+
+namespace mlloop::serve {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr const char* kJson = "application/json";
+
+// The prediction the toy model of `variant` gives `row`, computed in process.
+float Expected(int variant, std::vector<float> row) {
+  auto model = testing::TrainToyModel(variant);
+  std::vector<float> out;
+  EXPECT_TRUE(model->Predict(row.data(), 1, row.size(), &out).ok());
+  return out[0];
+}
+
+TEST(PredictionServiceTest, KserveV1PredictsSingleRowsAndBatches) {
+  testing::ServerFixture fixture;
+  auto client = fixture.Client();
+  auto res = client->Post("/v1/models/toy:predict", R"({"instances": [[0.5, 1, 2]]})", kJson);
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200) << res->body;
+  auto body = ParseJson(res->body);
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(body->Find("predictions")->items.at(0).number, Expected(0, {0.5f, 1, 2}));
+  EXPECT_EQ(body->Find("model_version")->text, "1");
+  EXPECT_EQ(res->get_header_value("X-Model-Version"), "1");
+  EXPECT_FALSE(body->Find("request_id")->text.empty());
+  EXPECT_EQ(body->Find("request_id")->text, res->get_header_value("X-Request-Id"));
+
+  res = client->Post("/v1/models/toy:predict",
+                     R"({"instances": [[0.5, 1, 2], {"x": 0.1, "flag": false, "color": "red"}, [0.9, 0, 0]]})",
+                     kJson);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  body = ParseJson(res->body);
+  const auto& p = body->Find("predictions")->items;
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].number, Expected(0, {0.5f, 1, 2}));
+  EXPECT_EQ(p[1].number, Expected(0, {0.1f, 0, 0}));
+  EXPECT_EQ(p[2].number, Expected(0, {0.9f, 0, 0}));
+}
+
+TEST(PredictionServiceTest, InferenceV2PredictsAndEchoesItsId) {
+  testing::ServerFixture fixture;
+  auto client = fixture.Client();
+  auto res = client->Post("/v2/models/toy/infer",
+                          R"({"id": "abc", "inputs": [{"name": "input-0", "shape": [2, 3],
+                              "datatype": "FP32", "data": [[0.5, 1, 2], [0.1, 0, 0]]}]})",
+                          kJson);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto body = ParseJson(res->body);
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(body->Find("id")->text, "abc");
+  EXPECT_EQ(res->get_header_value("X-Request-Id"), "abc");
+  EXPECT_EQ(body->Find("model_version")->text, "1");
+  const JsonValue& out = body->Find("outputs")->items.at(0);
+  EXPECT_EQ(out.Find("shape")->items.at(0).number, 2.0f);
+  EXPECT_EQ(out.Find("data")->items.at(1).number, Expected(0, {0.1f, 0, 0}));
+}
+
+TEST(PredictionServiceTest, ClientRequestIdWins) {
+  testing::ServerFixture fixture;
+  auto client = fixture.Client();
+  httplib::Headers headers = {{"X-Request-Id", "client-42"}};
+  auto res = client->Post("/v2/models/toy/infer", headers,
+                          R"({"id": "body-id", "inputs": [{"name": "i", "shape": [3], "datatype": "FP32", "data": [0.5, 1, 2]}]})",
+                          kJson);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("X-Request-Id"), "client-42");
+  EXPECT_THAT(res->body, HasSubstr(R"("id":"client-42")"));
+  // Generated ids differ from request to request.
+  auto a = client->Get("/healthz");
+  auto b = client->Get("/healthz");
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(a->get_header_value("X-Request-Id"), b->get_header_value("X-Request-Id"));
+}
+
+TEST(PredictionServiceTest, HealthReadinessAndMetadata) {
+  testing::ServerFixture fixture;
+  auto client = fixture.Client();
+  for (const char* path : {"/healthz", "/v2/health/live", "/readyz", "/v2/health/ready",
+                           "/v2/models/toy/ready", "/v1/models/toy"}) {
+    auto res = client->Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 200) << path << ": " << res->body;
+  }
+  auto meta = client->Get("/v2/models/toy");
+  ASSERT_TRUE(meta);
+  EXPECT_EQ(meta->status, 200);
+  EXPECT_THAT(meta->body, HasSubstr(R"("name":"toy","versions":["1"],"platform":"xgboost")"));
+  EXPECT_THAT(meta->body, HasSubstr(R"("shape":[-1,3])"));
+
+  // Not ready while draining or without a live version.
+  fixture.service().SetDraining(true);
+  EXPECT_EQ(client->Get("/readyz")->status, 503);
+  fixture.service().SetDraining(false);
+  fixture.slot().Swap(nullptr);
+  EXPECT_EQ(client->Get("/v2/health/ready")->status, 503);
+  EXPECT_EQ(client->Get("/v2/models/toy/ready")->status, 503);
+  auto none = client->Post("/v1/models/toy:predict", R"({"instances": [[0.5, 1, 2]]})", kJson);
+  EXPECT_EQ(none->status, 503);
+  EXPECT_THAT(none->body, HasSubstr("has no live version"));
+}
+
+// Each bad request gets a 4xx whose JSON names the field, and the next good request on the
+// same server (and connection, where HTTP allows it) still succeeds.
+TEST(PredictionServiceTest, BadInputIsRefusedAndServingContinues) {
+  HttpServer::Options options;
+  options.max_body_bytes = 4096;
+  PredictionService::Options service_options;
+  service_options.max_rows = 5;
+  testing::ServerFixture fixture(options, service_options);
+  auto client = fixture.Client();
+  struct Case {
+    std::string path, body;
+    int status;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"/v1/models/toy:predict", R"({"instances": [[0.5, 1, 2]})", 400, "request body: malformed JSON at byte"},
+      {"/v1/models/toy:predict", R"({"instances": [[0.5, 1]]})", 400, "instances[0]: expected 3 values (x, flag, color), got 2"},
+      {"/v1/models/toy:predict", R"({"instances": [{"x": 0.5, "flag": 1, "colour": 1}]})", 400, "instances[0].colour: unknown feature"},
+      {"/v1/models/toy:predict", R"({"instances": [[0.5, "yes", 2]]})", 400, "instances[0][1]: expected a boolean"},
+      {"/v1/models/toy:predict", R"({"instances": [[1,0,1],[1,0,1],[1,0,1],[1,0,1],[1,0,1],[1,0,1]]})", 400, "instances: 6 rows, at most 5"},
+      {"/v2/models/toy/infer", R"({"inputs": [{"name": "i", "shape": [1, 3], "datatype": "FP32"}]})", 400, "inputs[0].data: required"},
+      {"/v1/models/nope:predict", R"({"instances": [[0.5, 1, 2]]})", 404, "model 'nope' is not served here (models: toy)"},
+      {"/v3/anything", "", 404, "no route for POST /v3/anything"},
+  };
+  for (const Case& c : cases) {
+    auto res = client->Post(c.path, c.body, kJson);
+    ASSERT_TRUE(res) << c.path << " " << c.body;
+    EXPECT_EQ(res->status, c.status) << c.body << " -> " << res->body;
+    auto body = ParseJson(res->body);
+    ASSERT_TRUE(body.ok()) << res->body;
+    ASSERT_NE(body->Find("error"), nullptr) << res->body;
+    EXPECT_THAT(body->Find("error")->text, HasSubstr(c.message)) << c.body;
+    EXPECT_FALSE(body->Find("request_id")->text.empty());
+    auto ok = client->Post("/v1/models/toy:predict", R"({"instances": [[0.5, 1, 2]]})", kJson);
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->status, 200);
+  }
+  EXPECT_EQ(client->Get("/v1/models/toy:predict")->status, 405);
+
+  // An oversized body: 413, the connection is closed, a new one is served.
+  std::string big = R"({"instances": [)" + std::string(5000, ' ') + "[0.5, 1, 2]]}";
+  auto res = client->Post("/v1/models/toy:predict", big, kJson);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  EXPECT_THAT(res->body, HasSubstr("request body: larger than the limit of 4096 bytes"));
+  auto fresh = fixture.Client();
+  auto ok = fresh->Post("/v1/models/toy:predict", R"({"instances": [[0.5, 1, 2]]})", kJson);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+}
+
+TEST(PredictionServiceTest, MetricsCountRequestsAndLatencyPerVersion) {
+  testing::ServerFixture fixture;
+  auto client = fixture.Client();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(client->Post("/v1/models/toy:predict", R"({"instances": [[0.5, 1, 2], [0.1, 0, 0]]})", kJson)->status, 200);
+  }
+  ASSERT_EQ(client->Post("/v1/models/toy:predict", R"({"instances": 1})", kJson)->status, 400);
+  fixture.slot().Swap(testing::ToyServedModel(2, 1, &fixture.service().metrics()));
+  ASSERT_EQ(client->Post("/v2/models/toy/infer", R"({"inputs": [{"name": "i", "shape": [3], "datatype": "FP32", "data": [0.5, 1, 2]}]})", kJson)->status, 200);
+  auto res = client->Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_THAT(res->get_header_value("Content-Type"), StartsWith("text/plain; version=0.0.4"));
+  const std::string& m = res->body;
+  EXPECT_THAT(m, HasSubstr("# TYPE mlloop_prediction_latency_seconds histogram\n"));
+  EXPECT_THAT(m, HasSubstr("mlloop_prediction_requests_total{model=\"toy\",version=\"1\",outcome=\"ok\"} 3\n"));
+  EXPECT_THAT(m, HasSubstr("mlloop_prediction_requests_total{model=\"toy\",version=\"1\",outcome=\"client_error\"} 1\n"));
+  EXPECT_THAT(m, HasSubstr("mlloop_prediction_requests_total{model=\"toy\",version=\"2\",outcome=\"ok\"} 1\n"));
+  EXPECT_THAT(m, HasSubstr("mlloop_prediction_rows_total{model=\"toy\",version=\"1\"} 6\n"));
+  EXPECT_THAT(m, HasSubstr("mlloop_prediction_latency_seconds_bucket{model=\"toy\",version=\"1\",le=\"+Inf\"} 4\n"));
+  EXPECT_THAT(m, HasSubstr("mlloop_prediction_latency_seconds_count{model=\"toy\",version=\"2\"} 1\n"));
+  EXPECT_THAT(m, HasSubstr("mlloop_model_live{model=\"toy\",version=\"2\"} 1\n"));
+  EXPECT_THAT(m, HasSubstr("mlloop_model_swaps_total{model=\"toy\"} 2\n"));
+  EXPECT_THAT(m, HasSubstr("mlloop_http_responses_total{code=\"400\"} 1\n"));
+}
+
+}  // namespace
+}  // namespace mlloop::serve

@@ -1,0 +1,47 @@
+// Small models and a running server for the serve tests.
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "serve/http_server.h"
+#include "serve/prediction_service.h"
+#include "serve/served_model.h"
+
+namespace mlloop::serve::testing {
+
+// The three features of the toy models: x (numeric), flag (boolean), color (categorical,
+// categories red, green, blue).
+std::vector<core::FeatureSpec> ToyFeatures();
+
+// A binary classifier on ToyFeatures(), trained on 400 seeded rows in a few milliseconds.
+// Different `variant`s give different predictions (different labels and rounds).
+std::unique_ptr<pipeline::XgbModel> TrainToyModel(int variant);
+
+// TrainToyModel(variant) served as ("toy", version).
+std::shared_ptr<const ServedModel> ToyServedModel(int64_t version, int variant,
+                                                  ServerMetrics* metrics = nullptr);
+
+// A PredictionService serving "toy" behind an HttpServer on 127.0.0.1, any free port.
+class ServerFixture {
+ public:
+  explicit ServerFixture(HttpServer::Options options = {},
+                         PredictionService::Options service_options = {});
+  ~ServerFixture();
+
+  PredictionService& service() { return service_; }
+  ModelSlot& slot() { return *slot_; }
+  HttpServer& server() { return *server_; }
+  // A client of the server (keep-alive, 5 s timeouts).
+  std::unique_ptr<httplib::Client> Client() const;
+
+ private:
+  PredictionService service_;
+  ModelSlot* slot_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+}  // namespace mlloop::serve::testing
