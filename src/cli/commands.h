@@ -3,6 +3,7 @@
 // an exit code.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
@@ -62,6 +63,21 @@ struct DriftArgs {
 inline constexpr int kExitDrift = 10;
 inline constexpr int kExitDataQuality = 11;
 Result<int> RunDrift(const DriftArgs& args, std::ostream& out);
+
+// `mlloop serve`: the champion of `model` from the registry in `store`, behind HTTP (KServe
+// v1, Open Inference Protocol v2, /metrics, health), reloaded when the registry names a new
+// champion, until SIGTERM or SIGINT, which drain in-flight requests. Prints the address.
+struct ServeArgs {
+  std::string store = ".mlloop";
+  std::string model;  // empty: the store's only model
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0: any free port (printed)
+  int threads = 2;
+  size_t max_rows = 10000;
+  size_t max_body_bytes = 1 << 20;
+  double reload_seconds = 2;  // registry poll for a new champion; 0: never
+};
+Status RunServe(const ServeArgs& args, std::ostream& out);
 
 // Writes `text` to `path` through a temporary file in the same directory and a rename, so a
 // reader never sees half a file. Unavailable, naming the path, when either step fails.

@@ -74,6 +74,24 @@ int main(int argc, char** argv) {
     c->add_flag("--json", models.json, "machine-readable output");
   }
 
+  cli::ServeArgs serve;
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "Serve a model's champion over HTTP (KServe v1, Open Inference Protocol v2, "
+               "/metrics); SIGTERM drains and stops");
+  serve_cmd->add_option("--store", serve.store, "registry directory")->capture_default_str();
+  serve_cmd->add_option("--model", serve.model, "model name (default: the only model)");
+  serve_cmd->add_option("--host", serve.host, "address to listen on")->capture_default_str();
+  serve_cmd->add_option("--port", serve.port, "port (0: any free port)")->capture_default_str();
+  serve_cmd->add_option("--threads", serve.threads, "server threads")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  serve_cmd->add_option("--max-rows", serve.max_rows, "rows per request at most")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "request body size limit")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  serve_cmd->add_option("--reload-interval", serve.reload_seconds,
+                        "seconds between checks for a new champion (0: never)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+
   if (argc == 1) {
     std::cout << app.help();
     return 0;
@@ -96,6 +114,7 @@ int main(int argc, char** argv) {
   else if (list_cmd->parsed()) status = cli::RunModelsList(models, std::cout);
   else if (show_cmd->parsed()) status = cli::RunModelsShow(models, std::cout);
   else if (lineage_cmd->parsed()) status = cli::RunModelsLineage(models, std::cout);
+  else if (serve_cmd->parsed()) status = cli::RunServe(serve, std::cout);
   if (!status.ok()) {
     std::cerr << "mlloop: error: " << status.message() << "\n";
     return cli::ExitCode(status);
