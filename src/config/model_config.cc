@@ -607,9 +607,10 @@ Status Parser::ParsePerformance(const Field& f, core::Task task, Trigger& t) con
 }
 
 Result<Trigger> Parser::ParseTrigger(const Field& f, core::Task task) const {
-  constexpr std::string_view kKinds = "any, all, performance, drift, new_labels, schedule";
-  MLLOOP_ASSIGN_OR_RETURN(Mapping m,
-                          Map(f, {"any", "all", "performance", "drift", "new_labels", "schedule"}));
+  constexpr std::string_view kKinds =
+      "any, all, performance, drift, new_labels, schedule, detector";
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"any", "all", "performance", "drift", "new_labels",
+                                             "schedule", "detector"}));
   if (m.entries.size() != 1) {
     std::string got = m.entries.empty() ? Describe(f.node) : "";
     for (const auto& [name, field] : m.entries) got += (got.empty() ? "" : " and ") + name;
@@ -679,6 +680,48 @@ Result<Trigger> Parser::ParseTrigger(const Field& f, core::Task task) const {
           MLLOOP_ASSIGN_OR_RETURN(rule.threshold, threshold(*th));
         }
         t.drift_features[name] = rule;
+      }
+    }
+  } else if (key == "detector") {
+    t.kind = Trigger::Kind::kDetector;
+    MLLOOP_ASSIGN_OR_RETURN(Mapping d, Map(value, {"name", "on", "params"}));
+    const Field* name = d.Find("name");
+    if (name == nullptr) return Missing(d, "name", "a detector name");
+    MLLOOP_ASSIGN_OR_RETURN(t.detector, OneOf(*name, {"adwin", "ddm", "eddm", "page_hinkley",
+                                                      "hddm_a", "hddm_w", "kswin", "cusum"}));
+    if (const Field* on = d.Find("on")) {
+      MLLOOP_ASSIGN_OR_RETURN(t.detector_on, String(*on));
+      if (t.detector_on != "errors") {
+        const auto it = schema_ == nullptr
+                            ? std::vector<core::FeatureSpec>::const_iterator{}
+                            : std::find_if(schema_->features.begin(), schema_->features.end(),
+                                           [&](const core::FeatureSpec& f) {
+                                             return f.name == t.detector_on;
+                                           });
+        if (schema_ == nullptr || it == schema_->features.end()) {
+          return Error(on->line, on->path, "expected errors or a feature of the schema, got '" +
+                                               t.detector_on + "'");
+        }
+        if (it->type != core::FeatureType::kNumeric) {
+          return Error(on->line, on->path, "a detector watches a numeric feature; '" +
+                                               t.detector_on + "' is not numeric");
+        }
+      }
+    }
+    const bool zero_one = t.detector == "ddm" || t.detector == "eddm";
+    const bool unit = zero_one || t.detector == "hddm_a" || t.detector == "hddm_w";
+    if (unit && (t.detector_on != "errors" || task == core::Task::kRegression)) {
+      return Error(name->line, name->path,
+                   t.detector + " reads 0/1 errors of a classifier; for " +
+                       (t.detector_on != "errors" ? "a feature" : "regression errors") +
+                       " use adwin, page_hinkley, kswin or cusum");
+    }
+    if (const Field* params = d.Find("params")) {
+      MLLOOP_ASSIGN_OR_RETURN(Mapping p, Map(*params, {}));
+      for (const auto& [key, field] : p.entries) {
+        MLLOOP_ASSIGN_OR_RETURN(
+            double v, Number(field, "a number", [](double x) { return std::isfinite(x); }));
+        t.detector_params[key] = v;
       }
     }
   } else if (key == "new_labels") {
@@ -862,6 +905,9 @@ void AppendTrigger(const Trigger& t, std::string& out) {
       return;
     case Trigger::Kind::kNewLabels:
       out += "new_labels(>= " + std::to_string(t.at_least) + ")";
+      return;
+    case Trigger::Kind::kDetector:
+      out += "detector(" + t.detector + " on " + t.detector_on + ")";
       return;
     case Trigger::Kind::kSchedule:
       out += "schedule(every " + core::FormatDuration(t.every) + ")";

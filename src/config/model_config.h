@@ -56,10 +56,11 @@ struct MonitoringConfig {
 //       - drift: {psi_above: 0.2, min_share: 0.3}
 //       - new_labels: {at_least: 1000}
 //       - schedule: {every: 7d}
+//       - detector: {name: adwin, on: errors}
 //       - all: [...]                            # nesting is allowed
 // A single leaf may stand without any/all.
 struct Trigger {
-  enum class Kind { kAny, kAll, kPerformance, kDrift, kNewLabels, kSchedule };
+  enum class Kind { kAny, kAll, kPerformance, kDrift, kNewLabels, kSchedule, kDetector };
   Kind kind = Kind::kAny;
   std::vector<Trigger> children;  // kAny / kAll: at least one
 
@@ -88,6 +89,17 @@ struct Trigger {
     std::optional<double> threshold;  // empty: the method's default
   };
   std::map<std::string, FeatureDriftRule> drift_features;
+
+  // kDetector: a streaming change detector (drift/detector.h: adwin, ddm, eddm,
+  // page_hinkley, hddm_a, hddm_w, kswin, cusum) watching the live champion's errors (`on:
+  // errors`: 0/1 misclassifications for a classifier, absolute errors for regression, which
+  // the 0/1 detectors ddm/eddm/hddm cannot read) or one numeric feature (`on: NAME`). It
+  // fires once the detector has flagged a change since the champion took over; a new
+  // champion starts it afresh, and labels of predictions an earlier champion made are not
+  // fed to it. YAML: detector: {name: adwin, on: errors, params: {delta: 0.002}}
+  std::string detector;
+  std::string detector_on = "errors";
+  std::map<std::string, double, std::less<>> detector_params;
 
   // kNewLabels: fires when at least `at_least` labels arrived since the last training.
   int64_t at_least = 1000;

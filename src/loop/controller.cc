@@ -120,6 +120,7 @@ Status Controller::Promote(const registry::ModelVersion& version, const std::str
 }
 
 Status Controller::Bootstrap(const core::Dataset& data, size_t labelled_end) {
+  MLLOOP_RETURN_IF_ERROR(monitor_.status());
   data_ = &data;
   if (labelled_end > data.rows()) {
     return Status::InvalidArgument("the first training needs " + std::to_string(labelled_end) +

@@ -1,9 +1,11 @@
 #include "monitor/model_monitor.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "core/format.h"
+#include "drift/detector_registry.h"
 #include "stats/metrics.h"
 
 namespace mlloop::monitor {
@@ -12,6 +14,7 @@ ModelMonitor::ModelMonitor(const config::MonitoringConfig& config, const core::S
                            std::string metric, const config::Trigger* trigger)
     : config_(config), metric_(std::move(metric)), n_features_(schema.features.size()) {
   schema_.features = schema.features;
+  task_ = schema.label.task;
   if (trigger != nullptr) CollectDriftRules(*trigger);
   for (const auto& f : schema.features) {
     feature_names_.push_back(f.name);
@@ -25,6 +28,23 @@ ModelMonitor::ModelMonitor(const config::MonitoringConfig& config, const core::S
 
 void ModelMonitor::CollectDriftRules(const config::Trigger& node) {
   for (const auto& child : node.children) CollectDriftRules(child);
+  if (node.kind == config::Trigger::Kind::kDetector) {
+    DetectorWatch w;
+    w.line = node.line;
+    w.name = node.detector;
+    w.on_errors = node.detector_on == "errors";
+    for (size_t j = 0; j < feature_names_.size(); ++j) {
+      if (feature_names_[j] == node.detector_on) w.feature = j;
+    }
+    auto created = drift::CreateDetector(node.detector, node.detector_params);
+    if (created.ok()) {
+      w.detector = std::move(created).value();
+    } else {
+      w.error = created.status().message();
+    }
+    detectors_.push_back(std::move(w));
+    return;
+  }
   if (node.kind != config::Trigger::Kind::kDrift || node.method == "psi") return;
   // The config checked every name against the same list, so parsing cannot fail here.
   const auto method = [](const std::string& name) {
@@ -44,6 +64,15 @@ void ModelMonitor::CollectDriftRules(const config::Trigger& node) {
     if (r.threshold) rule.options.per_feature_threshold[name] = *r.threshold;
   }
   drift_rules_.push_back(std::move(rule));
+}
+
+void ModelMonitor::Feed(DetectorWatch& w, double x) {
+  if (!w.detector || w.fired) return;  // latched until the next champion
+  if (w.detector->Update(x) == drift::Verdict::kDrift) {
+    w.fired = true;
+    w.change_start = w.detector->ChangeStart();
+    w.fired_at = w.detector->updates() - 1;
+  }
 }
 
 DriftCheck ModelMonitor::CheckDrift(const DriftRule& rule, const core::Dataset& recent) const {
@@ -88,6 +117,13 @@ void ModelMonitor::SetChampion(int64_t version_id, const core::Dataset& data, si
   window_next_ = window_size_ = 0;
   reference_.clear();
   if (!drift_rules_.empty()) reference_rows_ = data.Slice(begin, end);
+  // A new champion: its detectors start afresh, on its own predictions only.
+  for (auto& w : detectors_) {
+    if (w.detector) w.detector->Reset();
+    w.fired = false;
+    w.change_start.reset();
+    w.fired_at = 0;
+  }
   std::vector<float> column(end - begin);
   for (size_t j = 0; j < n_features_; ++j) {
     for (size_t i = begin; i < end; ++i) column[i - begin] = data.At(i, j);
@@ -105,6 +141,11 @@ void ModelMonitor::SetChampion(int64_t version_id, const core::Dataset& data, si
 
 void ModelMonitor::OnPrediction(int64_t request_id, const float* features, float prediction) {
   pending_[request_id] = Pending{prediction, champion_version_};
+  if (champion_version_ >= 0) {
+    for (auto& w : detectors_) {
+      if (!w.on_errors) Feed(w, features[w.feature]);
+    }
+  }
   ++predictions_total_;
   const bool full = recent_size_ == static_cast<size_t>(config_.drift_window);
   if (full && !reference_.empty()) CountRow(recent_next_, -1);  // the oldest row leaves
@@ -126,8 +167,26 @@ Status ModelMonitor::OnLabel(int64_t request_id, float label) {
     window_pred_[window_next_] = it->second.prediction;
     window_next_ = (window_next_ + 1) % window_y_.size();
     window_size_ = std::min(window_size_ + 1, window_y_.size());
+    // The error stream of the champion: 0/1 misclassification, or the absolute error.
+    const float p = it->second.prediction;
+    const double error = task_ == core::Task::kRegression
+                             ? std::fabs(static_cast<double>(p) - label)
+                             : ((p >= 0.5f) != (label >= 0.5f) ? 1.0 : 0.0);
+    for (auto& w : detectors_) {
+      if (w.on_errors) Feed(w, error);
+    }
   }
   pending_.erase(it);
+  return Status::Ok();
+}
+
+Status ModelMonitor::status() const {
+  for (const auto& w : detectors_) {
+    if (!w.detector) {
+      return Status::InvalidArgument("trigger at line " + std::to_string(w.line) + ": detector " +
+                                     w.name + ": " + w.error);
+    }
+  }
   return Status::Ok();
 }
 
@@ -166,6 +225,32 @@ Observation ModelMonitor::Observe(int64_t now) const {
         obs.quality.push_back({feature_names_[j], "unseen_category", unseen, 0.0});
       }
     }
+  }
+  for (const auto& w : detectors_) {
+    DetectorCheck c;
+    c.available = w.detector != nullptr;
+    if (!c.available) {
+      c.detail = "detector " + w.name + ": " + w.error;
+    } else {
+      c.fired = w.fired;
+      c.updates = w.fired ? w.fired_at + 1 : w.detector->updates();
+      c.change_start = w.change_start;
+      c.fired_at = w.fired_at;
+      const std::string on = w.on_errors ? "errors" : feature_names_[w.feature];
+      if (w.fired) {
+        c.detail = w.name + " on " + on + ": change at value " + std::to_string(w.fired_at);
+        if (w.change_start) {
+          c.detail += ", began at value " + std::to_string(*w.change_start) + " (" +
+                      std::to_string(w.fired_at - std::min(w.fired_at, *w.change_start)) +
+                      " values before the alarm)";
+        }
+      } else {
+        c.detail = w.name + " on " + on + ": " +
+                   std::string(drift::VerdictName(w.detector->verdict())) + " after " +
+                   std::to_string(c.updates) + " values";
+      }
+    }
+    obs.detector_checks[w.line] = std::move(c);
   }
   if (!drift_rules_.empty() && reference_rows_.rows() > 0 && recent_size_ > 0) {
     // The recent ring as a table, read under the training data's dictionaries.

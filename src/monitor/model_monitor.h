@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -20,6 +21,7 @@
 #include "config/model_config.h"
 #include "core/schema.h"
 #include "core/status.h"
+#include "drift/detector.h"
 #include "drift/drift_report.h"
 #include "stats/psi.h"
 
@@ -49,6 +51,16 @@ struct DriftCheck {
   std::string detail;      // "2/7 features drifted: nswprice (ks p=0.001), ..."
 };
 
+// A detector trigger's state (config::Trigger::Kind::kDetector), since the champion took over.
+struct DetectorCheck {
+  bool available = false;  // false: the detector could not be created (see `detail`)
+  bool fired = false;      // flagged a change since the champion took over
+  uint64_t updates = 0;    // values it has seen since then
+  std::optional<uint64_t> change_start;  // when fired: the value where the change began
+  uint64_t fired_at = 0;                  // when fired: the value that raised the alarm
+  std::string detail;
+};
+
 // The monitor's view at one moment: the policy's only input besides the clock.
 struct Observation {
   int64_t time = 0;
@@ -62,6 +74,7 @@ struct Observation {
   int64_t drift_rows = 0;             // rows in the recent window behind `psi`
   std::vector<QualityIssue> quality;  // over the same window
   std::map<int, DriftCheck> drift_checks;  // by the drift trigger's config line
+  std::map<int, DetectorCheck> detector_checks;  // by the detector trigger's config line
 };
 
 class ModelMonitor {
@@ -85,6 +98,10 @@ class ModelMonitor {
 
   Observation Observe(int64_t now) const;
 
+  // InvalidArgument naming the trigger when a detector trigger's detector could not be
+  // created (an unknown parameter, an invalid value); OK otherwise. Check before running.
+  Status status() const;
+
   size_t pending_labels() const { return pending_.size(); }
   int64_t labels_total() const { return labels_total_; }
 
@@ -99,6 +116,21 @@ class ModelMonitor {
     drift::DriftOptions options;
   };
   void CollectDriftRules(const config::Trigger& node);
+  // A detector trigger's detector and what it has seen under the current champion.
+  struct DetectorWatch {
+    int line = 0;
+    std::string name;
+    bool on_errors = true;
+    size_t feature = 0;  // when !on_errors
+    std::unique_ptr<drift::Detector> detector;  // null when it could not be created
+    std::string error;
+    bool fired = false;
+    std::optional<uint64_t> change_start;
+    uint64_t fired_at = 0;
+  };
+  static void Feed(DetectorWatch& w, double x);
+  std::vector<DetectorWatch> detectors_;
+  core::Task task_ = core::Task::kBinaryClassification;
   DriftCheck CheckDrift(const DriftRule& rule, const core::Dataset& recent) const;
 
   config::MonitoringConfig config_;

@@ -139,6 +139,21 @@ bool RetrainPolicy::Evaluate(const config::Trigger& node, const std::string& pat
                  (names.empty() ? "" : ": " + names);
       break;
     }
+    case Kind::kDetector: {
+      s.name = "detector";
+      s.threshold = 1;
+      s.comparison = ">=";
+      const auto it = obs.detector_checks.find(node.line);
+      if (it == obs.detector_checks.end() || !it->second.available) {
+        s.available = false;
+        s.detail = it == obs.detector_checks.end() ? "no champion yet" : it->second.detail;
+        break;
+      }
+      s.value = it->second.fired ? 1.0 : 0.0;
+      s.fired = it->second.fired;
+      s.detail = it->second.detail;
+      break;
+    }
     case Kind::kNewLabels:
       s.name = "new_labels";
       s.value = static_cast<double>(obs.labels_total - labels_at_last_training_);

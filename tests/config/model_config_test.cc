@@ -496,7 +496,7 @@ TEST(ModelConfigErrorTest, EmptyAnyOrAllAndMultiKeyTriggers) {
               StartsWith("model.yaml:6: policy.trigger: expected exactly one of any, all, "));
   EXPECT_THAT(ErrorOf(MinimalWith("policy:\n  trigger:\n    any: [{drfit: {}}]\n")),
               StartsWith("model.yaml:6: policy.trigger.any[0].drfit: unknown key (expected one "
-                         "of: any, all, performance, drift, new_labels, schedule)"));
+                         "of: any, all, performance, drift, new_labels, schedule, detector)"));
 }
 
 TEST(ModelConfigErrorTest, MissingRequiredKeysNameTheParentLine) {
@@ -698,6 +698,42 @@ TEST(ModelConfigErrorTest, DriftTriggerSettingsThatDoNotFit) {
   EXPECT_EQ(ErrorOf(MinimalWith(
                 "policy: {trigger: {drift: {method: ks, features: {nope: {method: ks}}}}}\n")),
             "model.yaml:4: policy.trigger.drift.features.nope: not a feature of the schema");
+}
+
+}  // namespace
+}  // namespace mlloop::config
+
+namespace mlloop::config {
+namespace {
+
+TEST(ModelConfigTest, DetectorTrigger) {
+  auto r = Parse(MinimalWith(
+      "policy: {trigger: {detector: {name: page_hinkley, on: a, params: {threshold: 30}}}}\n"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Trigger& t = r->policy.trigger;
+  EXPECT_EQ(t.kind, Trigger::Kind::kDetector);
+  EXPECT_EQ(t.detector, "page_hinkley");
+  EXPECT_EQ(t.detector_on, "a");
+  EXPECT_DOUBLE_EQ(t.detector_params.at("threshold"), 30);
+  EXPECT_EQ(TriggerToString(t), "detector(page_hinkley on a)");
+  auto errors = Parse(MinimalWith("policy: {trigger: {detector: {name: ddm}}}\n"));
+  ASSERT_TRUE(errors.ok());
+  EXPECT_EQ(errors->policy.trigger.detector_on, "errors");
+}
+
+TEST(ModelConfigErrorTest, DetectorTriggerThatCannotWork) {
+  EXPECT_NE(ErrorOf(MinimalWith("policy: {trigger: {detector: {name: magic}}}\n"))
+                .find("policy.trigger.detector.name: expected one of"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf(MinimalWith("policy: {trigger: {detector: {name: adwin, on: zz}}}\n")),
+            "model.yaml:4: policy.trigger.detector.on: expected errors or a feature of the "
+            "schema, got 'zz'");
+  EXPECT_EQ(ErrorOf(MinimalWith("policy: {trigger: {detector: {name: ddm, on: a}}}\n")),
+            "model.yaml:4: policy.trigger.detector.name: ddm reads 0/1 errors of a "
+            "classifier; for a feature use adwin, page_hinkley, kswin or cusum");
+  EXPECT_NE(ErrorOf(MinimalWith("policy: {trigger: {detector: {on: errors}}}\n"))
+                .find("policy.trigger.detector.name: required key is missing"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -179,3 +179,64 @@ TEST(ModelMonitorTest, DriftTriggerByKsOnTheRecentWindow) {
 
 }  // namespace
 }  // namespace mlloop::monitor
+
+namespace mlloop::monitor {
+namespace {
+
+// ADWIN on the champion's 0/1 errors: quiet while the error rate holds, fires when it
+// jumps, says where the change began, and starts afresh with the next champion; labels of
+// an earlier champion's predictions never reach it.
+TEST(ModelMonitorTest, DetectorOnTheChampionsErrors) {
+  config::Trigger trigger;
+  trigger.kind = config::Trigger::Kind::kDetector;
+  trigger.detector = "adwin";
+  trigger.line = 9;
+  config::MonitoringConfig windows = SmallWindows();
+  ModelMonitor m(windows, TwoFeatures(), "accuracy", &trigger);
+  ASSERT_TRUE(m.status().ok());
+  auto ref = Reference(100);
+  m.SetChampion(1, ref, 0, 100);
+  const float f[2] = {1, 0};
+  int64_t id = 0;
+  // 600 predictions of 0.9 with labels mostly 1 (error rate 10%), then 400 mostly wrong.
+  for (; id < 1000; ++id) {
+    m.OnPrediction(id, f, 0.9f);
+    const bool wrong = id < 600 ? id % 10 == 0 : id % 10 < 7;
+    ASSERT_TRUE(m.OnLabel(id, wrong ? 0.0f : 1.0f).ok());
+    if (id == 599) {
+      const DetectorCheck& quiet = m.Observe(0).detector_checks.at(9);
+      EXPECT_TRUE(quiet.available);
+      EXPECT_FALSE(quiet.fired) << quiet.detail;
+    }
+  }
+  const DetectorCheck& fired = m.Observe(1).detector_checks.at(9);
+  EXPECT_TRUE(fired.fired) << fired.detail;
+  EXPECT_GE(fired.fired_at, 600u);
+  ASSERT_TRUE(fired.change_start.has_value());
+  EXPECT_NEAR(static_cast<double>(*fired.change_start), 600.0, 100.0) << fired.detail;
+  EXPECT_NE(fired.detail.find("began at value"), std::string::npos);
+
+  // An old prediction labelled after the champion changed is not fed to the new detector.
+  m.OnPrediction(5000, f, 0.9f);
+  m.SetChampion(2, ref, 0, 100);
+  const DetectorCheck& fresh = m.Observe(2).detector_checks.at(9);
+  EXPECT_FALSE(fresh.fired);
+  EXPECT_EQ(fresh.updates, 0u);
+  ASSERT_TRUE(m.OnLabel(5000, 0.0f).ok());
+  EXPECT_EQ(m.Observe(3).detector_checks.at(9).updates, 0u);
+}
+
+TEST(ModelMonitorTest, DetectorWithABadParameterIsAnError) {
+  config::Trigger trigger;
+  trigger.kind = config::Trigger::Kind::kDetector;
+  trigger.detector = "adwin";
+  trigger.detector_params["nope"] = 1;
+  trigger.line = 4;
+  ModelMonitor m(SmallWindows(), TwoFeatures(), "accuracy", &trigger);
+  EXPECT_EQ(m.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(m.status().message().find("line 4"), std::string::npos) << m.status().message();
+  EXPECT_FALSE(m.Observe(0).detector_checks.at(4).available);
+}
+
+}  // namespace
+}  // namespace mlloop::monitor

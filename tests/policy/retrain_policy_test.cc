@@ -83,6 +83,23 @@ TEST(RetrainPolicyTest, DriftByAReportMethodReadsTheMonitorsCheck) {
   EXPECT_EQ(RetrainPolicy(c, 0).Decide(obs).action, Action::kNone);
 }
 
+TEST(RetrainPolicyTest, DetectorTriggerFiresOnceTheDetectorHas) {
+  config::PolicyConfig c;
+  c.trigger = Leaf(config::Trigger::Kind::kDetector);
+  c.trigger.detector = "ddm";
+  c.trigger.line = 3;
+  RetrainPolicy p(c, 0);
+  monitor::Observation obs = Obs(kDay, 0.9, 10);
+  EXPECT_FALSE(p.Decide(obs).signals[0].available);  // no champion, no check
+  obs.detector_checks[3] = {true, false, 500, std::nullopt, 0, "ddm on errors: stable after 500 values"};
+  EXPECT_EQ(p.Decide(obs).action, Action::kNone);
+  obs.detector_checks[3] = {true, true, 812, 700, 811, "ddm on errors: change at value 811"};
+  Decision d = p.Decide(obs);
+  EXPECT_EQ(d.action, Action::kRetrain);
+  EXPECT_EQ(d.signals[0].name, "detector");
+  EXPECT_NE(d.signals[0].detail.find("change at value 811"), std::string::npos);
+}
+
 TEST(RetrainPolicyTest, AnyAndAllCombineLeavesAndRecordEveryOne) {
   config::PolicyConfig c;
   auto schedule = Leaf(config::Trigger::Kind::kSchedule);

@@ -1,0 +1,166 @@
+// `mlloop serve` as a user runs it: started on a registry directory, asked over HTTP, told
+// to stop with SIGTERM; and it picks up a new champion while it serves.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "pipeline/xgb/xgb_model.h"
+#include "registry/registry.h"
+#include "testutil/testutil.h"
+
+namespace mlloop {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr const char* kConfig =
+    "model: toy\n"
+    "data: {path: toy.csv}\n"
+    "schema:\n"
+    "  features: [a, b]\n"
+    "  label: {name: y, task: binary}\n";
+
+// Registers a two-feature model (`rounds` boosting rounds) and makes it the champion.
+void AddChampion(const std::string& store, int rounds) {
+  core::Dataset data;
+  data.n_features = 2;
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(0, 1);
+  for (int i = 0; i < 200; ++i) {
+    float a = u(rng), b = u(rng);
+    data.x.insert(data.x.end(), {a, b});
+    data.y.push_back(a + 0.5f * b > 0.7f ? 1.0f : 0.0f);
+    data.time.push_back(i);
+    data.row.push_back(i);
+  }
+  data.categories.resize(2);
+  pipeline::TrainOptions options;
+  options.rounds = rounds;
+  auto model = pipeline::XgbModel::Train(data, 0, data.rows(), options);
+  ASSERT_TRUE(model.ok());
+  auto reg = registry::Registry::Open(store);
+  ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+  registry::Lineage lineage;
+  lineage.config_text = kConfig;
+  auto v = (*reg)->Register("toy", *(*model)->Serialize(), lineage, std::nullopt, "test", 1000);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  for (auto to : {registry::VersionState::kValidated, registry::VersionState::kApproved,
+                  registry::VersionState::kChampion}) {
+    ASSERT_TRUE((*reg)->Transition(v->id, to, "test", "cli test", 1000).ok());
+  }
+}
+
+// `mlloop serve ARGS` in a child process whose stdout and stderr come back through a pipe.
+class ServeProcess {
+ public:
+  explicit ServeProcess(const std::vector<std::string>& args) {
+    int fds[2];
+    EXPECT_EQ(pipe(fds), 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], 1);
+      dup2(fds[1], 2);
+      close(fds[0]);
+      std::vector<std::string> argv_s = {std::string(MLLOOP_BINARY_DIR) + "/bin/mlloop", "serve"};
+      argv_s.insert(argv_s.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (auto& a : argv_s) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    out_fd_ = fds[0];
+  }
+  ~ServeProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      Wait();
+    }
+    close(out_fd_);
+  }
+
+  // Reads output until `needle` appears (or the process ends, or 10 s pass).
+  bool ReadUntil(const std::string& needle) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    char buf[1024];
+    while (output_.find(needle) == std::string::npos) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      ssize_t n = read(out_fd_, buf, sizeof(buf));
+      if (n <= 0) return output_.find(needle) != std::string::npos;
+      output_.append(buf, static_cast<size_t>(n));
+    }
+    return true;
+  }
+  // The port in "on http://127.0.0.1:PORT".
+  int Port() {
+    if (!ReadUntil("\n")) return -1;
+    size_t p = output_.find("127.0.0.1:");
+    return p == std::string::npos ? -1 : std::stoi(output_.substr(p + 10));
+  }
+  // Exit code after the process ends; -1 if killed by a signal.
+  int Wait() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  void Signal(int sig) { kill(pid_, sig); }
+  const std::string& output() const { return output_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  std::string output_;
+};
+
+TEST(ServeCliTest, ServesTheChampionReloadsANewOneAndStopsOnSigterm) {
+  testutil::TempDir dir;
+  const std::string store = dir.File("store");
+  AddChampion(store, 3);
+  ServeProcess serve({"--store", store, "--port", "0", "--reload-interval", "0.1"});
+  const int port = serve.Port();
+  ASSERT_GT(port, 0) << serve.output();
+  EXPECT_THAT(serve.output(), HasSubstr("mlloop serve: toy v1 (flat forest, 2 features)"));
+
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(5);
+  auto res = client.Post("/v1/models/toy:predict", R"({"instances": [{"a": 0.9, "b": 0.1}]})",
+                         "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_THAT(res->body, HasSubstr(R"("model_version":"1")"));
+  EXPECT_EQ(client.Get("/readyz")->status, 200);
+
+  AddChampion(store, 5);
+  ASSERT_TRUE(serve.ReadUntil("now serving toy v2")) << serve.output();
+  res = client.Post("/v1/models/toy:predict", R"({"instances": [[0.9, 0.1]]})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_THAT(res->body, HasSubstr(R"("model_version":"2")"));
+
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(), 0);
+  serve.ReadUntil("stopped");
+  EXPECT_THAT(serve.output(), HasSubstr("SIGTERM, draining"));
+  EXPECT_THAT(serve.output(), HasSubstr("mlloop serve: stopped"));
+}
+
+TEST(ServeCliTest, NoChampionIsNotFound) {
+  testutil::TempDir dir;
+  testutil::CommandResult r =
+      testutil::RunMlloop("serve --store " + dir.File("empty") + " --model churn --port 0");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("model churn has no champion to serve"));
+}
+
+}  // namespace
+}  // namespace mlloop
