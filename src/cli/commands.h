@@ -41,6 +41,23 @@ Status RunModelsShow(const ModelsArgs& args, std::ostream& out);
 // approval, deployments, rollback target and history of one version.
 Status RunModelsLineage(const ModelsArgs& args, std::ostream& out);
 
+// `approve V`, `reject V`, `rollback`: a person's decision, audited with name and reason.
+// Approve: validated -> approved (the controller promotes it at its next tick); reject:
+// candidate, validated or approved -> rejected; rollback: the champion -> rolled_back and
+// the champion it replaced serves again (FailedPrecondition, changing nothing, when there
+// is none).
+struct DecideArgs {
+  std::string store = ".mlloop";
+  std::string model;    // empty: the only model
+  std::string version;  // approve, reject: "3" or "v3"
+  std::string as;       // who decides
+  std::string reason;
+  bool json = false;
+};
+Status RunApprove(const DecideArgs& args, std::ostream& out);
+Status RunReject(const DecideArgs& args, std::ostream& out);
+Status RunRollback(const DecideArgs& args, std::ostream& out);
+
 struct DriftArgs {
   std::string reference;          // reference CSV, or
   std::string reference_profile;  // a profile saved with --save-profile

@@ -74,6 +74,24 @@ int main(int argc, char** argv) {
     c->add_flag("--json", models.json, "machine-readable output");
   }
 
+  cli::DecideArgs decide;
+  auto* approve_cmd = app.add_subcommand(
+      "approve", "Approve a validated version (approval: manual); the controller promotes it at "
+                 "its next tick");
+  auto* reject_cmd = app.add_subcommand("reject", "Reject a candidate, validated or approved version");
+  auto* rollback_cmd = app.add_subcommand(
+      "rollback", "Take the champion out of service; the champion it replaced serves again");
+  for (auto* c : {approve_cmd, reject_cmd}) {
+    c->add_option("version", decide.version, "version: 3 or v3")->required();
+  }
+  for (auto* c : {approve_cmd, reject_cmd, rollback_cmd}) {
+    c->add_option("--as", decide.as, "who decides (your name)")->required();
+    c->add_option("--reason", decide.reason, "why, for the audit log")->required();
+    c->add_option("--store", decide.store, "registry directory")->capture_default_str();
+    c->add_option("--model", decide.model, "model name (default: the only model)");
+    c->add_flag("--json", decide.json, "machine-readable output");
+  }
+
   cli::ServeArgs serve;
   auto* serve_cmd = app.add_subcommand(
       "serve", "Serve a model's champion over HTTP (KServe v1, Open Inference Protocol v2, "
@@ -115,6 +133,9 @@ int main(int argc, char** argv) {
   else if (show_cmd->parsed()) status = cli::RunModelsShow(models, std::cout);
   else if (lineage_cmd->parsed()) status = cli::RunModelsLineage(models, std::cout);
   else if (serve_cmd->parsed()) status = cli::RunServe(serve, std::cout);
+  else if (approve_cmd->parsed()) status = cli::RunApprove(decide, std::cout);
+  else if (reject_cmd->parsed()) status = cli::RunReject(decide, std::cout);
+  else if (rollback_cmd->parsed()) status = cli::RunRollback(decide, std::cout);
   if (!status.ok()) {
     std::cerr << "mlloop: error: " << status.message() << "\n";
     return cli::ExitCode(status);

@@ -49,7 +49,10 @@ Status RunSimulate(const SimulateArgs& args, std::ostream& out) {
       if (d.action == "none") continue;
       out << "  " << core::FormatTimestamp(d.time) << "  " << d.action;
       if (d.version)
-        out << " -> v" << *d.version << (d.promoted.value_or(false) ? " promoted" : " rejected");
+        out << " -> v" << *d.version
+            << (d.promoted.value_or(false) ? " promoted"
+                : d.awaiting_approval      ? " awaiting approval"
+                                           : " rejected");
       out << "  " << d.reason << "\n";
     }
     out << "\n";

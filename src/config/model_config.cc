@@ -839,7 +839,7 @@ Result<ModelConfig> Parser::Parse(const YAML::Node& root) {
   ModelConfig cfg;
   MLLOOP_ASSIGN_OR_RETURN(Mapping top, Map(Field{"", root, LineOf(root, 1)},
                                            {"model", "data", "schema", "trainer", "monitoring",
-                                            "policy", "validation", "simulation"}));
+                                            "policy", "validation", "simulation", "approval"}));
   if (const Field* model = top.Find("model")) {
     if (!model->node.IsScalar() || !IsValidName(model->node.Scalar())) {
       return Expected(*model, "a name of letters, digits, '_', '-' or '.'");
@@ -851,6 +851,10 @@ Result<ModelConfig> Parser::Parse(const YAML::Node& root) {
     if (const Field* path = d.Find("path")) {
       MLLOOP_ASSIGN_OR_RETURN(cfg.data_path, String(*path));
     }
+  }
+  if (const Field* approval = top.Find("approval")) {
+    MLLOOP_ASSIGN_OR_RETURN(std::string mode, OneOf(*approval, {"auto", "manual"}));
+    cfg.approval = mode == "manual" ? ApprovalMode::kManual : ApprovalMode::kAuto;
   }
   // The schema comes first: the task decides the defaults of trainer, policy and validation.
   const Field* schema = top.Find("schema");

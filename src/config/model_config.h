@@ -140,6 +140,13 @@ struct SimulationConfig {
   int64_t baseline_every = 7 * 86400;  // interval of the `schedule` baseline
 };
 
+// Who turns a validated candidate into an approved one. YAML: `approval: auto` (default) or
+// `approval: manual`.
+//   auto   — the controller approves every candidate that passed all gates;
+//   manual — candidates wait in `validated` until a person with the approver role runs
+//            `mlloop approve`; the controller promotes approved versions at its next tick.
+enum class ApprovalMode { kAuto, kManual };
+
 struct ModelConfig {
   std::string name = "model";  // YAML `model`: letters, digits, '_', '-', '.' (used in ids)
   std::string path;          // the YAML file as given
@@ -152,6 +159,7 @@ struct ModelConfig {
   PolicyConfig policy;
   ValidationConfig validation;
   SimulationConfig simulation;
+  ApprovalMode approval = ApprovalMode::kAuto;
 
   // "accuracy" or "rmse": the metric the loop watches unless a trigger names another.
   std::string DefaultMetric() const;

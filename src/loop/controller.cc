@@ -103,20 +103,72 @@ Result<registry::ModelVersion> Controller::RegisterCandidate(const pipeline::Xgb
                              clock_->Now());
 }
 
+Result<bool> Controller::Accept(const registry::ModelVersion& version, const std::string& reason,
+                                std::unique_ptr<pipeline::XgbModel> model, size_t begin,
+                                size_t end) {
+  const int64_t now = clock_->Now();
+  MLLOOP_RETURN_IF_ERROR(
+      registry_->Transition(version.id, VersionState::kValidated, options_.actor, reason, now));
+  if (config_.approval == config::ApprovalMode::kManual) {
+    ++awaiting_approval_;
+    return false;  // a person approves (mlloop approve); PromoteApproved() takes it from there
+  }
+  MLLOOP_RETURN_IF_ERROR(registry_->Approve(version.id, options_.actor,
+                                            "approval: auto (all gates passed)", now));
+  MLLOOP_RETURN_IF_ERROR(Promote(version, "promoted by the " + options_.policy_name + " policy",
+                                 std::move(model), begin, end));
+  return true;
+}
+
 Status Controller::Promote(const registry::ModelVersion& version, const std::string& reason,
                            std::unique_ptr<pipeline::XgbModel> model, size_t begin, size_t end) {
-  const int64_t now = clock_->Now();
-  // v1 approval is automatic: every gate passed. `approval: manual` arrives with roles.
-  MLLOOP_RETURN_IF_ERROR(registry_->Transition(version.id, VersionState::kValidated, options_.actor, reason, now));
-  MLLOOP_RETURN_IF_ERROR(registry_->Transition(version.id, VersionState::kApproved, options_.actor,
-                                               "approval: auto (all gates passed)", now));
-  MLLOOP_RETURN_IF_ERROR(registry_->Transition(version.id, VersionState::kChampion, options_.actor,
-                                               "promoted by the " + options_.policy_name + " policy", now));
+  MLLOOP_RETURN_IF_ERROR(registry_->Transition(version.id, VersionState::kChampion,
+                                               options_.actor, reason, clock_->Now()));
   MLLOOP_ASSIGN_OR_RETURN(champion_version_, registry_->GetVersionById(version.id));
   champion_ = std::move(model);
   champion_train_end_ = end;
   monitor_.SetChampion(version.id, *data_, begin, end);
   return Status::Ok();
+}
+
+Result<std::optional<registry::ModelVersion>> Controller::PromoteApproved() {
+  using NoVersion = std::optional<registry::ModelVersion>;
+  if (config_.approval != config::ApprovalMode::kManual) return NoVersion();
+  MLLOOP_ASSIGN_OR_RETURN(std::vector<registry::ModelVersion> versions,
+                          registry_->ListVersions(config_.name));
+  const registry::ModelVersion* approved = nullptr;  // the newest: versions are in order
+  for (const registry::ModelVersion& v : versions) {
+    if (v.state == VersionState::kApproved) approved = &v;
+  }
+  if (approved == nullptr) return NoVersion();
+  const std::string label = config_.name + " v" + std::to_string(approved->version);
+  // Its training rows become the monitor's drift reference, as for any new champion.
+  const auto& rows = data_->row;
+  const size_t begin = static_cast<size_t>(
+      std::lower_bound(rows.begin(), rows.end(), approved->lineage.row_begin) - rows.begin());
+  const size_t end = static_cast<size_t>(
+      std::lower_bound(rows.begin(), rows.end(), approved->lineage.row_end) - rows.begin());
+  if (begin >= end || rows[begin] != approved->lineage.row_begin) {
+    return Status::FailedPrecondition("promoting approved " + label + ": its training rows " +
+                                      std::to_string(approved->lineage.row_begin) + ".." +
+                                      std::to_string(approved->lineage.row_end) +
+                                      " are not in the data this controller serves");
+  }
+  // The artifact is read back through the registry, which checks its hash and signature.
+  auto bytes = registry_->LoadArtifact(*approved);
+  if (!bytes.ok()) return bytes.status().WithContext("promoting approved " + label);
+  auto model = pipeline::XgbModel::Load(*bytes, config_.schema.label.task);
+  if (!model.ok()) return model.status().WithContext("promoting approved " + label);
+  MLLOOP_ASSIGN_OR_RETURN(std::vector<registry::StateChange> history,
+                          registry_->History(*approved));
+  std::string approver = "?";
+  for (const registry::StateChange& c : history) {
+    if (c.to == VersionState::kApproved) approver = c.actor;
+  }
+  if (awaiting_approval_ > 0) --awaiting_approval_;
+  MLLOOP_RETURN_IF_ERROR(Promote(*approved, "approved by " + approver + "; promoted at the next tick",
+                                 std::move(model).value(), begin, end));
+  return champion_version_;
 }
 
 Status Controller::Bootstrap(const core::Dataset& data, size_t labelled_end) {
@@ -138,14 +190,22 @@ Status Controller::Bootstrap(const core::Dataset& data, size_t labelled_end) {
   MLLOOP_ASSIGN_OR_RETURN(auto model, TrainTimed(begin, end));
   MLLOOP_ASSIGN_OR_RETURN(auto version, RegisterCandidate(*model, begin, end, std::nullopt,
                                                           train_seconds_ - before));
-  MLLOOP_RETURN_IF_ERROR(Promote(version, "initial model: no champion to compare with", std::move(model),
-                                 begin, end));
   policy_ = std::make_unique<policy::RetrainPolicy>(config_.policy, clock_->Now());
-  return Status::Ok();
+  return Accept(version, "initial model: no champion to compare with", std::move(model), begin,
+                end)
+      .status();
+}
+
+Status Controller::NeedChampion() const {
+  if (champion_) return Status::Ok();
+  return Status::FailedPrecondition(
+      "model " + config_.name + " has no champion yet: with approval: manual its first version " +
+      "waits for `mlloop approve` (see `mlloop models list`)");
 }
 
 Status Controller::PredictRows(size_t begin, size_t end, std::vector<float>* out) {
   if (begin == end) return Status::Ok();
+  MLLOOP_RETURN_IF_ERROR(NeedChampion());
   std::vector<float> preds;
   MLLOOP_RETURN_IF_ERROR(champion_->Predict(data_->Row(begin), end - begin, data_->n_features, &preds));
   for (size_t i = begin; i < end; ++i) {
@@ -205,8 +265,9 @@ Result<RetrainOutcome> Controller::Retrain(int64_t decision_id) {
   if (!options_.validate) {
     out.gate.passed = true;
     out.gate.reason = "validation off (" + options_.policy_name + " baseline)";
-    out.promoted = true;
-    MLLOOP_RETURN_IF_ERROR(Promote(version, out.gate.reason, std::move(model), begin, end));
+    MLLOOP_ASSIGN_OR_RETURN(out.promoted,
+                            Accept(version, out.gate.reason, std::move(model), begin, end));
+    out.awaiting_approval = !out.promoted;
     return out;
   }
 
@@ -235,8 +296,9 @@ Result<RetrainOutcome> Controller::Retrain(int64_t decision_id) {
   MLLOOP_RETURN_IF_ERROR(registry_->RecordEvaluation(eval).status());
 
   if (out.gate.passed) {
-    out.promoted = true;
-    MLLOOP_RETURN_IF_ERROR(Promote(version, out.gate.reason, std::move(model), begin, end));
+    MLLOOP_ASSIGN_OR_RETURN(out.promoted,
+                            Accept(version, out.gate.reason, std::move(model), begin, end));
+    out.awaiting_approval = !out.promoted;
   } else {
     ++rejected_;
     MLLOOP_RETURN_IF_ERROR(registry_->Transition(version.id, VersionState::kRejected, options_.actor,
@@ -248,6 +310,8 @@ Result<RetrainOutcome> Controller::Retrain(int64_t decision_id) {
 Result<TickOutcome> Controller::Tick() {
   TickOutcome out;
   const int64_t now = clock_->Now();
+  MLLOOP_ASSIGN_OR_RETURN(out.promoted_approved, PromoteApproved());
+  MLLOOP_RETURN_IF_ERROR(NeedChampion());
   out.decision = policy_->Decide(monitor_.Observe(now));
 
   registry::Decision record;

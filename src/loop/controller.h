@@ -39,6 +39,7 @@ struct RetrainOutcome {
   int64_t version_id = 0;
   int64_t version = 0;
   bool promoted = false;
+  bool awaiting_approval = false;  // passed validation; approval: manual waits for a person
   size_t train_begin = 0, train_end = 0;      // data rows [begin, end)
   size_t holdout_begin = 0, holdout_end = 0;  // data rows [begin, end)
   double train_seconds = 0;
@@ -50,6 +51,8 @@ struct TickOutcome {
   std::string signals_json;  // decision.SignalsJson(), as recorded
   int64_t decision_id = 0;
   std::optional<RetrainOutcome> retrain;
+  // An approved version this tick promoted before deciding (approval: manual).
+  std::optional<registry::ModelVersion> promoted_approved;
 };
 
 class Controller {
@@ -59,23 +62,36 @@ class Controller {
              registry::Registry* registry, const core::Clock* clock);
 
   // Trains the first model on the training window chosen from rows [0, labelled_end) of
-  // `data`, registers it and makes it champion. `data` must outlive the controller: later
-  // retrains read their windows from it. Empty window -> InvalidArgument naming the window.
+  // `data`, registers it and makes it champion — with `approval: manual`, it stays
+  // validated until a person approves it and PromoteApproved() runs. `data` must outlive
+  // the controller: later retrains read their windows from it. Empty window ->
+  // InvalidArgument naming the window.
   Status Bootstrap(const core::Dataset& data, size_t labelled_end);
 
+  // With `approval: manual`: promotes the newest approved version of the model (loading its
+  // artifact through the registry, which verifies it) and returns it; nullopt when none is
+  // approved, and always with `approval: auto` (the controller approves and promotes in
+  // one step). Tick() calls it first. FailedPrecondition when the version's training rows
+  // are not in this controller's data; the registry's error when its artifact fails to load.
+  Result<std::optional<registry::ModelVersion>> PromoteApproved();
+
   // The champion predicts rows [begin, end); each prediction is handed to the monitor with
-  // the data row as request id. Predictions are appended to `out`.
+  // the data row as request id. Predictions are appended to `out`. FailedPrecondition when
+  // there is no champion yet (approval: manual, first version not approved).
   Status PredictRows(size_t begin, size_t end, std::vector<float>* out);
 
   // The labels of rows [labelled_end, end) arrived. FailedPrecondition, changing nothing,
   // when some of those rows were never predicted.
   Status RevealLabels(size_t end);
 
-  // One tick at clock->Now().
+  // One tick at clock->Now(): PromoteApproved(), then monitor -> policy -> decision, and a
+  // retrain when decided. FailedPrecondition when there is no champion.
   Result<TickOutcome> Tick();
 
   int retrains() const { return retrains_; }
   int rejected() const { return rejected_; }
+  // Versions that passed validation and wait for a person (approval: manual).
+  int awaiting_approval() const { return awaiting_approval_; }
   double train_seconds() const { return train_seconds_; }
   const std::optional<registry::ModelVersion>& champion() const { return champion_version_; }
 
@@ -86,8 +102,15 @@ class Controller {
   Result<registry::ModelVersion> RegisterCandidate(const pipeline::XgbModel& model, size_t begin,
                                                    size_t end, std::optional<int64_t> decision_id,
                                                    double seconds);
+  // Marks `version` validated for `reason`; with approval: auto also approves and promotes
+  // it. Returns whether it was promoted (false: it awaits a person's approval).
+  Result<bool> Accept(const registry::ModelVersion& version, const std::string& reason,
+                      std::unique_ptr<pipeline::XgbModel> model, size_t begin, size_t end);
+  // Makes the approved `version` champion, serving `model`, trained on data rows
+  // [begin, end).
   Status Promote(const registry::ModelVersion& version, const std::string& reason,
                  std::unique_ptr<pipeline::XgbModel> model, size_t begin, size_t end);
+  Status NeedChampion() const;
   Result<RetrainOutcome> Retrain(int64_t decision_id);
 
   const config::ModelConfig& config_;
@@ -110,6 +133,7 @@ class Controller {
   size_t predicted_end_ = 0;
   int retrains_ = 0;
   int rejected_ = 0;
+  int awaiting_approval_ = 0;
   double train_seconds_ = 0;
 };
 

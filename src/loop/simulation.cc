@@ -27,6 +27,8 @@ Result<PolicyRun> RunPolicy(const config::ModelConfig& base, const PolicySpec& s
   const double wall_start = core::MonotonicSeconds();
   config::ModelConfig config = base;
   config.policy = spec.policy;
+  // The baselines stand for what a cron job would do: nobody approves them.
+  if (spec.name != "configured") config.approval = config::ApprovalMode::kAuto;
   const size_t n = data.rows();
   const size_t initial = static_cast<size_t>(
       config.simulation.initial_rows > 0 ? config.simulation.initial_rows : config.trainer.window.rows);
@@ -42,6 +44,15 @@ Result<PolicyRun> RunPolicy(const config::ModelConfig& base, const PolicySpec& s
                         registry, &clock);
   MLLOOP_RETURN_IF_ERROR(registry->Begin());
   MLLOOP_RETURN_IF_ERROR(controller.Bootstrap(data, initial).WithContext("first training"));
+  if (config.approval == config::ApprovalMode::kManual) {
+    // A replay cannot wait for a person, and it needs a first champion; later candidates
+    // wait in `validated`, as they would in production, and are counted.
+    MLLOOP_ASSIGN_OR_RETURN(auto versions, registry->ListVersions(config.name));
+    MLLOOP_RETURN_IF_ERROR(registry->Approve(
+        versions.back().id, "mlloop-simulate",
+        "simulation with approval: manual: the replay starts from the first model", clock.Now()));
+    MLLOOP_RETURN_IF_ERROR(controller.PromoteApproved().status());
+  }
   MLLOOP_RETURN_IF_ERROR(registry->Commit());
 
   PolicyRun run;
@@ -92,6 +103,7 @@ Result<PolicyRun> RunPolicy(const config::ModelConfig& base, const PolicySpec& s
     if (outcome->retrain) {
       row.version = outcome->retrain->version;
       row.promoted = outcome->retrain->promoted;
+      row.awaiting_approval = outcome->retrain->awaiting_approval;
     }
     run.decisions.push_back(std::move(row));
   }
@@ -101,6 +113,7 @@ Result<PolicyRun> RunPolicy(const config::ModelConfig& base, const PolicySpec& s
                                                            preds.data(), preds.size()));
   run.retrains = controller.retrains();
   run.rejected = controller.rejected();
+  run.awaiting_approval = controller.awaiting_approval();
   run.train_seconds = controller.train_seconds();
   run.wall_seconds = core::MonotonicSeconds() - wall_start;
   return run;
@@ -179,6 +192,7 @@ std::string SimulationResult::ToJson() const {
                          {"rows_scored", p.rows_scored},
                          {"retrains", p.retrains},
                          {"rejected", p.rejected},
+                         {"awaiting_approval", p.awaiting_approval},
                          {"train_seconds", p.train_seconds},
                          {"wall_seconds", p.wall_seconds},
                          {"ticks", p.ticks}};
@@ -192,6 +206,7 @@ std::string SimulationResult::ToJson() const {
                            {"signals", nlohmann::json::parse(d.signals_json)["signals"]}};
       if (d.version) dj["version"] = *d.version;
       if (d.promoted) dj["promoted"] = *d.promoted;
+      if (d.awaiting_approval) dj["awaiting_approval"] = true;
       decisions_json.push_back(std::move(dj));
     }
   }

@@ -38,6 +38,7 @@ struct DecisionRow {
   std::string signals_json;
   std::optional<int64_t> version;  // the version a retrain produced
   std::optional<bool> promoted;
+  bool awaiting_approval = false;  // approval: manual, validated and waiting for a person
 };
 
 struct PolicyRun {
@@ -47,6 +48,7 @@ struct PolicyRun {
   int64_t rows_scored = 0;
   int retrains = 0;           // retrains after the first training
   int rejected = 0;
+  int awaiting_approval = 0;  // approval: manual: validated candidates nobody approved
   double train_seconds = 0;   // inside XGBoost training, the first training included
   double wall_seconds = 0;    // the whole replay of this policy
   int64_t ticks = 0;

@@ -345,6 +345,18 @@ Status Registry::Transition(int64_t version_id, VersionState to, const std::stri
   });
 }
 
+Status Registry::Approve(int64_t version_id, const std::string& approver,
+                         const std::string& reason, int64_t time) {
+  MLLOOP_RETURN_IF_ERROR(CheckNotEmpty(reason, "the reason for an approval"));
+  return Transition(version_id, VersionState::kApproved, approver, reason, time);
+}
+
+Status Registry::Reject(int64_t version_id, const std::string& actor, const std::string& reason,
+                        int64_t time) {
+  MLLOOP_RETURN_IF_ERROR(CheckNotEmpty(reason, "the reason for a rejection"));
+  return Transition(version_id, VersionState::kRejected, actor, reason, time);
+}
+
 Result<std::optional<ModelVersion>> Registry::Champion(const std::string& model) {
   return store_->FindChampion(model);
 }

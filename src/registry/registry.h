@@ -120,6 +120,16 @@ class Registry {
   Status Transition(int64_t version_id, VersionState to, const std::string& actor,
                     const std::string& reason, int64_t time);
 
+  // ---- Approvals: a person's word on a version (or the controller's, with `approval:
+  // auto`). Approve: validated -> approved; Reject: candidate, validated or approved ->
+  // rejected. Audited as "approve" / "reject" with the actor and the reason.
+  // InvalidArgument for an empty actor or reason; NotFound for an unknown id;
+  // FailedPrecondition (the state machine's message) from any other state.
+  Status Approve(int64_t version_id, const std::string& approver, const std::string& reason,
+                 int64_t time);
+  Status Reject(int64_t version_id, const std::string& actor, const std::string& reason,
+                int64_t time);
+
   // The model's champion, or nullopt when it has none (or the model is unknown).
   Result<std::optional<ModelVersion>> Champion(const std::string& model);
   // NotFound "model churn has no version 7 (versions: 1, 2, 3)" or, for an unknown model,

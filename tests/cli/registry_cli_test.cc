@@ -99,5 +99,71 @@ TEST_F(RegistryCliTest, LineageNamesDataCodeConfigEnvironmentDecisionAndHistory)
   EXPECT_EQ(RunMlloop("models lineage 99 --store " + Store()).exit_code, 3);
 }
 
+TEST_F(RegistryCliTest, ManualApprovalWaitsForAPersonWhoApprovesOrRejects) {
+  WriteModel("approval: manual\n");
+  testutil::CommandResult sim = RunMlloop("simulate " + Config() + " --store " + Store());
+  ASSERT_EQ(sim.exit_code, 0) << sim.output;
+  EXPECT_NE(sim.output.find("awaiting approval"), std::string::npos) << sim.output;
+  nlohmann::json versions = Json("models list");
+  ASSERT_GE(versions.size(), 3u);
+  EXPECT_EQ(versions[0]["state"], "champion");  // the replay's first model
+  EXPECT_EQ(versions[1]["state"], "validated");
+
+  testutil::CommandResult approve =
+      RunMlloop("approve v2 --as alice --reason 'better on the holdout' --store " + Store());
+  ASSERT_EQ(approve.exit_code, 0) << approve.output;
+  EXPECT_NE(approve.output.find("approved shapes v2 as alice; the controller promotes it"),
+            std::string::npos)
+      << approve.output;
+  nlohmann::json lineage = Json("models lineage 2");
+  EXPECT_EQ(lineage["state"], "approved");
+  EXPECT_EQ(lineage["approval"]["by"], "alice");
+  EXPECT_EQ(lineage["approval"]["reason"], "better on the holdout");
+
+  // Approving twice, or approving what is not validated, changes nothing.
+  testutil::CommandResult again =
+      RunMlloop("approve 2 --as alice --reason again --store " + Store());
+  EXPECT_EQ(again.exit_code, 5) << again.output;
+  EXPECT_NE(again.output.find("cannot go from approved to approved"), std::string::npos)
+      << again.output;
+  testutil::CommandResult no_reason = RunMlloop("approve 3 --as alice --store " + Store());
+  EXPECT_EQ(no_reason.exit_code, 2) << no_reason.output;
+
+  testutil::CommandResult reject =
+      RunMlloop("reject 3 --as bob --reason 'trained on a holiday week' --store " + Store());
+  ASSERT_EQ(reject.exit_code, 0) << reject.output;
+  EXPECT_EQ(Json("models lineage 3")["state"], "rejected");
+  EXPECT_EQ(Json("models lineage 3")["history"].back()["actor"], "bob");
+}
+
+TEST_F(RegistryCliTest, RollbackRestoresThePreviousChampionOrChangesNothing) {
+  Simulate();
+  nlohmann::json champion = Json("models lineage champion");
+  const int before = champion["version"];
+  ASSERT_GE(before, 2);
+  const int target = champion["rollback_target"]["version"];
+
+  testutil::CommandResult r =
+      RunMlloop("rollback --as carol --reason 'error rate alarm' --store " + Store());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(Json("models lineage champion")["version"], target);
+  nlohmann::json rolled = Json("models lineage " + std::to_string(before));
+  EXPECT_EQ(rolled["state"], "rolled_back");
+  EXPECT_EQ(rolled["history"].back()["action"], "rollback");
+  EXPECT_EQ(rolled["history"].back()["actor"], "carol");
+
+  // Back to the first model, then there is nothing left to go back to.
+  for (int i = 0; i < target - 1; ++i) {
+    ASSERT_EQ(RunMlloop("rollback --as carol --reason again --store " + Store()).exit_code, 0);
+  }
+  EXPECT_EQ(Json("models lineage champion")["version"], 1);
+  testutil::CommandResult none = RunMlloop("rollback --as carol --reason x --store " + Store());
+  EXPECT_EQ(none.exit_code, 5) << none.output;
+  EXPECT_NE(none.output.find("shapes v1 has no previous champion to go back to; nothing was changed"),
+            std::string::npos)
+      << none.output;
+  EXPECT_EQ(Json("models lineage champion")["version"], 1);
+}
+
 }  // namespace
 }  // namespace mlloop

@@ -376,7 +376,7 @@ TEST(ModelConfigErrorTest, UnknownKeyListsTheExpectedOnes) {
             "params, window)");
   EXPECT_EQ(ErrorOf(MinimalWith("modle: x\n")),
             "model.yaml:4: modle: unknown key (expected one of: model, data, schema, trainer, "
-            "monitoring, policy, validation, simulation)");
+            "monitoring, policy, validation, simulation, approval)");
 }
 
 TEST(ModelConfigErrorTest, DuplicateKey) {
@@ -657,6 +657,14 @@ TEST(HigherIsBetterTest, KnownMetrics) {
   for (const char* m : {"rmse", "mae", "mape", "log_loss", "brier", "unknown"}) {
     EXPECT_FALSE(HigherIsBetter(m)) << m;
   }
+}
+
+TEST(ModelConfigTest, ApprovalIsAutoByDefaultAndManualOnRequest) {
+  EXPECT_EQ(Parse(kMinimal)->approval, ApprovalMode::kAuto);
+  EXPECT_EQ(Parse(MinimalWith("approval: manual\n"))->approval, ApprovalMode::kManual);
+  EXPECT_EQ(Parse(MinimalWith("approval: auto\n"))->approval, ApprovalMode::kAuto);
+  EXPECT_EQ(ErrorOf(MinimalWith("approval: maybe\n")),
+            "model.yaml:4: approval: expected one of (auto, manual), got 'maybe'");
 }
 
 }  // namespace

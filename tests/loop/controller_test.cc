@@ -82,6 +82,74 @@ TEST(ControllerTest, LineageRecordsConfigTextAndEnvironment) {
   EXPECT_EQ(l.row_end, 100);
 }
 
+TEST(ControllerTest, ManualApprovalHoldsEveryVersionUntilAPersonApproves) {
+  auto data = Rows(300);
+  auto config = Config();  // retrain on schedule, every hour
+  config.approval = config::ApprovalMode::kManual;
+  auto opened = registry::Registry::OpenInMemory();
+  ASSERT_TRUE(opened.ok());
+  registry::Registry& reg = **opened;
+  core::VirtualClock clock(data.time[100]);
+  Controller c(config, {}, &reg, &clock);
+
+  // The first model is validated, not served: there is no champion until someone approves.
+  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
+  EXPECT_EQ(reg.GetVersion("toy", 1)->state, registry::VersionState::kValidated);
+  EXPECT_FALSE(c.champion().has_value());
+  std::vector<float> preds;
+  EXPECT_EQ(c.PredictRows(100, 110, &preds).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(c.Tick().status().code(), StatusCode::kFailedPrecondition);
+
+  ASSERT_TRUE(reg.Approve(reg.GetVersion("toy", 1)->id, "alice", "first model ok", 1).ok());
+  auto first = c.PromoteApproved();
+  ASSERT_TRUE(first.ok() && first->has_value()) << first.status().ToString();
+  EXPECT_EQ((*first)->version, 1);
+  EXPECT_EQ((*reg.Champion("toy"))->version, 1);
+
+  // A retrain that passes validation waits as well; the champion keeps serving.
+  ASSERT_TRUE(c.PredictRows(100, 200, &preds).ok());
+  ASSERT_TRUE(c.RevealLabels(200).ok());
+  clock.AdvanceTo(data.time[200]);
+  auto tick = c.Tick();
+  ASSERT_TRUE(tick.ok()) << tick.status().ToString();
+  ASSERT_TRUE(tick->retrain.has_value());
+  ASSERT_TRUE(tick->retrain->gate.passed) << tick->retrain->gate.reason;
+  EXPECT_FALSE(tick->retrain->promoted);
+  EXPECT_TRUE(tick->retrain->awaiting_approval);
+  EXPECT_EQ(c.awaiting_approval(), 1);
+  EXPECT_EQ(reg.GetVersion("toy", 2)->state, registry::VersionState::kValidated);
+  EXPECT_EQ((*reg.Champion("toy"))->version, 1);
+
+  // Approved: the next tick promotes it before it decides anything.
+  ASSERT_TRUE(reg.Approve(tick->retrain->version_id, "alice", "better on the holdout", 2).ok());
+  clock.AdvanceTo(data.time[200] + kHour / 2);
+  auto next = c.Tick();
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  ASSERT_TRUE(next->promoted_approved.has_value());
+  EXPECT_EQ(next->promoted_approved->version, 2);
+  EXPECT_EQ(c.champion()->version, 2);
+  EXPECT_EQ(c.awaiting_approval(), 0);
+  auto history = *reg.History(*reg.GetVersion("toy", 2));
+  EXPECT_EQ(history.back().action, "promote");
+  EXPECT_EQ(history.back().reason, "approved by alice; promoted at the next tick");
+  EXPECT_EQ(reg.GetVersion("toy", 1)->state, registry::VersionState::kRetired);
+}
+
+TEST(ControllerTest, AutoApprovalIsAuditedAsTheControllers) {
+  auto data = Rows(200);
+  auto registry = registry::Registry::OpenInMemory();
+  ASSERT_TRUE(registry.ok());
+  core::VirtualClock clock(data.time[100]);
+  auto config = Config();
+  Controller c(config, {}, registry->get(), &clock);
+  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
+  auto history = *(*registry)->History(*c.champion());
+  ASSERT_EQ(history.size(), 4u);  // register, validate, approve, promote
+  EXPECT_EQ(history[2].action, "approve");
+  EXPECT_EQ(history[2].actor, "mlloop-controller");
+  EXPECT_EQ(history[2].reason, "approval: auto (all gates passed)");
+}
+
 TEST(ControllerTest, AFailedRetrainIsAuditedAndStartsTheCooldown) {
   auto data = Rows(300);
   // Labels after row 100 are broken, so any retrain on them fails inside XGBoost's checks.

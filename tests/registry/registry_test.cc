@@ -233,6 +233,35 @@ TEST(RegistryTest, HistoryListsRegistrationAndEveryStateChangeWithActorAndReason
   EXPECT_EQ(h1[5].actor, "bob");
 }
 
+TEST(RegistryTest, ApproveAndRejectNeedAReasonAndTheRightState) {
+  auto r = InMemory();
+  ModelVersion v = MustRegister(*r, "m", "a");
+  // A candidate has not passed validation: it cannot be approved.
+  Status early = r->Approve(v.id, "alice", "ok", 1);
+  EXPECT_EQ(early.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(early.message(),
+            "m v1: cannot go from candidate to approved (allowed: validated, rejected)");
+  MustMove(*r, v.id, {S::kValidated});
+  EXPECT_EQ(r->Approve(v.id, "alice", "", 2).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r->Approve(v.id, "", "ok", 2).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(r->Approve(v.id, "alice", "ok", 3).ok());
+  EXPECT_EQ(r->GetVersionById(v.id)->state, S::kApproved);
+  EXPECT_EQ(r->Audit(1)->front().action, "approve");
+  EXPECT_EQ(r->Audit(1)->front().actor, "alice");
+
+  // Rejected from candidate, validated or approved; not once it serves.
+  for (VersionState from : {S::kCandidate, S::kValidated, S::kApproved}) {
+    ModelVersion w = MustRegister(*r, "m", "b");
+    MustMove(*r, w.id, PathTo(from));
+    EXPECT_EQ(r->Reject(w.id, "bob", "", 4).code(), StatusCode::kInvalidArgument);
+    ASSERT_TRUE(r->Reject(w.id, "bob", "too slow", 4).ok());
+    EXPECT_EQ(r->GetVersionById(w.id)->state, S::kRejected);
+    EXPECT_EQ(r->Audit(1)->front().action, "reject");
+  }
+  ModelVersion champion = MakeChampion(*r, "m", "c");
+  EXPECT_EQ(r->Reject(champion.id, "bob", "late", 5).code(), StatusCode::kFailedPrecondition);
+}
+
 TEST(RegistryTest, TransitionActionsNameTheMove) {
   EXPECT_EQ(TransitionAction(S::kValidated), "validate");
   EXPECT_EQ(TransitionAction(S::kApproved), "approve");
