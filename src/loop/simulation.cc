@@ -146,6 +146,17 @@ Result<SimulationResult> Simulate(const config::ModelConfig& config, const core:
     schedule.trigger.kind = config::Trigger::Kind::kSchedule;
     schedule.trigger.every = config.simulation.baseline_every;
     specs.push_back({"schedule", schedule, false});
+
+    // A streaming detector on the live model's errors (ADWIN, River's defaults), with the
+    // configured policy's cooldown, budget and validation: what a detector-driven policy
+    // does on the same stream.
+    config::PolicyConfig detector = config.policy;
+    detector.trigger = config::Trigger{};
+    detector.trigger.kind = config::Trigger::Kind::kDetector;
+    detector.trigger.detector = "adwin";
+    detector.trigger.detector_on = "errors";
+    detector.trigger.line = -1;  // not from the file; the monitor keys its check by this
+    specs.push_back({"detector", detector, true});
   }
 
   SimulationResult result;

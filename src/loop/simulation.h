@@ -6,6 +6,8 @@
 //   never     — train once on the first window, never again;
 //   schedule  — retrain every `simulation.baseline_every` on the latest labelled window,
 //               promoting every candidate without validation;
+//   detector  — retrain when ADWIN flags a change in the live model's errors, under the
+//               configured cooldown, budget and validation;
 // so that the configured policy's accuracy and cost can be judged against them.
 //
 // Thread-safety: none.

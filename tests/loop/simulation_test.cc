@@ -37,13 +37,15 @@ core::Dataset* Elec2SimulationTest::data_ = nullptr;
 TEST_F(Elec2SimulationTest, ExamplePolicyBeatsNeverWithFewerRetrainsThanSchedule) {
   auto result = Simulate(*config_, *data_, SimulationOptions{true, ""});
   ASSERT_TRUE(result.ok()) << result.status().ToString();
-  ASSERT_EQ(result->policies.size(), 3u);
+  ASSERT_EQ(result->policies.size(), 4u);
   const auto& configured = result->policies[0];
   const auto& never = result->policies[1];
   const auto& schedule = result->policies[2];
   EXPECT_EQ(configured.name, "configured");
   EXPECT_EQ(never.name, "never");
   EXPECT_EQ(schedule.name, "schedule");
+  EXPECT_EQ(result->policies[3].name, "detector");
+  EXPECT_GT(result->policies[3].value, never.value + 0.03);  // ADWIN on errors helps too
   EXPECT_EQ(never.retrains, 0);
   EXPECT_GT(configured.value, never.value + 0.03);
   EXPECT_LT(configured.retrains, schedule.retrains);
@@ -109,7 +111,7 @@ TEST_F(Elec2SimulationTest, JsonHasPoliciesAndDecisions) {
   auto result = Simulate(small, head, SimulationOptions{true, ""});
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   auto json = nlohmann::json::parse(result->ToJson());
-  ASSERT_EQ(json["policies"].size(), 3u);
+  ASSERT_EQ(json["policies"].size(), 4u);
   for (const auto& p : json["policies"]) {
     EXPECT_TRUE(p.contains("name"));
     EXPECT_TRUE(p.contains("accuracy"));
@@ -119,6 +121,7 @@ TEST_F(Elec2SimulationTest, JsonHasPoliciesAndDecisions) {
   }
   EXPECT_EQ(json["policies"][1]["name"], "never");
   EXPECT_EQ(json["policies"][2]["name"], "schedule");
+  EXPECT_EQ(json["policies"][3]["name"], "detector");
   ASSERT_FALSE(json["decisions"].empty());
   const auto& d = json["decisions"][0];
   EXPECT_TRUE(d.contains("signals"));
