@@ -1,7 +1,9 @@
 #include "serve/prediction_api.h"
 
 #include <array>
+#include <charconv>
 #include <cmath>
+#include <system_error>
 #include <limits>
 
 namespace mlloop::serve {
@@ -322,6 +324,114 @@ Status DecodeInferenceV2(const JsonValue& body, const ServedModel& model, size_t
     }
   }
   return Status::Ok();
+}
+
+namespace {
+
+// A cursor over a request body for DecodeKserveV1Numeric; every method returns false when
+// the text is not what it expects.
+class NumericReader {
+ public:
+  explicit NumericReader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+
+  void SkipSpace() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+  bool Consume(char c) {
+    SkipSpace();
+    if (p_ == end_ || *p_ != c) return false;
+    ++p_;
+    return true;
+  }
+  bool ConsumeLiteral(std::string_view literal) {
+    SkipSpace();
+    if (static_cast<size_t>(end_ - p_) < literal.size() ||
+        std::string_view(p_, literal.size()) != literal) {
+      return false;
+    }
+    p_ += literal.size();
+    return true;
+  }
+  bool Peek(char c) {
+    SkipSpace();
+    return p_ < end_ && *p_ == c;
+  }
+  bool AtEnd() {
+    SkipSpace();
+    return p_ == end_;
+  }
+  // One JSON number (RFC 8259 grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?),
+  // rounded once to float by from_chars, as ParseJson does. False outside float range, where
+  // ParseJson's rounding through double takes over.
+  bool Number(float* out) {
+    SkipSpace();
+    const char* start = p_;
+    if (p_ < end_ && *p_ == '-') ++p_;
+    if (p_ == end_) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else if (*p_ >= '1' && *p_ <= '9') {
+      while (p_ < end_ && IsDigit(*p_)) ++p_;
+    } else {
+      return false;
+    }
+    bool integer = true;
+    if (p_ < end_ && *p_ == '.') {
+      ++p_;
+      integer = false;
+      if (!Digits()) return false;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      integer = false;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (!Digits()) return false;
+    }
+    auto [ptr, ec] = std::from_chars(start, p_, *out);
+    if (ec != std::errc() || ptr != p_) return false;
+    // nlohmann reads "-0" as the integer 0, so ParseJson gives +0; so does this path.
+    if (integer && *out == 0.0f) *out = 0.0f;
+    return true;
+  }
+
+ private:
+  static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+  bool Digits() {
+    const char* start = p_;
+    while (p_ < end_ && IsDigit(*p_)) ++p_;
+    return p_ > start;
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+}  // namespace
+
+bool DecodeKserveV1Numeric(std::string_view body, const ServedModel& model, size_t max_rows,
+                           DecodedRows* out) {
+  for (const auto& f : model.features()) {
+    if (f.type != core::FeatureType::kNumeric) return false;
+  }
+  const size_t width = model.n_features();
+  NumericReader in(body);
+  if (!in.Consume('{') || !in.ConsumeLiteral("\"instances\"") || !in.Consume(':') ||
+      !in.Consume('[') || in.Peek(']')) {
+    return false;
+  }
+  out->rows = 0;
+  out->x.clear();
+  do {
+    if (out->rows == max_rows || !in.Consume('[')) return false;
+    out->x.resize(out->x.size() + width);
+    float* row = out->x.data() + out->rows * width;
+    for (size_t j = 0; j < width; ++j) {
+      if ((j > 0 && !in.Consume(',')) || !in.Number(&row[j])) return false;
+    }
+    if (!in.Consume(']')) return false;
+    ++out->rows;
+  } while (in.Consume(','));
+  return in.Consume(']') && in.Consume('}') && in.AtEnd();
 }
 
 void EncodeKserveV1(const ServedModel& model, const std::vector<float>& predictions,

@@ -46,6 +46,15 @@ Status DecodeKserveV1(const JsonValue& body, const ServedModel& model, size_t ma
 Status DecodeInferenceV2(const JsonValue& body, const ServedModel& model, size_t max_rows,
                          DecodedRows* out);
 
+// The fast path for the commonest body, {"instances": [[numbers...], ...]} with every feature
+// numeric: reads the text directly, without building a JsonValue tree. Returns true and fills
+// *out when the body has exactly that form and fits the model (row width, at most max_rows,
+// every number a JSON number within float range); false, with *out unspecified, for anything
+// else, which the caller then decodes with ParseJson + DecodeKserveV1 (which also produces the
+// error messages). Where both accept a body they give the same floats, bit for bit.
+bool DecodeKserveV1Numeric(std::string_view body, const ServedModel& model, size_t max_rows,
+                           DecodedRows* out);
+
 // Response bodies, written into *out (cleared first).
 void EncodeKserveV1(const ServedModel& model, const std::vector<float>& predictions,
                     std::string_view request_id, std::string* out);

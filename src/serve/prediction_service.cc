@@ -199,13 +199,18 @@ void PredictionService::Predict(Protocol protocol, ModelSlot& slot, const HttpRe
                             0, elapsed_ns());
   };
 
-  auto body = ParseJson(request.body);
-  if (!body.ok()) return fail(body.status().WithContext("request body"));
   scratch.rows.id.clear();
-  Status decoded = protocol == Protocol::kKserveV1
-                       ? DecodeKserveV1(*body, *model, options_.max_rows, &scratch.rows)
-                       : DecodeInferenceV2(*body, *model, options_.max_rows, &scratch.rows);
-  if (!decoded.ok()) return fail(decoded);
+  // The commonest body (KServe v1 rows of numbers) is read directly; everything else, errors
+  // included, goes through the general parser.
+  if (protocol != Protocol::kKserveV1 ||
+      !DecodeKserveV1Numeric(request.body, *model, options_.max_rows, &scratch.rows)) {
+    auto body = ParseJson(request.body);
+    if (!body.ok()) return fail(body.status().WithContext("request body"));
+    Status decoded = protocol == Protocol::kKserveV1
+                         ? DecodeKserveV1(*body, *model, options_.max_rows, &scratch.rows)
+                         : DecodeInferenceV2(*body, *model, options_.max_rows, &scratch.rows);
+    if (!decoded.ok()) return fail(decoded);
+  }
   // An OIP request's own "id" names it when the client sent no X-Request-Id.
   if (!scratch.rows.id.empty() && request.request_id_generated) response->request_id = scratch.rows.id;
   Status predicted = model->Predict(scratch.rows.x.data(), scratch.rows.rows, &scratch.predictions);

@@ -4,7 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <random>
 
 #include "serve/serve_fixture.h"
 
@@ -154,6 +157,86 @@ TEST_F(PredictionApiTest, ResponsesNameModelVersionAndRequest) {
   std::string meta = InferenceV2Metadata(model());
   EXPECT_THAT(meta, HasSubstr(R"("versions":["3"])"));
   EXPECT_THAT(meta, HasSubstr(R"({"name":"color","type":"categorical","categories":["red","green","blue"]})"));
+}
+
+}  // namespace
+}  // namespace mlloop::serve
+
+namespace mlloop::serve {
+namespace {
+
+// The fast path for {"instances": [[numbers]]} must accept only what the general decoder
+// accepts, and give the same floats bit for bit; everything else falls back.
+class NumericFastPathTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::vector<core::FeatureSpec> features = {{"a", core::FeatureType::kNumeric, {}},
+                                               {"b", core::FeatureType::kNumeric, {}},
+                                               {"c", core::FeatureType::kNumeric, {}}};
+    model_ = new auto(*ServedModel::Create("num", 1, features, testing::TrainToyModel(0), nullptr));
+  }
+  static void TearDownTestSuite() { delete model_; }
+
+  // Decodes `body` both ways; returns whether the fast path took it.
+  bool FastMatchesGeneral(const std::string& body, size_t max_rows = 100) {
+    DecodedRows fast, general;
+    const bool took = DecodeKserveV1Numeric(body, **model_, max_rows, &fast);
+    auto parsed = ParseJson(body);
+    const bool general_ok = parsed.ok() && DecodeKserveV1(*parsed, **model_, max_rows, &general).ok();
+    if (!took) return false;
+    EXPECT_TRUE(general_ok) << "fast path accepted what the general one refuses: " << body;
+    EXPECT_EQ(fast.rows, general.rows) << body;
+    EXPECT_EQ(fast.x.size(), general.x.size()) << body;
+    for (size_t i = 0; i < std::min(fast.x.size(), general.x.size()); ++i) {
+      EXPECT_EQ(std::bit_cast<uint32_t>(fast.x[i]), std::bit_cast<uint32_t>(general.x[i]))
+          << body << " value " << i;
+    }
+    return true;
+  }
+
+  static std::shared_ptr<const ServedModel>* model_;
+};
+std::shared_ptr<const ServedModel>* NumericFastPathTest::model_ = nullptr;
+
+TEST_F(NumericFastPathTest, SameFloatsAsTheGeneralDecoder) {
+  std::mt19937 rng(11);
+  const std::vector<std::string> numbers = {
+      "0", "-0", "1", "-17", "0.5", "0.056443", "1e3", "2.5E-3", "-1.25e+2", "123456789",
+      "16777217", "9007199254740993", "18446744073709551617", "0.1000000000000000055511151231257827",
+      "1.00000005960464477539062500000001", "3.4028234e38", "1e-45"};
+  std::uniform_int_distribution<size_t> pick(0, numbers.size() - 1);
+  for (int trial = 0; trial < 300; ++trial) {
+    const int rows = 1 + trial % 4;
+    std::string body = trial % 2 ? "{\"instances\":[" : " {\n \"instances\" : [ ";
+    for (int r = 0; r < rows; ++r) {
+      body += r ? (trial % 3 ? "," : " ,\n") : "";
+      body += "[" + numbers[pick(rng)] + "," + numbers[pick(rng)] + (trial % 5 ? "," : " , ") +
+              numbers[pick(rng)] + "]";
+    }
+    body += trial % 2 ? "]}" : " ] }\n";
+    EXPECT_TRUE(FastMatchesGeneral(body)) << body;
+  }
+}
+
+TEST_F(NumericFastPathTest, AnythingElseFallsBack) {
+  for (const char* body : {
+           R"({"instances": [[1, 2]]})", R"({"instances": [[1, 2, 3, 4]]})",
+           R"({"instances": []})", R"({"instances": [[1, null, 3]]})",
+           R"({"instances": [[1, "2", 3]]})", R"({"instances": [{"a": 1, "b": 2, "c": 3}]})",
+           R"({"instances": [[1, 2, 3]], "parameters": {}})", R"({"instances": [[1, 2, 3]]} x)",
+           R"({"instances": [[01, 2, 3]]})", R"({"instances": [[1., 2, 3]]})",
+           R"({"instances": [[+1, 2, 3]]})", R"({"instances": [[1e, 2, 3]]})",
+           R"({"instances": [[NaN, 2, 3]]})", R"({"instances": [[inf, 2, 3]]})",
+           R"({"instances": [[1e40, 2, 3]]})", R"({"instances": [[1, 2, 3],]})",
+           R"({"instances": [[1, 2, 3]])", R"({"instances": [[1, 2, 3]]}})", "",
+           R"({"instances": [[1, 2, 3], [4, 5, 6], [7, 8, 9]]})"}) {
+    DecodedRows rows;
+    EXPECT_FALSE(DecodeKserveV1Numeric(body, **model_, 2, &rows)) << body;
+  }
+  // The toy model has boolean and categorical features: never the fast path.
+  auto toy = testing::ToyServedModel(1, 0);
+  DecodedRows rows;
+  EXPECT_FALSE(DecodeKserveV1Numeric(R"({"instances": [[1, 0, 2]]})", *toy, 10, &rows));
 }
 
 }  // namespace
