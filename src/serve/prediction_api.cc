@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <system_error>
 #include <limits>
 
@@ -361,45 +362,66 @@ class NumericReader {
     return p_ == end_;
   }
   // One JSON number (RFC 8259 grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?),
-  // rounded once to float by from_chars, as ParseJson does. False outside float range, where
-  // ParseJson's rounding through double takes over.
+  // rounded once to float as ParseJson rounds it (from_chars). False outside float range,
+  // where ParseJson's rounding through double takes over.
+  // Plain decimals take Clinger's fast path, as io/csv_reader.cc's ParseFloat does: when the
+  // digits form an integer w <= 2^24 with at most 10 after the point, w and 10^k are exact
+  // floats and one division rounds correctly, so the result is from_chars's, bit for bit
+  // (W. D. Clinger, "How to read floating point numbers accurately", PLDI 1990).
   bool Number(float* out) {
+    static constexpr float kPow10[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f,
+                                       1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
     SkipSpace();
     const char* start = p_;
-    if (p_ < end_ && *p_ == '-') ++p_;
+    const bool negative = p_ < end_ && *p_ == '-';
+    p_ += negative;
     if (p_ == end_) return false;
+    uint64_t w = 0;
+    size_t digits = 0, fraction_digits = 0;
     if (*p_ == '0') {
       ++p_;
+      digits = 1;
     } else if (*p_ >= '1' && *p_ <= '9') {
-      while (p_ < end_ && IsDigit(*p_)) ++p_;
+      digits = Digits(&w);
     } else {
       return false;
     }
-    bool integer = true;
+    bool integer = true, exponent = false;
     if (p_ < end_ && *p_ == '.') {
       ++p_;
       integer = false;
-      if (!Digits()) return false;
+      fraction_digits = Digits(&w);
+      if (fraction_digits == 0) return false;
     }
     if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
       ++p_;
       integer = false;
+      exponent = true;
       if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
-      if (!Digits()) return false;
+      uint64_t ignored = 0;
+      if (Digits(&ignored) == 0) return false;
+    }
+    if (!exponent && digits + fraction_digits <= 19 && w <= (uint64_t{1} << 24) &&
+        fraction_digits <= 10) {
+      const float v = static_cast<float>(w) / kPow10[fraction_digits];
+      // nlohmann reads "-0" as the integer 0, so ParseJson gives +0; so does this path.
+      *out = negative && !(integer && w == 0) ? -v : v;
+      return true;
     }
     auto [ptr, ec] = std::from_chars(start, p_, *out);
     if (ec != std::errc() || ptr != p_) return false;
-    // nlohmann reads "-0" as the integer 0, so ParseJson gives +0; so does this path.
     if (integer && *out == 0.0f) *out = 0.0f;
     return true;
   }
 
  private:
   static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-  bool Digits() {
+  // Consumes digits, accumulating them into *w (which may overflow past 19 digits; callers
+  // only trust w up to that); returns how many.
+  size_t Digits(uint64_t* w) {
     const char* start = p_;
-    while (p_ < end_ && IsDigit(*p_)) ++p_;
-    return p_ > start;
+    while (p_ < end_ && IsDigit(*p_)) *w = *w * 10 + static_cast<uint64_t>(*p_++ - '0');
+    return static_cast<size_t>(p_ - start);
   }
 
   const char* p_;
