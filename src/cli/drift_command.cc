@@ -28,6 +28,16 @@ std::string Number(const std::optional<double>& v, int digits) {
   return core::FormatFixed(*v, digits);
 }
 
+// A model config's schema as a two-table comparison reads it: no segments (slicing is not
+// part of the drift report yet), no time (it plays no part in comparing two tables).
+Result<core::Schema> ConfiguredSchema(const std::string& path) {
+  MLLOOP_ASSIGN_OR_RETURN(auto config, config::LoadModelConfig(path));
+  core::Schema schema = config.schema;
+  schema.segments.clear();
+  schema.timestamp = core::TimestampSpec{};
+  return schema;
+}
+
 // The schema both tables are read with: the configured one, or one inferred from the
 // reference; features the current table lacks are left out (and reported as findings).
 Result<core::Schema> CommonSchema(const DriftArgs& args, std::string_view reference_text,
@@ -36,10 +46,7 @@ Result<core::Schema> CommonSchema(const DriftArgs& args, std::string_view refere
                                   drift::ReadFindings* findings) {
   core::Schema schema;
   if (!args.config.empty()) {
-    MLLOOP_ASSIGN_OR_RETURN(auto config, config::LoadModelConfig(args.config));
-    schema = config.schema;
-    schema.segments.clear();  // slicing is not part of the drift report yet
-    schema.timestamp = core::TimestampSpec{};  // time plays no part in a two-table comparison
+    MLLOOP_ASSIGN_OR_RETURN(schema, ConfiguredSchema(args.config));
   } else {
     MLLOOP_ASSIGN_OR_RETURN(schema, io::InferSchema(reference_text, args.reference));
   }
@@ -77,10 +84,7 @@ Result<core::Schema> ProfileSchema(const DriftArgs& args, const drift::Reference
                                    drift::ReadFindings* findings) {
   core::Schema schema;
   if (!args.config.empty()) {
-    MLLOOP_ASSIGN_OR_RETURN(auto config, config::LoadModelConfig(args.config));
-    schema = config.schema;
-    schema.segments.clear();
-    schema.timestamp = core::TimestampSpec{};
+    MLLOOP_ASSIGN_OR_RETURN(schema, ConfiguredSchema(args.config));
   } else {
     for (const auto& c : profile.features()) schema.features.push_back({c.name, c.type, {}});
     schema.label = profile.label();
