@@ -1,5 +1,6 @@
 // `mlloop approve V`, `mlloop reject V` and `mlloop rollback`: a person's decision about a
-// model version, recorded with their name and reason in the audit log.
+// model version, checked against their role and recorded with their name and reason in the
+// audit log.
 #include <ostream>
 
 #include "cli/commands.h"
@@ -9,13 +10,36 @@
 namespace mlloop::cli {
 namespace {
 
+using registry::Permission;
 using registry::VersionState;
 
 std::string Label(const registry::ModelVersion& v) {
   return v.model + " v" + std::to_string(v.version);
 }
 
-// Prints the version's new state, for people or as JSON.
+// The registry, the version named by the arguments (the champion for a rollback), and who
+// acts — after the access check for `permission`.
+struct Decision {
+  std::unique_ptr<registry::Registry> reg;
+  registry::ModelVersion version;
+  registry::Principal who;
+};
+
+Result<Decision> Prepare(const DecideArgs& args, Permission permission, const std::string& verb) {
+  Decision d;
+  MLLOOP_ASSIGN_OR_RETURN(d.reg, OpenExistingRegistry(args.store));
+  const std::string version = permission == Permission::kRollback ? "champion" : args.version;
+  // Who asks is checked before anything is looked up: a refusal reveals nothing and is
+  // audited even for a version that does not exist.
+  MLLOOP_ASSIGN_OR_RETURN(
+      d.who, Authorize(*d.reg, args.token, args.as, permission,
+                       verb + " " + (args.model.empty() ? "" : args.model + " ") + version));
+  MLLOOP_ASSIGN_OR_RETURN(std::string model, ResolveModel(*d.reg, args.model, args.store));
+  MLLOOP_ASSIGN_OR_RETURN(d.version, ResolveVersion(*d.reg, model, version));
+  return d;
+}
+
+// Prints the outcome, for people or as JSON.
 Status Report(registry::Registry& reg, const DecideArgs& args, int64_t version_id,
               const std::string& message, std::ostream& out) {
   MLLOOP_ASSIGN_OR_RETURN(registry::ModelVersion v, reg.GetVersionById(version_id));
@@ -35,32 +59,30 @@ Status Report(registry::Registry& reg, const DecideArgs& args, int64_t version_i
 }  // namespace
 
 Status RunApprove(const DecideArgs& args, std::ostream& out) {
-  MLLOOP_ASSIGN_OR_RETURN(auto reg, OpenExistingRegistry(args.store));
-  MLLOOP_ASSIGN_OR_RETURN(std::string model, ResolveModel(*reg, args.model, args.store));
-  MLLOOP_ASSIGN_OR_RETURN(registry::ModelVersion v, ResolveVersion(*reg, model, args.version));
-  MLLOOP_RETURN_IF_ERROR(reg->Approve(v.id, args.as, args.reason, core::RealClock().Now()));
-  return Report(*reg, args, v.id,
-                "approved " + Label(v) + " as " + args.as +
+  MLLOOP_ASSIGN_OR_RETURN(Decision d, Prepare(args, Permission::kApprove, "approve"));
+  MLLOOP_RETURN_IF_ERROR(
+      d.reg->Approve(d.version.id, d.who.name, args.reason, core::RealClock().Now()));
+  return Report(*d.reg, args, d.version.id,
+                "approved " + Label(d.version) + " as " + d.who.name +
                     "; the controller promotes it at its next tick",
                 out);
 }
 
 Status RunReject(const DecideArgs& args, std::ostream& out) {
-  MLLOOP_ASSIGN_OR_RETURN(auto reg, OpenExistingRegistry(args.store));
-  MLLOOP_ASSIGN_OR_RETURN(std::string model, ResolveModel(*reg, args.model, args.store));
-  MLLOOP_ASSIGN_OR_RETURN(registry::ModelVersion v, ResolveVersion(*reg, model, args.version));
-  MLLOOP_RETURN_IF_ERROR(reg->Reject(v.id, args.as, args.reason, core::RealClock().Now()));
-  return Report(*reg, args, v.id, "rejected " + Label(v) + " as " + args.as, out);
+  MLLOOP_ASSIGN_OR_RETURN(Decision d, Prepare(args, Permission::kApprove, "reject"));
+  MLLOOP_RETURN_IF_ERROR(
+      d.reg->Reject(d.version.id, d.who.name, args.reason, core::RealClock().Now()));
+  return Report(*d.reg, args, d.version.id, "rejected " + Label(d.version) + " as " + d.who.name,
+                out);
 }
 
 Status RunRollback(const DecideArgs& args, std::ostream& out) {
-  MLLOOP_ASSIGN_OR_RETURN(auto reg, OpenExistingRegistry(args.store));
-  MLLOOP_ASSIGN_OR_RETURN(std::string model, ResolveModel(*reg, args.model, args.store));
-  MLLOOP_ASSIGN_OR_RETURN(registry::ModelVersion champion, ResolveVersion(*reg, model, "champion"));
+  MLLOOP_ASSIGN_OR_RETURN(Decision d, Prepare(args, Permission::kRollback, "rollback"));
+  const registry::ModelVersion& champion = d.version;
   // Only a rollback that leaves a champion serving: the previous one must still be there.
   std::optional<registry::ModelVersion> target;
   if (champion.rollback_target) {
-    MLLOOP_ASSIGN_OR_RETURN(target, reg->GetVersionById(*champion.rollback_target));
+    MLLOOP_ASSIGN_OR_RETURN(target, d.reg->GetVersionById(*champion.rollback_target));
   }
   if (!target || target->state != VersionState::kRetired) {
     return Status::FailedPrecondition(
@@ -70,9 +92,9 @@ Status RunRollback(const DecideArgs& args, std::ostream& out) {
                 : "") +
         "; nothing was changed");
   }
-  MLLOOP_RETURN_IF_ERROR(reg->Transition(champion.id, VersionState::kRolledBack, args.as,
-                                         args.reason, core::RealClock().Now()));
-  return Report(*reg, args, target->id,
+  MLLOOP_RETURN_IF_ERROR(d.reg->Transition(champion.id, VersionState::kRolledBack, d.who.name,
+                                           args.reason, core::RealClock().Now()));
+  return Report(*d.reg, args, target->id,
                 "rolled back " + Label(champion) + "; " + Label(*target) + " is champion again",
                 out);
 }

@@ -26,6 +26,7 @@ struct SimulateArgs {
   std::string store;
   std::string json;
   bool quiet = false;
+  std::string token;  // --token; empty: $MLLOOP_TOKEN (writing to an existing --store needs train)
 };
 Status RunSimulate(const SimulateArgs& args, std::ostream& out);
 
@@ -34,6 +35,7 @@ struct ModelsArgs {
   std::string model;   // empty: all models (list) or the only model (show)
   std::string version;  // show: "3", "v3" or "champion"
   bool json = false;
+  std::string token;  // --token; empty: $MLLOOP_TOKEN
 };
 Status RunModelsList(const ModelsArgs& args, std::ostream& out);
 Status RunModelsShow(const ModelsArgs& args, std::ostream& out);
@@ -50,13 +52,27 @@ struct DecideArgs {
   std::string store = ".mlloop";
   std::string model;    // empty: the only model
   std::string version;  // approve, reject: "3" or "v3"
-  std::string as;       // who decides
+  std::string as;       // who decides: must be the token's name when a token is used
   std::string reason;
   bool json = false;
+  std::string token;  // --token; empty: $MLLOOP_TOKEN
 };
 Status RunApprove(const DecideArgs& args, std::ostream& out);
 Status RunReject(const DecideArgs& args, std::ostream& out);
 Status RunRollback(const DecideArgs& args, std::ostream& out);
+
+// `tokens create --role R --name N` (prints the secret once), `tokens list`,
+// `tokens revoke ID|NAME`; all need the admin role (registry/access.h).
+struct TokensArgs {
+  std::string store = ".mlloop";
+  std::string role;
+  std::string name;  // create: whom for; revoke: the token's id or name
+  bool json = false;
+  std::string token;  // --token; empty: $MLLOOP_TOKEN
+};
+Status RunTokensCreate(const TokensArgs& args, std::ostream& out);
+Status RunTokensList(const TokensArgs& args, std::ostream& out);
+Status RunTokensRevoke(const TokensArgs& args, std::ostream& out);
 
 struct DriftArgs {
   std::string reference;          // reference CSV, or

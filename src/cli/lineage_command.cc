@@ -67,6 +67,8 @@ std::string OrUnrecorded(const std::string& s) { return s.empty() ? "(not record
 
 Status RunModelsLineage(const ModelsArgs& args, std::ostream& out) {
   MLLOOP_ASSIGN_OR_RETURN(auto reg, OpenExistingRegistry(args.store));
+  MLLOOP_RETURN_IF_ERROR(
+      Authorize(*reg, args.token, "", registry::Permission::kRead, "models lineage").status());
   MLLOOP_ASSIGN_OR_RETURN(std::string model, ResolveModel(*reg, args.model, args.store));
   MLLOOP_ASSIGN_OR_RETURN(registry::ModelVersion v, ResolveVersion(*reg, model, args.version));
   MLLOOP_ASSIGN_OR_RETURN(auto evals, reg->EvaluationsFor(v.id));

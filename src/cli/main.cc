@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   sim_cmd->add_option("--store", sim.store, "keep the registry in this directory (default: in memory)");
   sim_cmd->add_option("--json", sim.json, "write the full result as JSON to this file");
   sim_cmd->add_flag("-q,--quiet", sim.quiet, "print only the summary table");
+  sim_cmd->add_option("--token", sim.token, "access token for --store (default: $MLLOOP_TOKEN)");
 
   cli::DriftArgs drift;
   auto* drift_cmd = app.add_subcommand(
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
     c->add_option("--store", models.store, "registry directory")->capture_default_str();
     c->add_option("--model", models.model, "model name (default: every model / the only model)");
     c->add_flag("--json", models.json, "machine-readable output");
+    c->add_option("--token", models.token, "access token (default: $MLLOOP_TOKEN)");
   }
 
   cli::DecideArgs decide;
@@ -85,11 +87,30 @@ int main(int argc, char** argv) {
     c->add_option("version", decide.version, "version: 3 or v3")->required();
   }
   for (auto* c : {approve_cmd, reject_cmd, rollback_cmd}) {
-    c->add_option("--as", decide.as, "who decides (your name)")->required();
+    c->add_option("--as", decide.as, "who decides (default: the token's name, or $USER)");
     c->add_option("--reason", decide.reason, "why, for the audit log")->required();
     c->add_option("--store", decide.store, "registry directory")->capture_default_str();
     c->add_option("--model", decide.model, "model name (default: the only model)");
     c->add_flag("--json", decide.json, "machine-readable output");
+    c->add_option("--token", decide.token, "access token (default: $MLLOOP_TOKEN)");
+  }
+
+  cli::TokensArgs tokens;
+  auto* tokens_cmd = app.add_subcommand("tokens", "Access tokens and their roles (admin only)");
+  tokens_cmd->require_subcommand(1);
+  auto* token_create_cmd = tokens_cmd->add_subcommand(
+      "create", "Issue a token; its secret is printed once and stored only as a hash");
+  token_create_cmd->add_option("--role", tokens.role, "viewer, operator, approver or admin")
+      ->required();
+  token_create_cmd->add_option("--name", tokens.name, "whom it is for: a person or a service")
+      ->required();
+  auto* token_list_cmd = tokens_cmd->add_subcommand("list", "List tokens (never their secrets)");
+  auto* token_revoke_cmd = tokens_cmd->add_subcommand("revoke", "Revoke a token");
+  token_revoke_cmd->add_option("token", tokens.name, "the token's id or name")->required();
+  for (auto* c : {token_create_cmd, token_list_cmd, token_revoke_cmd}) {
+    c->add_option("--store", tokens.store, "registry directory")->capture_default_str();
+    c->add_flag("--json", tokens.json, "machine-readable output");
+    c->add_option("--token", tokens.token, "access token (default: $MLLOOP_TOKEN)");
   }
 
   cli::ServeArgs serve;
@@ -136,6 +157,9 @@ int main(int argc, char** argv) {
   else if (approve_cmd->parsed()) status = cli::RunApprove(decide, std::cout);
   else if (reject_cmd->parsed()) status = cli::RunReject(decide, std::cout);
   else if (rollback_cmd->parsed()) status = cli::RunRollback(decide, std::cout);
+  else if (token_create_cmd->parsed()) status = cli::RunTokensCreate(tokens, std::cout);
+  else if (token_list_cmd->parsed()) status = cli::RunTokensList(tokens, std::cout);
+  else if (token_revoke_cmd->parsed()) status = cli::RunTokensRevoke(tokens, std::cout);
   if (!status.ok()) {
     std::cerr << "mlloop: error: " << status.message() << "\n";
     return cli::ExitCode(status);

@@ -15,6 +15,8 @@ namespace mlloop::cli {
 
 Status RunModelsList(const ModelsArgs& args, std::ostream& out) {
   MLLOOP_ASSIGN_OR_RETURN(auto reg, OpenExistingRegistry(args.store));
+  MLLOOP_RETURN_IF_ERROR(
+      Authorize(*reg, args.token, "", registry::Permission::kRead, "models list").status());
   MLLOOP_ASSIGN_OR_RETURN(auto versions, reg->ListVersions(args.model));
   if (args.json) {
     nlohmann::json arr = nlohmann::json::array();
@@ -48,6 +50,8 @@ Status RunModelsList(const ModelsArgs& args, std::ostream& out) {
 
 Status RunModelsShow(const ModelsArgs& args, std::ostream& out) {
   MLLOOP_ASSIGN_OR_RETURN(auto reg, OpenExistingRegistry(args.store));
+  MLLOOP_RETURN_IF_ERROR(
+      Authorize(*reg, args.token, "", registry::Permission::kRead, "models show").status());
   MLLOOP_ASSIGN_OR_RETURN(std::string model, ResolveModel(*reg, args.model, args.store));
   MLLOOP_ASSIGN_OR_RETURN(auto v, ResolveVersion(*reg, model, args.version));
   MLLOOP_ASSIGN_OR_RETURN(auto evals, reg->EvaluationsFor(v.id));

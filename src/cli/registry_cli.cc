@@ -1,7 +1,9 @@
 #include "cli/registry_cli.h"
 
+#include <cstdlib>
 #include <filesystem>
 
+#include "core/clock.h"
 #include "core/time.h"
 
 namespace mlloop::cli {
@@ -44,6 +46,30 @@ Result<registry::ModelVersion> ResolveVersion(registry::Registry& reg, const std
     return Status::InvalidArgument("'" + text + "' is not a version (expected 3, v3 or champion)");
   }
   return reg.GetVersion(model, number);
+}
+
+registry::Credentials CliCredentials(const std::string& token_flag, const std::string& as) {
+  registry::Credentials c;
+  c.token = token_flag;
+  if (c.token.empty()) {
+    if (const char* env = std::getenv("MLLOOP_TOKEN")) c.token = env;
+  }
+  c.claimed_name = as;
+  if (const char* user = std::getenv("USER")) c.local_name = user;
+  return c;
+}
+
+Result<registry::Principal> Authorize(registry::Registry& reg, const std::string& token_flag,
+                                      const std::string& as, registry::Permission permission,
+                                      const std::string& what) {
+  return reg.Authorize(CliCredentials(token_flag, as), permission, what, core::RealClock().Now());
+}
+
+Status CheckMayTrain(const std::string& store, const std::string& token_flag,
+                     const std::string& what) {
+  if (!std::filesystem::exists(std::filesystem::path(store) / "registry.db")) return Status::Ok();
+  MLLOOP_ASSIGN_OR_RETURN(auto reg, registry::Registry::Open(store));
+  return Authorize(*reg, token_flag, "", registry::Permission::kTrain, what).status();
 }
 
 nlohmann::json OptionalJson(const std::optional<int64_t>& v) {

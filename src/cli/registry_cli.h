@@ -26,6 +26,20 @@ Result<std::string> ResolveModel(registry::Registry& reg, const std::string& mod
 Result<registry::ModelVersion> ResolveVersion(registry::Registry& reg, const std::string& model,
                                               const std::string& text);
 
+// The caller's credentials: `token_flag` or else $MLLOOP_TOKEN, the name given with --as,
+// and $USER as the local user of a store that has no tokens yet.
+registry::Credentials CliCredentials(const std::string& token_flag, const std::string& as);
+
+// The one access check (Registry::Authorize) for a command of this CLI, at the real clock.
+Result<registry::Principal> Authorize(registry::Registry& reg, const std::string& token_flag,
+                                      const std::string& as, registry::Permission permission,
+                                      const std::string& what);
+
+// For commands that write versions into `store` (simulate --store): OK when the store does
+// not exist yet (its creator administers it) or the caller may train; the refusal otherwise.
+Status CheckMayTrain(const std::string& store, const std::string& token_flag,
+                     const std::string& what);
+
 // JSON views; times as ISO 8601.
 nlohmann::json LineageJson(const registry::Lineage& l);
 nlohmann::json VersionJson(const registry::ModelVersion& v);

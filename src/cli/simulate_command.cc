@@ -2,6 +2,7 @@
 #include <ostream>
 
 #include "cli/commands.h"
+#include "cli/registry_cli.h"
 #include "cli/table.h"
 #include "config/model_config.h"
 #include "core/clock.h"
@@ -19,6 +20,9 @@ namespace {
 
 Status RunSimulate(const SimulateArgs& args, std::ostream& out) {
   MLLOOP_ASSIGN_OR_RETURN(auto config, config::LoadModelConfig(args.config));
+  if (!args.store.empty()) {
+    MLLOOP_RETURN_IF_ERROR(CheckMayTrain(args.store, args.token, "simulate " + config.name));
+  }
   if (config.data_path.empty())
     return Status::InvalidArgument(args.config + ": data.path is not set");
   const double load_start = core::MonotonicSeconds();

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "core/time.h"
 #include "registry/audit_chain.h"
 #include "store/sqlite_registry_store.h"
 
@@ -452,6 +453,121 @@ Result<int64_t> Registry::RecordEvaluation(const Evaluation& evaluation) {
 Result<std::vector<Evaluation>> Registry::EvaluationsFor(int64_t version_id) {
   return store_->ListEvaluations(version_id);
 }
+
+// ------------------------------------------------------------------------------- access
+
+Result<Principal> Registry::Authorize(const Credentials& credentials, Permission permission,
+                                      const std::string& what, int64_t time) {
+  std::optional<Principal> principal;
+  std::string refusal;
+  std::string actor = credentials.claimed_name.empty() ? "unauthenticated"
+                                                       : credentials.claimed_name;
+  if (credentials.token.empty()) {
+    MLLOOP_ASSIGN_OR_RETURN(std::vector<Token> tokens, store_->ListTokens());
+    if (tokens.empty()) {
+      // Bootstrap: no token was ever created, so the local user administers the store.
+      Principal local;
+      local.name = !credentials.claimed_name.empty() ? credentials.claimed_name
+                   : !credentials.local_name.empty() ? credentials.local_name
+                                                     : "local";
+      local.role = Role::kAdmin;
+      return local;
+    }
+    refusal = "this store requires a token (set MLLOOP_TOKEN or pass --token)";
+  } else {
+    MLLOOP_ASSIGN_OR_RETURN(std::optional<Token> token,
+                            store_->FindTokenByHash(TokenHash(credentials.token)));
+    if (!token) {
+      refusal = "the token is not one this store issued";
+    } else {
+      actor = token->name;
+      if (token->revoked_at) {
+        refusal = "the token of " + token->name + " was revoked at " +
+                  core::FormatTimestamp(*token->revoked_at) + " by " + token->revoked_by;
+      } else if (!credentials.claimed_name.empty() && credentials.claimed_name != token->name) {
+        refusal = "the token is " + token->name + "'s, not " + credentials.claimed_name + "'s";
+      } else if (!RoleAllows(token->role, permission)) {
+        refusal = token->name + " (" + std::string(RoleName(token->role)) + ") may not " +
+                  std::string(PermissionName(permission)) + " (needs the " +
+                  RolesAllowing(permission) + " role)";
+      } else {
+        principal = Principal{token->name, token->role, token->id};
+      }
+    }
+  }
+  if (principal) return *principal;
+  Json details = {{"permission", PermissionName(permission)}, {"reason", refusal}};
+  MLLOOP_RETURN_IF_ERROR(InTransaction(*store_, [&]() -> Status {
+    return AppendInTransaction(MakeEntry(time, actor, "access_denied", what, details));
+  }));
+  return Status::FailedPrecondition("permission denied: " + what + ": " + refusal);
+}
+
+Result<IssuedToken> Registry::CreateToken(const std::string& name, Role role,
+                                          const std::string& by, int64_t time) {
+  MLLOOP_RETURN_IF_ERROR(CheckNotEmpty(name, "token name"));
+  MLLOOP_RETURN_IF_ERROR(CheckNotEmpty(by, "actor"));
+  if (name.size() > kMaxModelName) {
+    return Status::InvalidArgument("token name '" + name.substr(0, 40) + "...' is longer than " +
+                                   std::to_string(kMaxModelName) + " bytes");
+  }
+  return InTransaction(*store_, [&]() -> Result<IssuedToken> {
+    MLLOOP_ASSIGN_OR_RETURN(std::vector<Token> tokens, store_->ListTokens());
+    if (tokens.empty() && role != Role::kAdmin) {
+      return Status::FailedPrecondition(
+          "the first token of a store must be an admin's: once a store has a token, every "
+          "command needs one, and nobody could create or revoke tokens otherwise");
+    }
+    IssuedToken issued;
+    issued.secret = NewTokenSecret();
+    Token& t = issued.token;
+    t.name = name;
+    t.role = role;
+    t.token_sha256 = TokenHash(issued.secret);
+    t.created_at = time;
+    t.created_by = by;
+    MLLOOP_ASSIGN_OR_RETURN(t.id, store_->InsertToken(t));
+    Json details = {{"token_id", t.id}, {"role", RoleName(role)}};
+    MLLOOP_RETURN_IF_ERROR(
+        AppendInTransaction(MakeEntry(time, by, "token_create", "token " + name, details)));
+    return issued;
+  });
+}
+
+Result<Token> Registry::RevokeToken(const std::string& id_or_name, const std::string& by,
+                                    int64_t time) {
+  MLLOOP_RETURN_IF_ERROR(CheckNotEmpty(by, "actor"));
+  return InTransaction(*store_, [&]() -> Result<Token> {
+    MLLOOP_ASSIGN_OR_RETURN(std::vector<Token> tokens, store_->ListTokens());
+    const bool by_id = !id_or_name.empty() &&
+                       id_or_name.find_first_not_of("0123456789") == std::string::npos;
+    std::optional<Token> found;
+    int active_admins = 0;
+    for (const Token& t : tokens) {
+      if (t.revoked_at) continue;
+      active_admins += t.role == Role::kAdmin;
+      if (by_id ? std::to_string(t.id) == id_or_name : t.name == id_or_name) found = t;
+    }
+    if (!found) {
+      return Status::NotFound("no active token " + std::string(by_id ? "with id " : "named ") +
+                              id_or_name);
+    }
+    if (found->role == Role::kAdmin && active_admins == 1) {
+      return Status::FailedPrecondition("token " + found->name +
+                                        " is the last active admin token; create another admin "
+                                        "token before revoking it");
+    }
+    MLLOOP_RETURN_IF_ERROR(store_->RevokeToken(found->id, time, by));
+    Json details = {{"token_id", found->id}, {"role", RoleName(found->role)}};
+    MLLOOP_RETURN_IF_ERROR(AppendInTransaction(
+        MakeEntry(time, by, "token_revoke", "token " + found->name, details)));
+    found->revoked_at = time;
+    found->revoked_by = by;
+    return *found;
+  });
+}
+
+Result<std::vector<Token>> Registry::ListTokens() { return store_->ListTokens(); }
 
 // ---------------------------------------------------------------------------- audit log
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "registry/access.h"
 #include "store/artifact_store.h"
 #include "store/records.h"
 #include "store/registry_store.h"
@@ -154,6 +155,30 @@ class Registry {
   Result<int64_t> RecordEvaluation(const Evaluation& evaluation);
   // In the order recorded.
   Result<std::vector<Evaluation>> EvaluationsFor(int64_t version_id);
+
+  // ---- Access (registry/access.h).
+  // The one check before acting: resolves `credentials` to a principal that holds
+  // `permission`, or refuses with FailedPrecondition "permission denied: ..." naming who,
+  // what and the roles that may. Every refusal is audited (action "access_denied",
+  // subject `what`). Without a token: the local admin while the store has never had a
+  // token (named by claimed_name, else local_name), refused otherwise. With a token: its
+  // holder, if the token is known, not revoked, its role holds `permission`, and
+  // claimed_name is empty or the token's name.
+  Result<Principal> Authorize(const Credentials& credentials, Permission permission,
+                              const std::string& what, int64_t time);
+  // Issues a token for `name` with `role` on behalf of `by` (audited as "token_create";
+  // the secret is never stored or audited). InvalidArgument for an empty or over-long
+  // name; AlreadyExists when `name` has an active token; FailedPrecondition when it would
+  // be the store's first token and `role` is not admin (everyone would be locked out of
+  // administering it).
+  Result<IssuedToken> CreateToken(const std::string& name, Role role, const std::string& by,
+                                  int64_t time);
+  // Revokes the active token with id `id_or_name` (digits) or of that name, on behalf of
+  // `by` (audited as "token_revoke"). NotFound when there is none; FailedPrecondition for
+  // the last active admin token. Returns the revoked token.
+  Result<Token> RevokeToken(const std::string& id_or_name, const std::string& by, int64_t time);
+  // Every token ever created, by id (hashes only).
+  Result<std::vector<Token>> ListTokens();
 
   // ---- Audit log.
   // Appends an entry (id, prev_hash and hash are assigned here). InvalidArgument for an

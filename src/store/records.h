@@ -33,6 +33,28 @@ std::string_view VersionStateName(VersionState state);
 // Inverse of VersionStateName; InvalidArgument listing the valid names otherwise.
 Result<VersionState> ParseVersionState(std::string_view name);
 
+// What a person or service may do with a registry (registry/access.h has the rules).
+enum class Role { kViewer, kOperator, kApprover, kAdmin };
+
+// "viewer", "operator", "approver", "admin".
+std::string_view RoleName(Role role);
+// Inverse of RoleName; InvalidArgument listing the valid names otherwise.
+Result<Role> ParseRole(std::string_view name);
+
+// An access token, as stored: only the SHA-256 of its secret is kept, never the secret.
+struct Token {
+  int64_t id = 0;
+  std::string name;  // whom it was issued to: a person or a service
+  Role role = Role::kViewer;
+  std::string token_sha256;
+  int64_t created_at = 0;
+  std::string created_by;
+  std::optional<int64_t> revoked_at;
+  std::string revoked_by;  // "" while active
+
+  bool operator==(const Token&) const = default;
+};
+
 // Where a model version came from: enough to reproduce its training run, and to say on
 // which machine and with which code it was built. Empty strings mean "not recorded"
 // (versions registered before a field existed, or a trainer that has no such thing).

@@ -75,6 +75,16 @@ class RegistryStore {
   virtual Result<std::vector<AuditEntry>> RecentAuditEntries(size_t limit) = 0;
   // Every entry whose subject is exactly `subject`, ascending.
   virtual Result<std::vector<AuditEntry>> ListAuditEntriesFor(const std::string& subject) = 0;
+
+  // ---- Access tokens.
+  // Inserts `t` (its id is ignored) and returns the new id. AlreadyExists when an active
+  // token has the same name or the same hash.
+  virtual Result<int64_t> InsertToken(const Token& t) = 0;
+  virtual Result<std::optional<Token>> FindTokenByHash(const std::string& token_sha256) = 0;
+  // Every token ever created, revoked ones included, by id.
+  virtual Result<std::vector<Token>> ListTokens() = 0;
+  // Sets revoked_at and revoked_by. NotFound when no active token has `id`.
+  virtual Status RevokeToken(int64_t id, int64_t time, const std::string& by) = 0;
 };
 
 // Scoped Begin/Commit over a RegistryStore: rolls back in the destructor unless Commit()

@@ -106,6 +106,22 @@ AuditEntry ReadAudit(const Statement& s) {
   return a;
 }
 
+constexpr std::string_view kTokenColumns =
+    "id, name, role, token_sha256, created_at, created_by, revoked_at, revoked_by";
+
+Result<Token> ReadToken(const Statement& s) {
+  Token t;
+  t.id = s.ColumnInt64(0);
+  t.name = s.ColumnText(1);
+  MLLOOP_ASSIGN_OR_RETURN(t.role, ParseRole(s.ColumnText(2)));
+  t.token_sha256 = s.ColumnText(3);
+  t.created_at = s.ColumnInt64(4);
+  t.created_by = s.ColumnText(5);
+  t.revoked_at = s.ColumnOptionalInt64(6);
+  t.revoked_by = s.ColumnText(7);
+  return t;
+}
+
 // Steps `stmt` to the end, turning each row into a T with `read`.
 template <typename T, typename ReadFn>
 Result<std::vector<T>> Collect(Statement& stmt, ReadFn read) {
@@ -407,6 +423,55 @@ Result<std::vector<AuditEntry>> SqliteRegistryStore::ListAuditEntriesFor(
                                        " FROM audit_log WHERE subject = ?1 ORDER BY id"));
   stmt.Bind(1, subject);
   return Collect<AuditEntry>(stmt, ReadAudit);
+}
+
+// -------------------------------------------------------------------------------- tokens
+
+Result<int64_t> SqliteRegistryStore::InsertToken(const Token& t) {
+  MLLOOP_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_->Prepare("INSERT INTO tokens (name, role, token_sha256, created_at, created_by, "
+                   "revoked_at, revoked_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  stmt.Bind(1, t.name)
+      .Bind(2, RoleName(t.role))
+      .Bind(3, t.token_sha256)
+      .Bind(4, t.created_at)
+      .Bind(5, t.created_by)
+      .Bind(6, t.revoked_at)
+      .Bind(7, t.revoked_by);
+  Status s = stmt.Run();
+  if (!s.ok() && s.message().find("UNIQUE constraint failed") != std::string::npos) {
+    return Status::AlreadyExists("an active token named '" + t.name + "' already exists");
+  }
+  MLLOOP_RETURN_IF_ERROR(s);
+  return db_->LastInsertRowId();
+}
+
+Result<std::optional<Token>> SqliteRegistryStore::FindTokenByHash(
+    const std::string& token_sha256) {
+  MLLOOP_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("SELECT " + std::string(kTokenColumns) +
+                                                       " FROM tokens WHERE token_sha256 = ?1"));
+  stmt.Bind(1, token_sha256);
+  return AtMostOne(Collect<Token>(stmt, ReadToken));
+}
+
+Result<std::vector<Token>> SqliteRegistryStore::ListTokens() {
+  MLLOOP_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("SELECT " + std::string(kTokenColumns) +
+                                                       " FROM tokens ORDER BY id"));
+  return Collect<Token>(stmt, ReadToken);
+}
+
+Status SqliteRegistryStore::RevokeToken(int64_t id, int64_t time, const std::string& by) {
+  MLLOOP_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_->Prepare("UPDATE tokens SET revoked_at = ?2, revoked_by = ?3 "
+                   "WHERE id = ?1 AND revoked_at IS NULL"));
+  stmt.Bind(1, id).Bind(2, time).Bind(3, by);
+  MLLOOP_RETURN_IF_ERROR(stmt.Run());
+  if (db_->Changes() == 0) {
+    return Status::NotFound("no active token with id " + std::to_string(id));
+  }
+  return Status::Ok();
 }
 
 }  // namespace mlloop::store

@@ -53,6 +53,11 @@ class SqliteRegistryStore final : public RegistryStore {
   Result<std::vector<AuditEntry>> RecentAuditEntries(size_t limit) override;
   Result<std::vector<AuditEntry>> ListAuditEntriesFor(const std::string& subject) override;
 
+  Result<int64_t> InsertToken(const Token& t) override;
+  Result<std::optional<Token>> FindTokenByHash(const std::string& token_sha256) override;
+  Result<std::vector<Token>> ListTokens() override;
+  Status RevokeToken(int64_t id, int64_t time, const std::string& by) override;
+
   SqliteDb& db() { return *db_; }
 
  private:

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "registry/registry.h"
 #include "testutil/testutil.h"
 
 namespace mlloop {
@@ -163,6 +164,107 @@ TEST_F(RegistryCliTest, RollbackRestoresThePreviousChampionOrChangesNothing) {
             std::string::npos)
       << none.output;
   EXPECT_EQ(Json("models lineage champion")["version"], 1);
+}
+
+// Issues a token with `admin`'s token ("" for a store without tokens) and returns its
+// secret.
+std::string IssueToken(const std::string& store, const std::string& admin, const std::string& role,
+                       const std::string& name) {
+  testutil::CommandResult r =
+      RunMlloop("tokens create --role " + role + " --name " + name + " --json --store " + store +
+                (admin.empty() ? "" : " --token " + admin));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  auto j = nlohmann::json::parse(r.output, nullptr, false);
+  return j.is_object() ? j.value("token", "") : "";
+}
+
+TEST_F(RegistryCliTest, RolesAllowLeastPrivilegeAndEveryRefusalIsAudited) {
+  WriteModel("approval: manual\n");
+  Simulate();
+  const std::string s = " --store " + Store();
+  // Without tokens the local user administers the store; the first token is an admin's.
+  EXPECT_EQ(RunMlloop("tokens create --role viewer --name early" + s).exit_code, 5);
+  const std::string admin = IssueToken(Store(), "", "admin", "root");
+  ASSERT_EQ(admin.size(), 71u);
+  const std::string viewer = IssueToken(Store(), admin, "viewer", "auditor");
+  const std::string op = IssueToken(Store(), admin, "operator", "ci");
+  const std::string approver = IssueToken(Store(), admin, "approver", "alice");
+
+  // Now nothing works without a token, and a token's secret is never listed.
+  testutil::CommandResult anonymous = RunMlloop("models list" + s);
+  EXPECT_EQ(anonymous.exit_code, 5) << anonymous.output;
+  EXPECT_NE(anonymous.output.find("permission denied: models list: this store requires a token"),
+            std::string::npos)
+      << anonymous.output;
+  testutil::CommandResult list = RunMlloop("tokens list" + s + " --token " + admin);
+  ASSERT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_NE(list.output.find("auditor"), std::string::npos) << list.output;
+  EXPECT_EQ(list.output.find(viewer.substr(7)), std::string::npos);
+  EXPECT_EQ(testutil::ReadFile(Store() + "/registry.db").find(viewer.substr(7)),
+            std::string::npos);
+
+  struct Attempt {
+    std::string command;
+    std::string token;
+    int exit_code;
+  };
+  const std::vector<Attempt> attempts = {
+      {"models list", viewer, 0},
+      {"models lineage 2", viewer, 0},
+      {"approve 2 --reason ok", viewer, 5},
+      {"rollback --reason x", viewer, 5},
+      {"tokens list", viewer, 5},
+      {"approve 2 --reason ok", op, 5},
+      {"tokens create --role admin --name sneaky", op, 5},
+      {"rollback --reason x", approver, 5},
+      {"approve 2 --as bob --reason ok", approver, 5},  // the token is alice's
+      {"approve 2 --reason 'fine by me'", approver, 0},
+      {"reject 3 --reason 'not now'", approver, 0},
+      {"models list", "mlloop_" + std::string(64, '0'), 5},
+      {"simulate " + Config() + " -q", viewer, 5},
+      {"simulate " + Config() + " -q", op, 4},  // may train; the store holds the model already
+  };
+  int refusals = 0;
+  for (const Attempt& a : attempts) {
+    testutil::CommandResult r = RunMlloop(a.command + s + " --token " + a.token);
+    EXPECT_EQ(r.exit_code, a.exit_code) << a.command << "\n" << r.output;
+    if (a.exit_code == 5) {
+      ++refusals;
+      EXPECT_NE(r.output.find("permission denied"), std::string::npos) << r.output;
+    }
+  }
+  EXPECT_EQ(Json("models lineage 2 --token " + viewer)["approval"]["by"], "alice");
+
+  // The operator may roll back what a person approved and the loop promoted; here the
+  // champion is the replay's first model, so there is nothing to go back to.
+  testutil::CommandResult rollback = RunMlloop("rollback --reason x" + s + " --token " + op);
+  EXPECT_EQ(rollback.exit_code, 5) << rollback.output;
+  EXPECT_NE(rollback.output.find("no previous champion"), std::string::npos) << rollback.output;
+
+  // Revoked: refused from then on.
+  ASSERT_EQ(RunMlloop("tokens revoke auditor" + s + " --token " + admin).exit_code, 0);
+  testutil::CommandResult revoked = RunMlloop("models list" + s + " --token " + viewer);
+  EXPECT_EQ(revoked.exit_code, 5) << revoked.output;
+  EXPECT_NE(revoked.output.find("the token of auditor was revoked"), std::string::npos);
+  ++refusals;
+
+  nlohmann::json tokens = Json("tokens list --token " + admin);
+  EXPECT_FALSE(tokens[1]["revoked_at"].is_null());
+  EXPECT_EQ(tokens[1]["revoked_by"], "root");
+  // Every refusal is in the audit log, the anonymous one included, with who and what.
+  auto reg = registry::Registry::Open(Store());
+  ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+  int denied = 0;
+  const std::vector<registry::AuditEntry> audit = *(*reg)->Audit();
+  for (const auto& e : audit) {
+    if (e.action != "access_denied") continue;
+    ++denied;
+    if (e.subject == "approve 2" && e.actor == "ci") {
+      EXPECT_NE(e.details_json.find("ci (operator) may not approve"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(denied, refusals + 1);
+  EXPECT_TRUE((*reg)->VerifyAuditChain().ok());
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "core/clock.h"
 #include "core/hash.h"
@@ -281,6 +283,111 @@ TEST(RegistryTest, EnvironmentNamesCompilerSqliteAndOs) {
   EXPECT_NE(l.os.find("Linux"), std::string::npos) << l.os;
   EXPECT_FALSE(l.mlloop_version.empty());
   EXPECT_FALSE(l.git_commit.empty());
+}
+
+// ------------------------------------------------------------------------------- access
+
+TEST(AccessTest, EachRoleHoldsExactlyItsPermissions) {
+  using P = Permission;
+  const std::vector<P> all = {P::kRead, P::kTrain, P::kRollback, P::kApprove, P::kAdminister};
+  const std::map<Role, std::set<P>> expected = {
+      {Role::kViewer, {P::kRead}},
+      {Role::kOperator, {P::kRead, P::kTrain, P::kRollback}},
+      {Role::kApprover, {P::kRead, P::kApprove}},
+      {Role::kAdmin, {P::kRead, P::kTrain, P::kRollback, P::kApprove, P::kAdminister}},
+  };
+  for (const auto& [role, allowed] : expected) {
+    for (P p : all) {
+      EXPECT_EQ(RoleAllows(role, p), allowed.count(p) == 1)
+          << RoleName(role) << " / " << PermissionName(p);
+    }
+  }
+  EXPECT_EQ(RolesAllowing(P::kApprove), "approver or admin");
+  EXPECT_EQ(RolesAllowing(P::kRead), "viewer, operator, approver or admin");
+}
+
+TEST(AccessTest, AStoreWithoutTokensTrustsItsLocalUserAsAdmin) {
+  auto r = InMemory();
+  auto local = r->Authorize({"", "", "alice"}, Permission::kAdminister, "tokens list", 1);
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  EXPECT_EQ(local->name, "alice");
+  EXPECT_EQ(local->role, Role::kAdmin);
+  EXPECT_EQ(local->token_id, std::nullopt);
+  EXPECT_EQ(r->Authorize({"", "bob", "alice"}, Permission::kApprove, "x", 1)->name, "bob");
+  // The first token must be an admin's.
+  auto first = r->CreateToken("ci", Role::kOperator, "alice", 2);
+  EXPECT_EQ(first.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(r->ListTokens()->empty());
+}
+
+TEST(AccessTest, TokensAreRandomStoredAsHashesAndCheckedOnEveryCall) {
+  auto r = InMemory();
+  auto root = r->CreateToken("root", Role::kAdmin, "local", 1);
+  ASSERT_TRUE(root.ok()) << root.status().ToString();
+  EXPECT_EQ(root->secret.size(), 7u + 64u);
+  EXPECT_EQ(root->secret.rfind("mlloop_", 0), 0u);
+  EXPECT_EQ(root->token.token_sha256, TokenHash(root->secret));
+  auto ci = *r->CreateToken("ci", Role::kOperator, "root", 2);
+  EXPECT_NE(ci.secret, root->secret);
+  EXPECT_EQ(r->CreateToken("ci", Role::kViewer, "root", 3).status().code(),
+            StatusCode::kAlreadyExists);
+  const std::vector<Token> stored = *r->ListTokens();
+  for (const Token& t : stored) EXPECT_NE(t.token_sha256, ci.secret);
+
+  auto op = r->Authorize({ci.secret, "", ""}, Permission::kRollback, "rollback m", 4);
+  ASSERT_TRUE(op.ok()) << op.status().ToString();
+  EXPECT_EQ(op->name, "ci");
+  EXPECT_EQ(op->role, Role::kOperator);
+  EXPECT_EQ(op->token_id, ci.token.id);
+
+  // Once a token exists, no token is no longer enough.
+  Status none = r->Authorize({"", "", "alice"}, Permission::kRead, "models list", 5).status();
+  EXPECT_EQ(none.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(none.message(),
+            "permission denied: models list: this store requires a token (set MLLOOP_TOKEN or "
+            "pass --token)");
+}
+
+TEST(AccessTest, EveryRefusalIsAuditedWithWhoWhatAndWhy) {
+  auto r = InMemory();
+  auto root = *r->CreateToken("root", Role::kAdmin, "local", 1);
+  auto ci = *r->CreateToken("ci", Role::kOperator, "root", 2);
+  struct Case {
+    Credentials credentials;
+    std::string actor;
+    std::string reason;
+  };
+  const std::vector<Case> cases = {
+      {{ci.secret, "", ""}, "ci", "ci (operator) may not approve (needs the approver or admin role)"},
+      {{ci.secret, "alice", ""}, "ci", "the token is ci's, not alice's"},
+      {{"mlloop_forged", "", ""}, "unauthenticated", "the token is not one this store issued"},
+      {{"", "mallory", ""}, "mallory",
+       "this store requires a token (set MLLOOP_TOKEN or pass --token)"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.reason);
+    size_t before = r->Audit()->size();
+    Status s = r->Authorize(c.credentials, Permission::kApprove, "approve m v2", 7).status();
+    EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+    EXPECT_EQ(s.message(), "permission denied: approve m v2: " + c.reason);
+    auto audit = *r->Audit();
+    ASSERT_EQ(audit.size(), before + 1);
+    EXPECT_EQ(audit.back().action, "access_denied");
+    EXPECT_EQ(audit.back().actor, c.actor);
+    EXPECT_EQ(audit.back().subject, "approve m v2");
+    EXPECT_NE(audit.back().details_json.find(c.reason), std::string::npos);
+  }
+
+  // A revoked token is refused too; the last admin token cannot be revoked.
+  ASSERT_TRUE(r->RevokeToken("ci", "root", 8).ok());
+  Status revoked = r->Authorize({ci.secret, "", ""}, Permission::kRead, "models list", 9).status();
+  EXPECT_NE(revoked.message().find("the token of ci was revoked at"), std::string::npos)
+      << revoked.message();
+  EXPECT_EQ(r->RevokeToken("root", "root", 10).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r->RevokeToken(std::to_string(root.token.id), "root", 10).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r->RevokeToken("nobody", "root", 10).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(r->VerifyAuditChain().ok());
 }
 
 // ---------------------------------------------------------------------------- versions
@@ -683,6 +790,14 @@ class FaultyStore final : public store::RegistryStore {
   }
   Result<std::vector<AuditEntry>> ListAuditEntriesFor(const std::string& s) override {
     return inner_->ListAuditEntriesFor(s);
+  }
+  Result<int64_t> InsertToken(const store::Token& t) override { return inner_->InsertToken(t); }
+  Result<std::optional<store::Token>> FindTokenByHash(const std::string& h) override {
+    return inner_->FindTokenByHash(h);
+  }
+  Result<std::vector<store::Token>> ListTokens() override { return inner_->ListTokens(); }
+  Status RevokeToken(int64_t id, int64_t t, const std::string& by) override {
+    return inner_->RevokeToken(id, t, by);
   }
 
  private:

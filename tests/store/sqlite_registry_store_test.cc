@@ -107,6 +107,35 @@ TEST_P(RegistryStoreConformanceTest, AuditEntriesBySubject) {
   EXPECT_TRUE(store_->ListAuditEntriesFor("m")->empty());
 }
 
+TEST_P(RegistryStoreConformanceTest, TokensRoundTripAndRevoke) {
+  EXPECT_TRUE(store_->ListTokens()->empty());
+  Token t;
+  t.name = "ci";
+  t.role = Role::kOperator;
+  t.token_sha256 = std::string(64, 'b');
+  t.created_at = 10;
+  t.created_by = "root";
+  auto id = store_->InsertToken(t);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  t.id = *id;
+  EXPECT_EQ(**store_->FindTokenByHash(t.token_sha256), t);
+  EXPECT_FALSE(store_->FindTokenByHash(std::string(64, 'c'))->has_value());
+
+  // One active token per name.
+  Token twin = t;
+  twin.token_sha256 = std::string(64, 'd');
+  EXPECT_EQ(store_->InsertToken(twin).status().code(), StatusCode::kAlreadyExists);
+
+  ASSERT_TRUE(store_->RevokeToken(t.id, 20, "root").ok());
+  EXPECT_EQ(store_->RevokeToken(t.id, 21, "root").code(), StatusCode::kNotFound);
+  auto revoked = **store_->FindTokenByHash(t.token_sha256);
+  EXPECT_EQ(revoked.revoked_at, 20);
+  EXPECT_EQ(revoked.revoked_by, "root");
+  // Once revoked, the name can be issued again.
+  ASSERT_TRUE(store_->InsertToken(twin).ok());
+  EXPECT_EQ(store_->ListTokens()->size(), 2u);
+}
+
 TEST_P(RegistryStoreConformanceTest, ListsVersionsByModelThenNumber) {
   for (const char* model : {"b", "a"}) ASSERT_TRUE(store_->ReserveVersionNumber(model, 0).ok());
   Insert(MakeVersion("b", 1));

@@ -110,6 +110,22 @@ ALTER TABLE model_versions ADD COLUMN os TEXT NOT NULL DEFAULT '';
 CREATE INDEX audit_log_by_subject ON audit_log (subject, id);
 )sql";
 
+// Version 3: access tokens. Only the SHA-256 of a token's secret is stored; a name has at
+// most one active token.
+constexpr std::string_view kV3Tokens = R"sql(
+CREATE TABLE tokens (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL CHECK (length(name) > 0),
+  role          TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'approver', 'admin')),
+  token_sha256  TEXT NOT NULL UNIQUE CHECK (length(token_sha256) = 64),
+  created_at    INTEGER NOT NULL,
+  created_by    TEXT NOT NULL,
+  revoked_at    INTEGER,
+  revoked_by    TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX one_active_token_per_name ON tokens (name) WHERE revoked_at IS NULL;
+)sql";
+
 constexpr std::string_view kCreateMigrationsTable = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version     INTEGER PRIMARY KEY,
@@ -145,6 +161,7 @@ const std::vector<Migration>& RegistryMigrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "registry: models, versions, decisions, evaluations, audit log", kV1Registry},
       {2, "lineage: data file hash, config text, trainer, environment", kV2Lineage},
+      {3, "access tokens", kV3Tokens},
   };
   return kMigrations;
 }
