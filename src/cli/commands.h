@@ -74,6 +74,23 @@ Status RunTokensCreate(const TokensArgs& args, std::ostream& out);
 Status RunTokensList(const TokensArgs& args, std::ostream& out);
 Status RunTokensRevoke(const TokensArgs& args, std::ostream& out);
 
+// `audit`: the newest `limit` entries (all when 0) matching the filters, oldest first.
+// `audit verify`: OK when every entry is chained to the one before and the log ends where
+// its head says; DataLoss (exit 7) naming the first edited, removed, reordered or added
+// entry otherwise.
+struct AuditArgs {
+  std::string store = ".mlloop";
+  std::string model;   // the model and its versions
+  std::string actor;
+  std::string action;  // register, validate, approve, promote, rollback, access_denied, ...
+  std::string since;   // ISO 8601 time, or a duration back from now ("7d")
+  int64_t limit = 0;
+  bool json = false;
+  std::string token;  // --token; empty: $MLLOOP_TOKEN
+};
+Status RunAudit(const AuditArgs& args, std::ostream& out);
+Status RunAuditVerify(const AuditArgs& args, std::ostream& out);
+
 struct DriftArgs {
   std::string reference;          // reference CSV, or
   std::string reference_profile;  // a profile saved with --save-profile

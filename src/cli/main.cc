@@ -131,6 +131,25 @@ int main(int argc, char** argv) {
                         "seconds between checks for a new champion (0: never)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
 
+  cli::AuditArgs audit;
+  auto* audit_cmd = app.add_subcommand("audit", "The audit log: who did what, when and why");
+  auto* audit_verify_cmd = audit_cmd->add_subcommand(
+      "verify", "Check that no audit entry was edited, removed, reordered or added; exit 7 "
+                "naming the first bad one");
+  audit_cmd->add_option("--model", audit.model, "entries about this model and its versions");
+  audit_cmd->add_option("--actor", audit.actor, "entries by this actor");
+  audit_cmd->add_option("--action", audit.action,
+                        "entries of this action (register, approve, promote, rollback, "
+                        "access_denied, ...)");
+  audit_cmd->add_option("--since", audit.since, "from this time (ISO 8601) or this long ago (7d)");
+  audit_cmd->add_option("--limit", audit.limit, "only the newest N (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  for (auto* c : {audit_cmd, audit_verify_cmd}) {
+    c->add_option("--store", audit.store, "registry directory")->capture_default_str();
+    c->add_flag("--json", audit.json, "machine-readable output");
+    c->add_option("--token", audit.token, "access token (default: $MLLOOP_TOKEN)");
+  }
+
   if (argc == 1) {
     std::cout << app.help();
     return 0;
@@ -160,6 +179,8 @@ int main(int argc, char** argv) {
   else if (token_create_cmd->parsed()) status = cli::RunTokensCreate(tokens, std::cout);
   else if (token_list_cmd->parsed()) status = cli::RunTokensList(tokens, std::cout);
   else if (token_revoke_cmd->parsed()) status = cli::RunTokensRevoke(tokens, std::cout);
+  else if (audit_verify_cmd->parsed()) status = cli::RunAuditVerify(audit, std::cout);
+  else if (audit_cmd->parsed()) status = cli::RunAudit(audit, std::cout);
   if (!status.ok()) {
     std::cerr << "mlloop: error: " << status.message() << "\n";
     return cli::ExitCode(status);

@@ -91,25 +91,62 @@ AuditEntry MakeEntry(int64_t time, const std::string& actor, std::string action,
   return e;
 }
 
-// Checks the audit chain from the first entry, a page at a time. On the first bad entry
-// returns DataLoss and sets *bad_id; other errors come from the store.
+// "entry 12 (hash 3f2a9c01b7e4...)": how the head is named in messages.
+std::string HeadText(int64_t id, const std::string& hash) {
+  return "entry " + std::to_string(id) + " (hash " + hash.substr(0, 12) + "...)";
+}
+
+// Checks the audit chain from the first entry, a page at a time, then that it ends where
+// the head says. Ids are consecutive from 1 (the registry assigns head.last_id + 1), so a
+// gap names the first missing entry. On the first bad entry returns DataLoss and sets
+// *bad_id; other errors come from the store.
 Status WalkAuditChain(store::RegistryStore& store, std::optional<int64_t>* bad_id) {
+  MLLOOP_ASSIGN_OR_RETURN(store::AuditHead head, store.GetAuditHead());
   std::string prev_hash;
-  int64_t after = 0;
+  int64_t next_id = 1;
   while (true) {
     MLLOOP_ASSIGN_OR_RETURN(std::vector<AuditEntry> page,
-                            store.ListAuditEntries(after, kAuditVerifyPage));
-    if (page.empty()) return Status::Ok();
+                            store.ListAuditEntries(next_id - 1, kAuditVerifyPage));
+    if (page.empty()) break;
     for (const AuditEntry& e : page) {
+      if (e.id != next_id) {
+        *bad_id = next_id;
+        return Status::DataLoss("audit entry " + std::to_string(next_id) +
+                                " is missing: the log goes from entry " +
+                                std::to_string(next_id - 1) + " to entry " +
+                                std::to_string(e.id));
+      }
       Status s = CheckAuditEntry(e, prev_hash);
       if (!s.ok()) {
         *bad_id = e.id;
         return s;
       }
       prev_hash = e.hash;
-      after = e.id;
+      ++next_id;
     }
   }
+  const int64_t last_id = next_id - 1;
+  if (last_id < head.last_id) {
+    *bad_id = next_id;
+    return Status::DataLoss(
+        "audit log truncated: its head records " + std::to_string(head.entries) +
+        " entries up to " + HeadText(head.last_id, head.last_hash) + ", but the log ends at entry " +
+        std::to_string(last_id) + "; entries " + std::to_string(next_id) + ".." +
+        std::to_string(head.last_id) + " were removed");
+  }
+  if (last_id > head.last_id) {
+    *bad_id = head.last_id + 1;
+    return Status::DataLoss("audit entry " + std::to_string(head.last_id + 1) +
+                            " is past the head (" + HeadText(head.last_id, head.last_hash) +
+                            "): entries were added outside mlloop");
+  }
+  if (prev_hash != head.last_hash || head.entries != last_id) {
+    *bad_id = last_id;
+    return Status::DataLoss("audit entry " + std::to_string(last_id) +
+                            " does not match the head (" + HeadText(head.last_id, head.last_hash) +
+                            ", " + std::to_string(head.entries) + " entries)");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -572,11 +609,17 @@ Result<std::vector<Token>> Registry::ListTokens() { return store_->ListTokens();
 // ---------------------------------------------------------------------------- audit log
 
 Status Registry::AppendInTransaction(AuditEntry entry) {
-  MLLOOP_ASSIGN_OR_RETURN(std::optional<AuditEntry> last, store_->LastAuditEntry());
-  entry.id = last ? last->id + 1 : 1;
-  entry.prev_hash = last ? last->hash : "";
+  // The head, not the newest row, says where the chain continues: entries removed from the
+  // end stay detectable after later appends.
+  MLLOOP_ASSIGN_OR_RETURN(store::AuditHead head, store_->GetAuditHead());
+  entry.id = head.last_id + 1;
+  entry.prev_hash = head.last_hash;
   entry.hash = AuditEntryHash(entry);
-  return store_->InsertAuditEntry(entry);
+  MLLOOP_RETURN_IF_ERROR(store_->InsertAuditEntry(entry));
+  head.entries += 1;
+  head.last_id = entry.id;
+  head.last_hash = entry.hash;
+  return store_->SetAuditHead(head);
 }
 
 Status Registry::Append(const AuditEntry& entry) {
@@ -589,6 +632,17 @@ Status Registry::Append(const AuditEntry& entry) {
 
 Result<std::vector<AuditEntry>> Registry::Audit(size_t limit) {
   return store_->RecentAuditEntries(limit);
+}
+
+Result<std::vector<AuditEntry>> Registry::FindAudit(const store::AuditFilter& filter,
+                                                    size_t limit) {
+  return store_->FindAuditEntries(filter, limit);
+}
+
+Result<store::AuditHead> Registry::VerifyAudit() {
+  std::optional<int64_t> bad_id;
+  MLLOOP_RETURN_IF_ERROR(WalkAuditChain(*store_, &bad_id));
+  return store_->GetAuditHead();
 }
 
 Result<std::optional<int64_t>> Registry::FirstBrokenAuditEntry() {

@@ -186,11 +186,17 @@ class Registry {
   Status Append(const AuditEntry& entry);
   // The newest `limit` entries (all when 0), oldest first.
   Result<std::vector<AuditEntry>> Audit(size_t limit = 0);
-  // The id of the first entry whose chain link or hash is wrong, or nullopt when the whole
-  // chain is intact.
+  // The newest `limit` entries (all when 0) matching `filter`, oldest first.
+  Result<std::vector<AuditEntry>> FindAudit(const store::AuditFilter& filter, size_t limit = 0);
+  // The id of the first bad entry — edited, reordered, missing (a gap, or removed from the
+  // end: the first id the head says should be there), or past the head — or nullopt when
+  // the whole log is intact.
   Result<std::optional<int64_t>> FirstBrokenAuditEntry();
-  // OK when the chain is intact; DataLoss naming the first bad entry otherwise.
+  // OK when the chain is intact and ends where the head says; DataLoss naming the first bad
+  // entry and what is wrong with it otherwise.
   Status VerifyAuditChain();
+  // As VerifyAuditChain(), returning the verified head.
+  Result<store::AuditHead> VerifyAudit();
 
  private:
   Registry(std::unique_ptr<store::RegistryStore> store,

@@ -150,4 +150,25 @@ struct AuditEntry {
   bool operator==(const AuditEntry&) const = default;
 };
 
+// The newest state of the audit log, kept apart from the entries and updated in the same
+// transaction as each append: how many entries there are and which is the newest. Walking
+// the chain finds edited, removed and reordered entries; only the head can tell that the
+// newest entries were removed.
+struct AuditHead {
+  int64_t entries = 0;
+  int64_t last_id = 0;     // 0 while the log is empty
+  std::string last_hash;   // "" while the log is empty
+  std::string signature;   // over the three fields above by the store's key; "" when unsigned
+
+  bool operator==(const AuditHead&) const = default;
+};
+
+// Which audit entries to list; empty fields match everything.
+struct AuditFilter {
+  std::string model;   // entries about the model or one of its versions ("m", "m v3")
+  std::string actor;
+  std::string action;
+  int64_t since = 0;   // time >= since
+};
+
 }  // namespace mlloop::store

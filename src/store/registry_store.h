@@ -75,6 +75,12 @@ class RegistryStore {
   virtual Result<std::vector<AuditEntry>> RecentAuditEntries(size_t limit) = 0;
   // Every entry whose subject is exactly `subject`, ascending.
   virtual Result<std::vector<AuditEntry>> ListAuditEntriesFor(const std::string& subject) = 0;
+  // The newest `limit` entries (all when 0) that match `filter`, oldest first.
+  virtual Result<std::vector<AuditEntry>> FindAuditEntries(const AuditFilter& filter,
+                                                           size_t limit) = 0;
+  // The head; a store whose log never had an entry has {0, 0, "", ""}.
+  virtual Result<AuditHead> GetAuditHead() = 0;
+  virtual Status SetAuditHead(const AuditHead& head) = 0;
 
   // ---- Access tokens.
   // Inserts `t` (its id is ignored) and returns the new id. AlreadyExists when an active

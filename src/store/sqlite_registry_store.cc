@@ -425,6 +425,46 @@ Result<std::vector<AuditEntry>> SqliteRegistryStore::ListAuditEntriesFor(
   return Collect<AuditEntry>(stmt, ReadAudit);
 }
 
+Result<std::vector<AuditEntry>> SqliteRegistryStore::FindAuditEntries(const AuditFilter& f,
+                                                                      size_t limit) {
+  // Each condition is true for an empty parameter, so one statement serves every filter.
+  // The model matches by prefix with substr, not LIKE: '_' is common in model names.
+  MLLOOP_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_->Prepare("SELECT " + std::string(kAuditColumns) + " FROM audit_log WHERE "
+                   "(?1 = '' OR subject = ?1 OR substr(subject, 1, length(?1) + 2) = ?1 || ' v') "
+                   "AND (?2 = '' OR actor = ?2) AND (?3 = '' OR action = ?3) AND time >= ?4 "
+                   "ORDER BY id DESC LIMIT ?5"));
+  stmt.Bind(1, f.model).Bind(2, f.actor).Bind(3, f.action).Bind(4, f.since).Bind(5, SqlLimit(limit));
+  MLLOOP_ASSIGN_OR_RETURN(std::vector<AuditEntry> out, Collect<AuditEntry>(stmt, ReadAudit));
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+Result<AuditHead> SqliteRegistryStore::GetAuditHead() {
+  MLLOOP_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_->Prepare("SELECT entries, last_id, last_hash, signature FROM audit_head WHERE id = 1"));
+  MLLOOP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  AuditHead head;
+  if (!row) return head;
+  head.entries = stmt.ColumnInt64(0);
+  head.last_id = stmt.ColumnInt64(1);
+  head.last_hash = stmt.ColumnText(2);
+  head.signature = stmt.ColumnText(3);
+  return head;
+}
+
+Status SqliteRegistryStore::SetAuditHead(const AuditHead& head) {
+  MLLOOP_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_->Prepare("INSERT INTO audit_head (id, entries, last_id, last_hash, signature) "
+                   "VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET "
+                   "entries = ?1, last_id = ?2, last_hash = ?3, signature = ?4"));
+  stmt.Bind(1, head.entries).Bind(2, head.last_id).Bind(3, head.last_hash).Bind(4, head.signature);
+  return stmt.Run();
+}
+
 // -------------------------------------------------------------------------------- tokens
 
 Result<int64_t> SqliteRegistryStore::InsertToken(const Token& t) {

@@ -52,6 +52,10 @@ class SqliteRegistryStore final : public RegistryStore {
   Result<std::vector<AuditEntry>> ListAuditEntries(int64_t after_id, size_t limit) override;
   Result<std::vector<AuditEntry>> RecentAuditEntries(size_t limit) override;
   Result<std::vector<AuditEntry>> ListAuditEntriesFor(const std::string& subject) override;
+  Result<std::vector<AuditEntry>> FindAuditEntries(const AuditFilter& filter,
+                                                   size_t limit) override;
+  Result<AuditHead> GetAuditHead() override;
+  Status SetAuditHead(const AuditHead& head) override;
 
   Result<int64_t> InsertToken(const Token& t) override;
   Result<std::optional<Token>> FindTokenByHash(const std::string& token_sha256) override;

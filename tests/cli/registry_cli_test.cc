@@ -2,6 +2,8 @@
 // approve, reject, rollback, tokens, audit, reproduce and gc.
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -265,6 +267,54 @@ TEST_F(RegistryCliTest, RolesAllowLeastPrivilegeAndEveryRefusalIsAudited) {
   }
   EXPECT_EQ(denied, refusals + 1);
   EXPECT_TRUE((*reg)->VerifyAuditChain().ok());
+}
+
+TEST_F(RegistryCliTest, AuditListsFiltersAndVerifyNamesTheFirstBadEntry) {
+  WriteModel("approval: manual\n");
+  Simulate();
+  const std::string s = " --store " + Store();
+  ASSERT_EQ(RunMlloop("approve 2 --as alice --reason ok" + s).exit_code, 0);
+
+  nlohmann::json approvals = Json("audit --action approve --actor alice");
+  ASSERT_EQ(approvals.size(), 1u);
+  EXPECT_EQ(approvals[0]["subject"], "shapes v2");
+  EXPECT_EQ(approvals[0]["details"]["reason"], "ok");
+  nlohmann::json about = Json("audit --model shapes --since 2000-01-01T00:00:00Z");
+  for (const auto& e : about) {
+    EXPECT_EQ(e["subject"].get<std::string>().rfind("shapes", 0), 0u) << e.dump();
+  }
+  EXPECT_EQ(Json("audit --limit 2").size(), 2u);
+  EXPECT_EQ(Json("audit --since 1d").back()["actor"], "alice");  // only today's approval
+  testutil::CommandResult table = RunMlloop("audit --action register" + s);
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_NE(table.output.find("shapes v1"), std::string::npos) << table.output;
+  EXPECT_EQ(RunMlloop("audit --since yesterday" + s).exit_code, 2);
+
+  testutil::CommandResult ok = RunMlloop("audit verify" + s);
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("audit log intact"), std::string::npos) << ok.output;
+  const int64_t entries = Json("audit verify")["entries"];
+
+  // Someone with write access to the file removes the two newest entries.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((Store() + "/registry.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           ("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE id > " +
+                            std::to_string(entries - 2))
+                               .c_str(),
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  testutil::CommandResult bad = RunMlloop("audit verify" + s);
+  EXPECT_EQ(bad.exit_code, 7) << bad.output;
+  EXPECT_NE(bad.output.find("audit log truncated"), std::string::npos) << bad.output;
+  testutil::CommandResult bad_json = RunMlloop("audit verify --json" + s);
+  EXPECT_EQ(bad_json.exit_code, 7);
+  auto j = nlohmann::json::parse(bad_json.output.substr(0, bad_json.output.rfind('}') + 1));
+  EXPECT_FALSE(j["intact"].get<bool>());
+  EXPECT_EQ(j["first_bad_entry"], entries - 1);
 }
 
 }  // namespace

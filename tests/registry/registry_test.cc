@@ -698,7 +698,103 @@ TEST_F(FileRegistryTest, ChainVerificationCatchesARemovedEntry) {
   RawDb raw(DbPath());
   ASSERT_EQ(raw.Exec("DROP TRIGGER audit_log_no_delete"), "");
   ASSERT_EQ(raw.Exec("DELETE FROM audit_log WHERE id = 2"), "");
-  EXPECT_EQ(*registry_->FirstBrokenAuditEntry(), 3);
+  EXPECT_EQ(*registry_->FirstBrokenAuditEntry(), 2);
+  EXPECT_EQ(registry_->VerifyAuditChain().message(),
+            "audit entry 2 is missing: the log goes from entry 1 to entry 3");
+}
+
+TEST_F(FileRegistryTest, ChainVerificationCatchesTheFirstEntryRemoved) {
+  MakeChampion(*registry_, "m", "one");
+  RawDb raw(DbPath());
+  ASSERT_EQ(raw.Exec("DROP TRIGGER audit_log_no_delete"), "");
+  ASSERT_EQ(raw.Exec("DELETE FROM audit_log WHERE id = 1"), "");
+  EXPECT_EQ(*registry_->FirstBrokenAuditEntry(), 1);
+}
+
+TEST_F(FileRegistryTest, ChainVerificationCatchesReorderedEntries) {
+  MakeChampion(*registry_, "m", "one");  // entries 1..4
+  RawDb raw(DbPath());
+  ASSERT_EQ(raw.Exec("DROP TRIGGER audit_log_no_update"), "");
+  // Swap the content of entries 2 and 3, hashes and all, keeping the ids in order.
+  ASSERT_EQ(raw.Exec("UPDATE audit_log SET id = -2 WHERE id = 2;"
+                     "UPDATE audit_log SET id = 2 WHERE id = 3;"
+                     "UPDATE audit_log SET id = 3 WHERE id = -2;"),
+            "");
+  EXPECT_EQ(*registry_->FirstBrokenAuditEntry(), 2);
+  EXPECT_NE(registry_->VerifyAuditChain().message().find("audit entry 2: prev_hash"),
+            std::string::npos);
+}
+
+TEST_F(FileRegistryTest, ChainVerificationCatchesTheNewestEntriesRemoved) {
+  MakeChampion(*registry_, "m", "one");
+  MakeChampion(*registry_, "m", "two");  // 9 entries: 4 + register, 3 moves, the retirement
+  ASSERT_EQ(registry_->Audit()->size(), 9u);
+  ASSERT_TRUE(registry_->VerifyAuditChain().ok());
+  RawDb raw(DbPath());
+  ASSERT_EQ(raw.Exec("DROP TRIGGER audit_log_no_delete"), "");
+  // The chain that is left is intact: only the head knows it used to be longer.
+  ASSERT_EQ(raw.Exec("DELETE FROM audit_log WHERE id >= 7"), "");
+  EXPECT_EQ(*registry_->FirstBrokenAuditEntry(), 7);
+  Status s = registry_->VerifyAuditChain();
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("audit log truncated: its head records 9 entries up to entry 9"),
+            std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("the log ends at entry 6; entries 7..9 were removed"),
+            std::string::npos)
+      << s.message();
+
+  // Later appends continue from the head, so the gap stays visible.
+  Reopen();
+  MustRegister(*registry_, "m", "three");
+  EXPECT_EQ(registry_->Audit(1)->front().id, 10);
+  EXPECT_EQ(*registry_->FirstBrokenAuditEntry(), 7);
+}
+
+TEST_F(FileRegistryTest, ChainVerificationCatchesEntriesAddedBehindTheRegistrysBack) {
+  MustRegister(*registry_, "m", "one");
+  AuditEntry forged;
+  forged.id = 2;
+  forged.time = 5;
+  forged.actor = "mallory";
+  forged.action = "approve";
+  forged.subject = "m v1";
+  forged.details_json = "{}";
+  forged.prev_hash = registry_->Audit(1)->front().hash;
+  forged.hash = AuditEntryHash(forged);  // a perfect link: only the head can tell
+  auto store = store::SqliteRegistryStore::Open(DbPath());
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->InsertAuditEntry(forged).ok());
+  EXPECT_EQ(*registry_->FirstBrokenAuditEntry(), 2);
+  EXPECT_NE(registry_->VerifyAuditChain().message().find("entries were added outside mlloop"),
+            std::string::npos);
+}
+
+TEST_F(FileRegistryTest, AuditFiltersByModelActorActionAndTime) {
+  MustRegister(*registry_, "m_1", "a", 100);
+  MustRegister(*registry_, "mx1", "b", 200);  // '_' must not act as a wildcard
+  MustRegister(*registry_, "m_1", "c", 300);
+  ASSERT_TRUE(registry_->Approve(3, "alice", "ok", 400).code() == StatusCode::kFailedPrecondition);
+  MustMove(*registry_, 3, {S::kValidated}, 400);
+  ASSERT_TRUE(registry_->Approve(3, "alice", "ok", 500).ok());
+
+  store::AuditFilter by_model;
+  by_model.model = "m_1";
+  auto m = *registry_->FindAudit(by_model);
+  ASSERT_EQ(m.size(), 4u);
+  for (const auto& e : m) EXPECT_EQ(e.subject.rfind("m_1 v", 0), 0u) << e.subject;
+
+  store::AuditFilter approvals;
+  approvals.action = "approve";
+  approvals.actor = "alice";
+  auto a = *registry_->FindAudit(approvals);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].subject, "m_1 v2");
+
+  store::AuditFilter recent;
+  recent.since = 300;
+  EXPECT_EQ(registry_->FindAudit(recent)->size(), 3u);
+  EXPECT_EQ(registry_->FindAudit(recent, 1)->front().time, 500);
 }
 
 TEST_F(FileRegistryTest, OpeningADatabaseFromANewerMlloopFails) {
@@ -790,6 +886,15 @@ class FaultyStore final : public store::RegistryStore {
   }
   Result<std::vector<AuditEntry>> ListAuditEntriesFor(const std::string& s) override {
     return inner_->ListAuditEntriesFor(s);
+  }
+  Result<std::vector<AuditEntry>> FindAuditEntries(const store::AuditFilter& f,
+                                                   size_t l) override {
+    return inner_->FindAuditEntries(f, l);
+  }
+  Result<store::AuditHead> GetAuditHead() override { return inner_->GetAuditHead(); }
+  Status SetAuditHead(const store::AuditHead& h) override {
+    MLLOOP_RETURN_IF_ERROR(Fault("SetAuditHead"));
+    return inner_->SetAuditHead(h);
   }
   Result<int64_t> InsertToken(const store::Token& t) override { return inner_->InsertToken(t); }
   Result<std::optional<store::Token>> FindTokenByHash(const std::string& h) override {

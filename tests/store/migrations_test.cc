@@ -86,7 +86,9 @@ TEST(MigrationsTest, VersionsFromTheFirstSchemaKeepTheirLineageAndGainEmptyField
           training_window, config_hash, params_json, seed, rounds, xgboost_version,
           mlloop_version, git_commit, train_seconds)
         VALUES ('m', 1, 'champion', 5, 5, ')sql" + std::string(64, 'a') + R"sql(', 'd', 'x.csv',
-          0, 10, 0, 9, 'all', 'c', '{}', 42, 10, '1.7.4', '0.1.0', 'abc', 0.5))sql").ok());
+          0, 10, 0, 9, 'all', 'c', '{}', 42, 10, '1.7.4', '0.1.0', 'abc', 0.5);
+        INSERT INTO audit_log VALUES (1, 5, 'a', 'register', 'm v1', '{}', '', 'h1');
+        INSERT INTO audit_log VALUES (2, 6, 'a', 'promote', 'm v1', '{}', 'h1', 'h2');)sql").ok());
   }
   auto store = SqliteRegistryStore::Open(dir.File("r.db"));
   ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -98,6 +100,17 @@ TEST(MigrationsTest, VersionsFromTheFirstSchemaKeepTheirLineageAndGainEmptyField
   EXPECT_EQ((*v)->lineage.seed, 42u);
   EXPECT_EQ((*v)->lineage.config_text, "");
   EXPECT_EQ((*v)->lineage.os, "");
+  // The audit head starts where the log ends.
+  AuditHead head = *(*store)->GetAuditHead();
+  EXPECT_EQ(head.entries, 2);
+  EXPECT_EQ(head.last_id, 2);
+  EXPECT_EQ(head.last_hash, "h2");
+}
+
+TEST(MigrationsTest, AFreshStoreHasAnEmptyAuditHead) {
+  auto store = SqliteRegistryStore::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ(*(*store)->GetAuditHead(), AuditHead{});
 }
 
 }  // namespace

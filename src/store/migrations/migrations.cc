@@ -126,6 +126,28 @@ CREATE TABLE tokens (
 CREATE UNIQUE INDEX one_active_token_per_name ON tokens (name) WHERE revoked_at IS NULL;
 )sql";
 
+// Version 4: the audit log's head (entry count, newest id and hash, and a signature), one
+// row updated with every append, so that removing the newest entries is detected. A store
+// migrated with entries starts from its current end.
+constexpr std::string_view kV4AuditHead = R"sql(
+CREATE TABLE audit_head (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  entries    INTEGER NOT NULL CHECK (entries >= 0),
+  last_id    INTEGER NOT NULL,
+  last_hash  TEXT NOT NULL,
+  signature  TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO audit_head (id, entries, last_id, last_hash)
+  SELECT 1, COUNT(*), COALESCE(MAX(id), 0),
+         COALESCE((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), '')
+  FROM audit_log;
+CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
+BEGIN
+  SELECT RAISE(ABORT, 'audit_head is kept forever: DELETE refused');
+END;
+CREATE INDEX audit_log_by_time ON audit_log (time);
+)sql";
+
 constexpr std::string_view kCreateMigrationsTable = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version     INTEGER PRIMARY KEY,
@@ -162,6 +184,7 @@ const std::vector<Migration>& RegistryMigrations() {
       {1, "registry: models, versions, decisions, evaluations, audit log", kV1Registry},
       {2, "lineage: data file hash, config text, trainer, environment", kV2Lineage},
       {3, "access tokens", kV3Tokens},
+      {4, "audit head", kV4AuditHead},
   };
   return kMigrations;
 }
