@@ -135,6 +135,19 @@ Status WriteFileAtomically(const std::string& path, std::string_view text);
 
 // Exit code for a failed command: 2 bad input, 3 not found, 4 already exists,
 // 5 failed precondition, 6 unavailable, 7 data loss, 1 anything else.
+// `mlloop detect FILE --column C --detector NAME [--param k=v]... [--warnings] [--json]`:
+// a streaming change detector over one numeric column; exit kExitDrift when it flagged a
+// drift, 0 when not; errors as ExitCode().
+struct DetectArgs {
+  std::string file;
+  std::string column;
+  std::string detector = "adwin";
+  std::vector<std::string> params;  // "name=value"
+  bool warnings = false;            // also print where warnings start
+  bool json = false;
+};
+Result<int> RunDetect(const DetectArgs& args, std::ostream& out);
+
 int ExitCode(const Status& status);
 
 }  // namespace mlloop::cli

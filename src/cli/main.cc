@@ -131,6 +131,19 @@ int main(int argc, char** argv) {
                         "seconds between checks for a new champion (0: never)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
 
+  cli::DetectArgs detect;
+  auto* detect_cmd = app.add_subcommand(
+      "detect", "Run a streaming change detector over one column of a CSV (an error stream, "
+                "say) and print where it flags a change. Exit 0 none, 10 drift flagged");
+  detect_cmd->add_option("file", detect.file, "CSV file (.csv or .csv.gz)")->required();
+  detect_cmd->add_option("--column", detect.column, "the numeric column to watch")->required();
+  detect_cmd->add_option("--detector", detect.detector,
+                         "adwin, ddm, eddm, page_hinkley, hddm_a, hddm_w, kswin or cusum")
+      ->capture_default_str();
+  detect_cmd->add_option("--param", detect.params, "NAME=VALUE detector option (repeatable)");
+  detect_cmd->add_flag("--warnings", detect.warnings, "also print where warnings begin");
+  detect_cmd->add_flag("--json", detect.json, "print JSON instead of text");
+
   cli::AuditArgs audit;
   auto* audit_cmd = app.add_subcommand("audit", "The audit log: who did what, when and why");
   auto* audit_verify_cmd = audit_cmd->add_subcommand(
@@ -165,6 +178,10 @@ int main(int argc, char** argv) {
   Status status;
   if (drift_cmd->parsed()) {
     Result<int> code = cli::RunDrift(drift, std::cout);
+    if (code.ok()) return *code;
+    status = code.status();
+  } else if (detect_cmd->parsed()) {
+    Result<int> code = cli::RunDetect(detect, std::cout);
     if (code.ok()) return *code;
     status = code.status();
   } else if (check_cmd->parsed()) status = cli::RunCheck(check, std::cout);
