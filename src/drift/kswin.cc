@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
+#include <limits>
 #include <random>
 #include <unordered_set>
 
@@ -180,23 +182,28 @@ Verdict Kswin::Step(double x, uint64_t position) {
   if (window_.size() < window_size) return Verdict::kStable;
 
   const size_t older = window_size - stat_size;
-  std::vector<float> sampled, recent;
-  sampled.reserve(stat_size);
-  recent.reserve(stat_size);
+  sampled_.clear();
+  recent_.clear();
   for (uint32_t i :
        rng_.SampleRange(static_cast<uint32_t>(older), static_cast<uint32_t>(stat_size))) {
-    sampled.push_back(static_cast<float>(window_[i]));
+    sampled_.push_back(static_cast<float>(window_[i]));
   }
-  for (size_t i = older; i < window_size; ++i) recent.push_back(static_cast<float>(window_[i]));
-  auto ks = stats::KsTwoSample(std::move(sampled), std::move(recent), stats::KsMethod::kAuto);
-  if (!ks.ok()) {
-    // Unreachable with finite inputs and stat_size >= 1; keep the stream going regardless.
-    p_value_ = 1;
-    statistic_ = 0;
-    return Verdict::kStable;
+  for (size_t i = older; i < window_size; ++i) recent_.push_back(static_cast<float>(window_[i]));
+  std::sort(sampled_.begin(), sampled_.end());
+  std::sort(recent_.begin(), recent_.end());
+  // The same D and p-value stats::KsTwoSample gives (kswin_test checks River's indices).
+  statistic_ = stats::KsStatisticSorted(sampled_, recent_);
+  const auto k = static_cast<size_t>(std::lround(statistic_ * static_cast<double>(stat_size)));
+  if (p_of_k_.size() != stat_size + 1) {
+    p_of_k_.assign(stat_size + 1, std::numeric_limits<double>::quiet_NaN());
   }
-  p_value_ = ks->p_value;
-  statistic_ = ks->statistic;
+  if (std::isnan(p_of_k_[k])) {
+    const auto n = static_cast<int64_t>(stat_size);
+    auto ks = stats::KsFromStatistic(n, n, statistic_, stats::KsMethod::kAuto);
+    // Unreachable with stat_size >= 1 and D in [0, 1]; keep the stream going regardless.
+    p_of_k_[k] = ks.ok() ? ks->p_value : 1.0;
+  }
+  p_value_ = p_of_k_[k];
   if (p_value_ <= options_.alpha && statistic_ > 0.1) {
     change_start_ = positions_[older];
     return Verdict::kDrift;

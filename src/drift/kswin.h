@@ -116,6 +116,10 @@ class Kswin final : public Detector {
   std::deque<uint64_t> positions_;  // position of each window value
   double p_value_ = 0;
   double statistic_ = 0;
+  // Both samples always hold stat_size values, so D is k / stat_size and its p-value depends
+  // on k alone: computed once per k (NaN until then), then looked up. Scratch for the sorts.
+  std::vector<double> p_of_k_;
+  std::vector<float> sampled_, recent_;
   uint64_t change_start_ = 0;
 };
 

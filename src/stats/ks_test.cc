@@ -201,6 +201,10 @@ Result<TestResult> KsTwoSampleSorted(std::span<const float> a, std::span<const f
   return KsFromStatistic(n1, n2, MaxCdfGap(a, b), method);
 }
 
+double KsStatisticSorted(std::span<const float> a, std::span<const float> b) {
+  return MaxCdfGap(a, b);
+}
+
 Result<TestResult> KsFromStatistic(int64_t n1, int64_t n2, double d, KsMethod method) {
   if (n1 < 1 || n2 < 1 || !(d >= 0 && d <= 1)) {
     return Status::InvalidArgument("KS test: needs n1, n2 >= 1 and D in [0, 1]");

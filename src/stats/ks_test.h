@@ -49,6 +49,10 @@ Result<TestResult> KsTwoSample(std::vector<float> a, std::vector<float> b,
 Result<TestResult> KsTwoSampleSorted(std::span<const float> a, std::span<const float> b,
                                      KsMethod method = KsMethod::kAuto);
 
+// D alone, on data sorted ascending (no checks: REQUIRES both non-empty, sorted, no NaN), for
+// callers that run many tests of one size and keep p-values by D (KSWIN).
+double KsStatisticSorted(std::span<const float> a, std::span<const float> b);
+
 // The p-value of a statistic D found otherwise (e.g. from a reference's quantile sketch), for
 // samples of n1 and n2 values, by SciPy's rules as above. InvalidArgument for n < 1 or D
 // outside [0, 1], and as KsTwoSample for n1 = n2 = 1 asymptotic.
