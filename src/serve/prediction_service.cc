@@ -3,6 +3,7 @@
 #include <chrono>
 #include <utility>
 
+#include "core/version.h"
 #include "serve/json_value.h"
 #include "serve/prediction_api.h"
 
@@ -48,6 +49,12 @@ bool ConsumeSuffix(std::string_view* s, std::string_view suffix) {
   if (s->size() < suffix.size() || s->substr(s->size() - suffix.size()) != suffix) return false;
   s->remove_suffix(suffix.size());
   return true;
+}
+
+std::string VersionNotLive(std::string_view name, std::string_view version,
+                           const ServedModel& live) {
+  return "model '" + std::string(name) + "' version " + std::string(version) +
+         " is not served (live version: " + live.version_text() + ")";
 }
 
 // Per-thread buffers reused across requests: the hot path allocates little.
@@ -114,10 +121,21 @@ void PredictionService::Handle(const HttpRequest& request, HttpResponse* respons
   };
 
   ModelSlot* slot = nullptr;
+  std::string_view required_version;  // OIP's /versions/V/ routes
+  // The live version of `slot` when it is the required one (if any); otherwise null, with
+  // the error response set.
+  auto live_version = [&]() -> std::shared_ptr<const ServedModel> {
+    auto live = slot->Get();
+    if (!required_version.empty() && live && live->version_text() != required_version) {
+      SetError(404, VersionNotLive(slot->name(), required_version, *live), response);
+      return nullptr;
+    }
+    return live;
+  };
   // After model_route() matched: a prediction (POST only), or the model's readiness.
   auto predict = [&](Protocol protocol) {
     if (slot != nullptr && post) {
-      Predict(protocol, *slot, request, response);
+      Predict(protocol, *slot, required_version, request, response);
     } else if (slot != nullptr) {
       SetError(405, "use POST to predict", response);
     }
@@ -125,7 +143,8 @@ void PredictionService::Handle(const HttpRequest& request, HttpResponse* respons
   };
   auto model_status = [&](bool with_version) {
     if (slot != nullptr) {
-      auto live = slot->Get();
+      auto live = live_version();
+      if (response->status == 404) return finish();
       response->status = live ? 200 : 503;
       response->body = "{\"name\":";
       AppendJsonString(slot->name(), &response->body);
@@ -140,11 +159,22 @@ void PredictionService::Handle(const HttpRequest& request, HttpResponse* respons
     if (model_route(rest, ":predict", &slot)) return predict(Protocol::kKserveV1);
     if (model_route(rest, "", &slot)) return model_status(/*with_version=*/true);
   } else if (ConsumePrefix(&rest, "/v2/models/")) {
+    // /v2/models/NAME/versions/V/SUFFIX is routed as /v2/models/NAME/SUFFIX for version V.
+    std::string unversioned;
+    if (size_t v = rest.find("/versions/"); v != std::string_view::npos) {
+      std::string_view after = rest.substr(v + std::string_view("/versions/").size());
+      const size_t slash = after.find('/');
+      required_version = after.substr(0, slash);
+      unversioned = std::string(rest.substr(0, v)) +
+                    std::string(slash == std::string_view::npos ? "" : after.substr(slash));
+      rest = unversioned;
+    }
     if (model_route(rest, "/infer", &slot)) return predict(Protocol::kInferenceV2);
     if (model_route(rest, "/ready", &slot)) return model_status(/*with_version=*/false);
     if (model_route(rest, "", &slot)) {
       if (slot == nullptr) return finish();
-      auto live = slot->Get();
+      auto live = live_version();
+      if (response->status == 404) return finish();
       if (!live) {
         SetError(503, "model '" + slot->name() + "' has no live version yet", response);
         return finish();
@@ -153,6 +183,10 @@ void PredictionService::Handle(const HttpRequest& request, HttpResponse* respons
       response->model_version = live->version_text();
       return finish();
     }
+  } else if (get && path == "/v2") {
+    response->body = std::string("{\"name\":\"mlloop\",\"version\":\"") + core::kMlloopVersion +
+                     "\",\"extensions\":[]}";
+    return finish();
   } else if (get && (path == "/healthz" || path == "/v2/health/live")) {
     response->body = "{\"live\":true}";
     return finish();
@@ -176,13 +210,18 @@ void PredictionService::Handle(const HttpRequest& request, HttpResponse* respons
   finish();
 }
 
-void PredictionService::Predict(Protocol protocol, ModelSlot& slot, const HttpRequest& request,
+void PredictionService::Predict(Protocol protocol, ModelSlot& slot,
+                                 std::string_view required_version, const HttpRequest& request,
                                  HttpResponse* response) {
   const auto start = std::chrono::steady_clock::now();
   // One reference for the whole request: a swap meanwhile does not change who answers.
   std::shared_ptr<const ServedModel> model = slot.Get();
   if (model == nullptr) {
     SetError(503, "model '" + slot.name() + "' has no live version yet", response);
+    return;
+  }
+  if (!required_version.empty() && model->version_text() != required_version) {
+    SetError(404, VersionNotLive(slot.name(), required_version, *model), response);
     return;
   }
   thread_local Scratch scratch;

@@ -5,6 +5,8 @@
 //   POST /v2/models/NAME/infer     Open Inference Protocol v2      (prediction_api.h)
 //   GET  /v2/models/NAME           OIP v2 model metadata
 //   GET  /v2/models/NAME/ready     200 when NAME has a live version, else 503
+//        /v2/models/NAME/versions/V/{infer,ready,}   the same, 404 unless V is the live version
+//   GET  /v2                       OIP v2 server metadata
 //   GET  /v2/health/live, /healthz     200 while the process runs
 //   GET  /v2/health/ready, /readyz     200 when every model has a live version and the server
 //                                      is not draining, else 503
@@ -59,8 +61,9 @@ class PredictionService {
 
  private:
   enum class Protocol { kKserveV1, kInferenceV2 };
-  void Predict(Protocol protocol, ModelSlot& slot, const HttpRequest& request,
-               HttpResponse* response);
+  // `required_version`: from OIP's /versions/V/ routes; empty: whichever version is live.
+  void Predict(Protocol protocol, ModelSlot& slot, std::string_view required_version,
+               const HttpRequest& request, HttpResponse* response);
   bool Ready() const;
 
   const Options options_;

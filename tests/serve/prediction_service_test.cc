@@ -106,6 +106,23 @@ TEST(PredictionServiceTest, HealthReadinessAndMetadata) {
   EXPECT_THAT(meta->body, HasSubstr(R"("name":"toy","versions":["1"],"platform":"xgboost")"));
   EXPECT_THAT(meta->body, HasSubstr(R"("shape":[-1,3])"));
 
+  // OIP server metadata, and versioned routes that answer only for the live version.
+  auto server = client->Get("/v2");
+  ASSERT_TRUE(server);
+  EXPECT_EQ(server->status, 200);
+  EXPECT_THAT(server->body, HasSubstr(R"({"name":"mlloop","version":")"));
+  const char* row = R"({"inputs": [{"name": "i", "shape": [3], "datatype": "FP32", "data": [0.5, 1, 2]}]})";
+  EXPECT_EQ(client->Post("/v2/models/toy/versions/1/infer", row, kJson)->status, 200);
+  EXPECT_EQ(client->Get("/v2/models/toy/versions/1/ready")->status, 200);
+  EXPECT_EQ(client->Get("/v2/models/toy/versions/1")->status, 200);
+  for (const char* path : {"/v2/models/toy/versions/7/infer", "/v2/models/toy/versions/7/ready",
+                           "/v2/models/toy/versions/7"}) {
+    auto res = std::string(path).ends_with("infer") ? client->Post(path, row, kJson) : client->Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 404) << path;
+    EXPECT_THAT(res->body, HasSubstr("model 'toy' version 7 is not served (live version: 1)")) << path;
+  }
+
   // Not ready while draining or without a live version.
   fixture.service().SetDraining(true);
   EXPECT_EQ(client->Get("/readyz")->status, 503);
