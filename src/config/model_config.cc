@@ -860,6 +860,7 @@ Result<ModelConfig> Parser::Parse(const YAML::Node& root) {
   const Field* schema = top.Find("schema");
   if (schema == nullptr) return Missing(top, "schema", "a mapping with features and label");
   MLLOOP_RETURN_IF_ERROR(ParseSchema(*schema, cfg.schema));
+  schema_ = &cfg.schema;
   const core::Task task = cfg.schema.label.task;
 
   cfg.policy.trigger = DefaultTrigger(task);
