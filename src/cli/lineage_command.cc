@@ -81,6 +81,8 @@ Status RunModelsLineage(const ModelsArgs& args, std::ostream& out) {
   if (v.rollback_target) {
     MLLOOP_ASSIGN_OR_RETURN(target, reg->GetVersionById(*v.rollback_target));
   }
+  // The artifact is read back as a server would load it: hash and signature checked.
+  const Status artifact = reg->LoadArtifact(v).status();
   const registry::Lineage& l = v.lineage;
   const StateChange* approval = Approval(history);
   const std::vector<Deployment> deployments = Deployments(history);
@@ -94,6 +96,9 @@ Status RunModelsLineage(const ModelsArgs& args, std::ostream& out) {
         {"state", std::string(registry::VersionStateName(v.state))},
         {"created_at", core::FormatTimestamp(v.created_at)},
         {"artifact_sha256", v.artifact_sha256},
+        {"artifact_signature", v.artifact_signature},
+        {"artifact_verified", artifact.ok()},
+        {"artifact_problem", artifact.message()},
         {"data",
          {{"source", l.data_source},
           {"file_sha256", l.data_file_hash},
@@ -148,6 +153,9 @@ Status RunModelsLineage(const ModelsArgs& args, std::ostream& out) {
 
   out << v.model << " v" << v.version << "  (" << registry::VersionStateName(v.state) << ")\n"
       << "  artifact       sha256:" << v.artifact_sha256 << "\n"
+      << "                 "
+      << (artifact.ok() ? "hash and signature verified" : "NOT VERIFIED: " + artifact.message())
+      << "\n"
       << "  created        " << core::FormatTimestamp(v.created_at) << "\n"
       << "data\n"
       << "  source         " << OrUnrecorded(l.data_source) << "\n"

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
 #include "core/time.h"
 #include "registry/audit_chain.h"
 #include "store/sqlite_registry_store.h"
@@ -100,8 +101,20 @@ std::string HeadText(int64_t id, const std::string& hash) {
 // the head says. Ids are consecutive from 1 (the registry assigns head.last_id + 1), so a
 // gap names the first missing entry. On the first bad entry returns DataLoss and sets
 // *bad_id; other errors come from the store.
-Status WalkAuditChain(store::RegistryStore& store, std::optional<int64_t>* bad_id) {
+Status WalkAuditChain(store::RegistryStore& store, const std::string& public_key,
+                      std::optional<int64_t>* bad_id) {
   MLLOOP_ASSIGN_OR_RETURN(store::AuditHead head, store.GetAuditHead());
+  // The head is trusted only with a valid signature: whoever cuts entries off the end and
+  // rewrites the head to match cannot sign it without the store's secret key.
+  if (head.last_id > 0 && !public_key.empty() &&
+      !VerifySignature(public_key, AuditHeadMessage(head.entries, head.last_id, head.last_hash),
+                       head.signature)) {
+    *bad_id = head.last_id;
+    return Status::DataLoss("the audit head (" + HeadText(head.last_id, head.last_hash) +
+                            ", " + std::to_string(head.entries) +
+                            " entries) is not signed by the store's key: it was rewritten "
+                            "outside mlloop, so the log may have lost its newest entries");
+  }
   std::string prev_hash;
   int64_t next_id = 1;
   while (true) {
@@ -210,7 +223,10 @@ Result<std::unique_ptr<Registry>> Registry::Open(const std::string& dir) {
   if (!store.ok()) return store.status().WithContext("opening registry " + dir);
   auto artifacts = store::FileArtifactStore::Open(dir + "/artifacts");
   if (!artifacts.ok()) return artifacts.status().WithContext("opening registry " + dir);
-  return Create(std::move(store).value(), std::move(artifacts).value());
+  std::unique_ptr<Registry> registry = Create(std::move(store).value(), std::move(artifacts).value());
+  registry->key_path_ = dir + "/signing.key";
+  MLLOOP_RETURN_IF_ERROR(registry->EnsureSigning().WithContext("opening registry " + dir));
+  return registry;
 }
 
 Result<std::unique_ptr<Registry>> Registry::OpenInMemory() {
@@ -221,6 +237,113 @@ Result<std::unique_ptr<Registry>> Registry::OpenInMemory() {
 std::unique_ptr<Registry> Registry::Create(std::unique_ptr<store::RegistryStore> store,
                                            std::unique_ptr<store::ArtifactStore> artifacts) {
   return std::unique_ptr<Registry>(new Registry(std::move(store), std::move(artifacts)));
+}
+
+// ------------------------------------------------------------------------------ signing
+
+Status Registry::EnsureSigning() {
+  if (signing_ready_) return Status::Ok();
+  MLLOOP_ASSIGN_OR_RETURN(std::optional<std::string> recorded, store_->GetPublicKey());
+  public_key_ = recorded.value_or("");
+  const int64_t now = core::RealClock().Now();
+  if (key_path_.empty()) {
+    if (recorded) {
+      key_problem_ = "this registry was composed without the store's signing key";
+      signing_ready_ = true;
+    } else {
+      key_ = SigningKey::Generate();
+      signing_ready_ = true;  // before AdoptKey, whose audit entry signs with the key
+      MLLOOP_RETURN_IF_ERROR(AdoptKey(now));
+    }
+    return Status::Ok();
+  }
+  auto loaded = SigningKey::Load(key_path_);
+  if (loaded.status().code() == StatusCode::kNotFound && !recorded) {
+    // A new store (or one from before signatures): its key is made now. Another process
+    // may be doing the same; the file is created exclusively, and the loser uses it.
+    Status saved = SigningKey::Generate().Save(key_path_);
+    if (!saved.ok() && saved.code() != StatusCode::kAlreadyExists) return saved;
+    loaded = SigningKey::Load(key_path_);
+  }
+  if (!loaded.ok()) {
+    key_problem_ = loaded.status().code() == StatusCode::kNotFound
+                       ? "its signing key " + key_path_ + " is missing"
+                       : loaded.status().message();
+  } else if (recorded && *recorded != loaded->PublicKeyHex()) {
+    key_problem_ = key_path_ + " is not this store's signing key (its public key is " +
+                   loaded->PublicKeyHex().substr(0, 16) + "..., the store's is " +
+                   recorded->substr(0, 16) + "...)";
+    key_mismatch_ = true;
+  } else {
+    key_ = std::move(loaded).value();
+  }
+  signing_ready_ = true;
+  if (key_ && !recorded) MLLOOP_RETURN_IF_ERROR(AdoptKey(now));
+  return Status::Ok();
+}
+
+Status Registry::AdoptKey(int64_t time) {
+  return InTransaction(*store_, [&]() -> Status {
+    // Checked again under the write lock: another process may have adopted a key first.
+    MLLOOP_ASSIGN_OR_RETURN(std::optional<std::string> recorded, store_->GetPublicKey());
+    if (recorded) {
+      public_key_ = *recorded;
+      if (*recorded != key_->PublicKeyHex()) {
+        key_problem_ = "another process recorded a different signing key";
+        key_mismatch_ = true;
+        key_.reset();
+      }
+      return Status::Ok();
+    }
+    public_key_ = key_->PublicKeyHex();
+    MLLOOP_RETURN_IF_ERROR(store_->SetPublicKey(public_key_, time));
+    // Versions from before signatures are signed now: from here on, an unsigned version is
+    // one whose row was changed outside mlloop.
+    MLLOOP_ASSIGN_OR_RETURN(std::vector<ModelVersion> versions, store_->ListVersions(""));
+    int64_t signed_now = 0;
+    for (const ModelVersion& v : versions) {
+      if (!v.artifact_signature.empty()) continue;
+      MLLOOP_RETURN_IF_ERROR(store_->SetArtifactSignature(
+          v.id, key_->Sign(ArtifactMessage(v.model, v.version, v.artifact_sha256))));
+      ++signed_now;
+    }
+    Json details = {{"public_key", public_key_}, {"versions_signed", signed_now}};
+    return AppendInTransaction(MakeEntry(time, "mlloop", "signing_key_create", "store", details));
+  });
+}
+
+Status Registry::signing_status() {
+  MLLOOP_RETURN_IF_ERROR(EnsureSigning());
+  if (key_) return Status::Ok();
+  return Status::FailedPrecondition("the registry cannot sign, so it changes nothing: " +
+                                    key_problem_);
+}
+
+Result<std::string> Registry::PublicKey() {
+  MLLOOP_RETURN_IF_ERROR(EnsureSigning());
+  return public_key_;
+}
+
+Status Registry::CheckSignature(const ModelVersion& version) {
+  MLLOOP_RETURN_IF_ERROR(EnsureSigning());
+  const std::string where = Label(version) + ": ";
+  if (key_mismatch_) return Status::DataLoss(where + "cannot trust the store's key: " + key_problem_);
+  if (public_key_.empty()) {
+    return Status::FailedPrecondition(where + "the store has no signing key to verify with: " +
+                                      key_problem_);
+  }
+  if (version.artifact_signature.empty()) {
+    return Status::DataLoss(where + "the artifact is not signed; its row was changed outside "
+                                    "mlloop");
+  }
+  if (!VerifySignature(public_key_,
+                       ArtifactMessage(version.model, version.version, version.artifact_sha256),
+                       version.artifact_signature)) {
+    return Status::DataLoss(where + "the artifact's signature does not verify with the store's "
+                                    "key; the version's artifact or signature was changed "
+                                    "outside mlloop");
+  }
+  return Status::Ok();
 }
 
 // ------------------------------------------------------------------------------ batches
@@ -290,6 +413,7 @@ Result<ModelVersion> Registry::Register(const std::string& model, std::string_vi
   if (!params.ok()) return params.status().WithContext(context);
   l.params_json = *params;
 
+  MLLOOP_RETURN_IF_ERROR(signing_status().WithContext(context));
   // The blob goes first and outside the transaction: until a version row names it, it is
   // invisible, and the write lock is not held during file I/O.
   auto sha = artifacts_->Put(artifact);
@@ -312,6 +436,7 @@ Result<ModelVersion> Registry::Register(const std::string& model, std::string_vi
     v.created_at = time;
     v.state_changed_at = time;
     v.artifact_sha256 = *sha;
+    v.artifact_signature = key_->Sign(ArtifactMessage(model, v.version, v.artifact_sha256));
     v.lineage = l;
     v.decision_id = decision_id;
     MLLOOP_ASSIGN_OR_RETURN(v.id, store_->InsertVersion(v));
@@ -426,8 +551,10 @@ Result<std::vector<ModelVersion>> Registry::ListVersions(const std::string& mode
 Result<std::vector<std::string>> Registry::ListModels() { return store_->ListModels(); }
 
 Result<std::string> Registry::LoadArtifact(const ModelVersion& version) {
+  const std::string context = "loading the artifact of " + Label(version);
+  MLLOOP_RETURN_IF_ERROR(CheckSignature(version).WithContext(context));
   auto bytes = artifacts_->Get(version.artifact_sha256);
-  if (!bytes.ok()) return bytes.status().WithContext("loading the artifact of " + Label(version));
+  if (!bytes.ok()) return bytes.status().WithContext(context);
   return bytes;
 }
 
@@ -534,10 +661,12 @@ Result<Principal> Registry::Authorize(const Credentials& credentials, Permission
   }
   if (principal) return *principal;
   Json details = {{"permission", PermissionName(permission)}, {"reason", refusal}};
-  MLLOOP_RETURN_IF_ERROR(InTransaction(*store_, [&]() -> Status {
+  Status audited = InTransaction(*store_, [&]() -> Status {
     return AppendInTransaction(MakeEntry(time, actor, "access_denied", what, details));
-  }));
-  return Status::FailedPrecondition("permission denied: " + what + ": " + refusal);
+  });
+  std::string message = "permission denied: " + what + ": " + refusal;
+  if (!audited.ok()) message += " (and the refusal could not be audited: " + audited.message() + ")";
+  return Status::FailedPrecondition(message);
 }
 
 Result<IssuedToken> Registry::CreateToken(const std::string& name, Role role,
@@ -611,6 +740,7 @@ Result<std::vector<Token>> Registry::ListTokens() { return store_->ListTokens();
 Status Registry::AppendInTransaction(AuditEntry entry) {
   // The head, not the newest row, says where the chain continues: entries removed from the
   // end stay detectable after later appends.
+  MLLOOP_RETURN_IF_ERROR(signing_status());
   MLLOOP_ASSIGN_OR_RETURN(store::AuditHead head, store_->GetAuditHead());
   entry.id = head.last_id + 1;
   entry.prev_hash = head.last_hash;
@@ -619,6 +749,7 @@ Status Registry::AppendInTransaction(AuditEntry entry) {
   head.entries += 1;
   head.last_id = entry.id;
   head.last_hash = entry.hash;
+  head.signature = key_->Sign(AuditHeadMessage(head.entries, head.last_id, head.last_hash));
   return store_->SetAuditHead(head);
 }
 
@@ -640,21 +771,21 @@ Result<std::vector<AuditEntry>> Registry::FindAudit(const store::AuditFilter& fi
 }
 
 Result<store::AuditHead> Registry::VerifyAudit() {
+  MLLOOP_RETURN_IF_ERROR(EnsureSigning());
+  if (key_mismatch_) return Status::DataLoss("cannot trust the store's key: " + key_problem_);
   std::optional<int64_t> bad_id;
-  MLLOOP_RETURN_IF_ERROR(WalkAuditChain(*store_, &bad_id));
+  MLLOOP_RETURN_IF_ERROR(WalkAuditChain(*store_, public_key_, &bad_id));
   return store_->GetAuditHead();
 }
 
 Result<std::optional<int64_t>> Registry::FirstBrokenAuditEntry() {
+  MLLOOP_RETURN_IF_ERROR(EnsureSigning());
   std::optional<int64_t> bad_id;
-  Status s = WalkAuditChain(*store_, &bad_id);
+  Status s = WalkAuditChain(*store_, public_key_, &bad_id);
   if (!s.ok() && !bad_id) return s;  // the store failed, not the chain
   return bad_id;
 }
 
-Status Registry::VerifyAuditChain() {
-  std::optional<int64_t> bad_id;
-  return WalkAuditChain(*store_, &bad_id);
-}
+Status Registry::VerifyAuditChain() { return VerifyAudit().status(); }
 
 }  // namespace mlloop::registry

@@ -25,6 +25,7 @@
 
 #include "core/status.h"
 #include "registry/access.h"
+#include "registry/signing.h"
 #include "store/artifact_store.h"
 #include "store/records.h"
 #include "store/registry_store.h"
@@ -64,13 +65,20 @@ std::vector<VersionState> AllowedTransitions(VersionState from);
 
 class Registry {
  public:
-  // A registry in directory `dir`: <dir>/registry.db (SQLite, WAL) and <dir>/artifacts/.
-  // Both are created if missing; the schema is migrated. FailedPrecondition when the
-  // database was written by a newer mlloop.
+  // A registry in directory `dir`: <dir>/registry.db (SQLite, WAL), <dir>/artifacts/ and
+  // <dir>/signing.key (registry/signing.h). All are created if missing; the schema is
+  // migrated; a store from before signatures gets its key and its versions and audit head
+  // are signed (audited as "signing_key_create"). FailedPrecondition when the database was
+  // written by a newer mlloop. A key file that is missing, readable by others or not the
+  // store's does not stop Open: the registry then reads (and verifies) but refuses every
+  // change, saying why (signing_status()).
   static Result<std::unique_ptr<Registry>> Open(const std::string& dir);
-  // A private registry in memory (SQLite ":memory:" and a memory artifact store).
+  // A private registry in memory (SQLite ":memory:", a memory artifact store and a key
+  // pair of its own).
   static Result<std::unique_ptr<Registry>> OpenInMemory();
-  // A registry over any backend; the composition seam for other stores and for tests.
+  // A registry over any backend; the composition seam for other stores and for tests. It
+  // signs with a new key pair of its own when the store has no public key yet, and is
+  // read-only otherwise (its key is not at hand).
   static std::unique_ptr<Registry> Create(std::unique_ptr<store::RegistryStore> store,
                                           std::unique_ptr<store::ArtifactStore> artifacts);
 
@@ -142,8 +150,17 @@ class Registry {
   Result<std::vector<ModelVersion>> ListVersions(const std::string& model = "");
   // Model names in lexical order.
   Result<std::vector<std::string>> ListModels();
-  // The version's artifact bytes, re-hashed: DataLoss when they no longer match.
+  // The version's artifact bytes, checked: DataLoss when they no longer hash to the
+  // version's artifact_sha256, or when the version's signature of (model, version, hash)
+  // does not verify with the store's public key (the row or the file was changed outside
+  // mlloop); NotFound when the artifact is gone.
   Result<std::string> LoadArtifact(const ModelVersion& version);
+
+  // ---- Signing (registry/signing.h).
+  // OK when this registry can sign (and so change anything); otherwise why not.
+  Status signing_status();
+  // The store's public key, hex; "" when none is recorded.
+  Result<std::string> PublicKey();
   // The version's registration and state changes, oldest first, read from the audit log
   // (so they are as trustworthy as VerifyAuditChain() says). DataLoss when an entry about
   // the version is not the JSON the registry writes.
@@ -210,8 +227,23 @@ class Registry {
                   const std::string& actor, const std::string& reason, int64_t time,
                   std::string_view action);
 
+  // Loads, creates or adopts the signing key, once (see Open). Errors are the store's; a
+  // key that cannot be used is recorded in key_problem_.
+  Status EnsureSigning();
+  // Records `key` as the store's and signs every unsigned version and the audit head.
+  // REQUIRES: key_ is set.
+  Status AdoptKey(int64_t time);
+  // OK when `version`'s signature verifies with the store's key; DataLoss otherwise.
+  Status CheckSignature(const ModelVersion& version);
+
   std::unique_ptr<store::RegistryStore> store_;
   std::unique_ptr<store::ArtifactStore> artifacts_;
+  std::string key_path_;  // "" for a registry whose key lives only in memory
+  bool signing_ready_ = false;
+  std::optional<SigningKey> key_;   // set when this registry can sign
+  std::string key_problem_;         // why key_ is unset, or why the recorded key is in doubt
+  std::string public_key_;          // the store's recorded public key ("" when none)
+  bool key_mismatch_ = false;       // signing.key is not the key the database records
 };
 
 }  // namespace mlloop::registry

@@ -96,6 +96,7 @@ struct ModelVersion {
   int64_t created_at = 0;
   int64_t state_changed_at = 0;  // when `state` was last set
   std::string artifact_sha256;
+  std::string artifact_signature;  // Ed25519, hex (registry/signing.h); "" = unsigned
   Lineage lineage;
   std::optional<int64_t> decision_id;      // the decision that asked for this version
   std::optional<int64_t> rollback_target;  // id of the champion it replaced / would replace

@@ -46,6 +46,8 @@ class RegistryStore {
   // Ordered by model, then version. All models when `model` is empty.
   virtual Result<std::vector<ModelVersion>> ListVersions(const std::string& model) = 0;
   virtual Result<std::optional<ModelVersion>> FindChampion(const std::string& model) = 0;
+  // Sets a version's artifact signature. NotFound when no version has `id`.
+  virtual Status SetArtifactSignature(int64_t id, const std::string& signature) = 0;
   // Sets state, state_changed_at = `time` and rollback_target (NULL when nullopt).
   // NotFound when no version has `id`.
   virtual Status UpdateVersionState(int64_t id, VersionState state,
@@ -81,6 +83,12 @@ class RegistryStore {
   // The head; a store whose log never had an entry has {0, 0, "", ""}.
   virtual Result<AuditHead> GetAuditHead() = 0;
   virtual Status SetAuditHead(const AuditHead& head) = 0;
+
+  // ---- The store's signing key: its public half, hex; nullopt until one is recorded.
+  virtual Result<std::optional<std::string>> GetPublicKey() = 0;
+  // Records the public key. AlreadyExists when one is recorded: a store's key never
+  // changes.
+  virtual Status SetPublicKey(const std::string& public_key_hex, int64_t time) = 0;
 
   // ---- Access tokens.
   // Inserts `t` (its id is ignored) and returns the new id. AlreadyExists when an active

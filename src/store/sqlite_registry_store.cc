@@ -14,7 +14,7 @@ constexpr std::string_view kVersionColumns =
     "rollback_target, data_hash, data_source, row_begin, row_end, time_begin, time_end, "
     "training_window, config_hash, params_json, seed, rounds, xgboost_version, "
     "mlloop_version, git_commit, train_seconds, data_file_hash, config_text, trainer_version, "
-    "trainer_command_hash, sqlite_version, compiler, os";
+    "trainer_command_hash, sqlite_version, compiler, os, artifact_signature";
 
 constexpr std::string_view kDecisionColumns =
     "id, model, policy, time, signals_json, action, reason, budget_left, version_id";
@@ -60,6 +60,7 @@ Result<ModelVersion> ReadVersion(const Statement& s) {
   l.sqlite_version = s.ColumnText(28);
   l.compiler = s.ColumnText(29);
   l.os = s.ColumnText(30);
+  v.artifact_signature = s.ColumnText(31);
   return v;
 }
 
@@ -212,9 +213,9 @@ Result<int64_t> SqliteRegistryStore::InsertVersion(const ModelVersion& v) {
         artifact_sha256, decision_id, rollback_target, data_hash, data_source, row_begin,
         row_end, time_begin, time_end, training_window, config_hash, params_json, seed, rounds,
         xgboost_version, mlloop_version, git_commit, train_seconds, data_file_hash, config_text,
-        trainer_version, trainer_command_hash, sqlite_version, compiler, os)
+        trainer_version, trainer_command_hash, sqlite_version, compiler, os, artifact_signature)
       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-              ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30))sql"));
+              ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31))sql"));
   const Lineage& l = v.lineage;
   stmt.Bind(1, v.model)
       .Bind(2, v.version)
@@ -245,7 +246,8 @@ Result<int64_t> SqliteRegistryStore::InsertVersion(const ModelVersion& v) {
       .Bind(27, l.trainer_command_hash)
       .Bind(28, l.sqlite_version)
       .Bind(29, l.compiler)
-      .Bind(30, l.os);
+      .Bind(30, l.os)
+      .Bind(31, v.artifact_signature);
   MLLOOP_RETURN_IF_ERROR(stmt.Run());
   return db_->LastInsertRowId();
 }
@@ -276,6 +278,17 @@ Result<std::vector<ModelVersion>> SqliteRegistryStore::ListVersions(const std::s
 
 Result<std::optional<ModelVersion>> SqliteRegistryStore::FindChampion(const std::string& model) {
   return AtMostOne(QueryVersions("WHERE model = ?1 AND state = 'champion'", model, std::nullopt));
+}
+
+Status SqliteRegistryStore::SetArtifactSignature(int64_t id, const std::string& signature) {
+  MLLOOP_ASSIGN_OR_RETURN(
+      Statement stmt, db_->Prepare("UPDATE model_versions SET artifact_signature = ?2 WHERE id = ?1"));
+  stmt.Bind(1, id).Bind(2, signature);
+  MLLOOP_RETURN_IF_ERROR(stmt.Run());
+  if (db_->Changes() == 0) {
+    return Status::NotFound("no model version with id " + std::to_string(id));
+  }
+  return Status::Ok();
 }
 
 Status SqliteRegistryStore::UpdateVersionState(int64_t id, VersionState state,
@@ -463,6 +476,28 @@ Status SqliteRegistryStore::SetAuditHead(const AuditHead& head) {
                    "entries = ?1, last_id = ?2, last_hash = ?3, signature = ?4"));
   stmt.Bind(1, head.entries).Bind(2, head.last_id).Bind(3, head.last_hash).Bind(4, head.signature);
   return stmt.Run();
+}
+
+// --------------------------------------------------------------------------- signing key
+
+Result<std::optional<std::string>> SqliteRegistryStore::GetPublicKey() {
+  MLLOOP_ASSIGN_OR_RETURN(Statement stmt,
+                          db_->Prepare("SELECT public_key FROM signing_key WHERE id = 1"));
+  MLLOOP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt.ColumnText(0));
+}
+
+Status SqliteRegistryStore::SetPublicKey(const std::string& public_key_hex, int64_t time) {
+  MLLOOP_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_->Prepare("INSERT INTO signing_key (id, public_key, created_at) VALUES (1, ?1, ?2)"));
+  stmt.Bind(1, public_key_hex).Bind(2, time);
+  Status s = stmt.Run();
+  if (!s.ok() && s.message().find("UNIQUE constraint failed") != std::string::npos) {
+    return Status::AlreadyExists("the store already has a signing key");
+  }
+  return s;
 }
 
 // -------------------------------------------------------------------------------- tokens

@@ -36,6 +36,7 @@ class SqliteRegistryStore final : public RegistryStore {
                                                   int64_t version) override;
   Result<std::vector<ModelVersion>> ListVersions(const std::string& model) override;
   Result<std::optional<ModelVersion>> FindChampion(const std::string& model) override;
+  Status SetArtifactSignature(int64_t id, const std::string& signature) override;
   Status UpdateVersionState(int64_t id, VersionState state, std::optional<int64_t> rollback_target,
                             int64_t time) override;
 
@@ -56,6 +57,9 @@ class SqliteRegistryStore final : public RegistryStore {
                                                    size_t limit) override;
   Result<AuditHead> GetAuditHead() override;
   Status SetAuditHead(const AuditHead& head) override;
+
+  Result<std::optional<std::string>> GetPublicKey() override;
+  Status SetPublicKey(const std::string& public_key_hex, int64_t time) override;
 
   Result<int64_t> InsertToken(const Token& t) override;
   Result<std::optional<Token>> FindTokenByHash(const std::string& token_sha256) override;

@@ -317,5 +317,27 @@ TEST_F(RegistryCliTest, AuditListsFiltersAndVerifyNamesTheFirstBadEntry) {
   EXPECT_EQ(j["first_bad_entry"], entries - 1);
 }
 
+TEST_F(RegistryCliTest, ATamperedArtifactIsNamedInItsLineage) {
+  Simulate();
+  nlohmann::json v1 = Json("models lineage 1");
+  EXPECT_TRUE(v1["artifact_verified"].get<bool>()) << v1["artifact_problem"];
+  EXPECT_EQ(v1["artifact_signature"].get<std::string>().size(), 128u);
+  const std::string sha = v1["artifact_sha256"];
+  const std::string blob = Store() + "/artifacts/" + sha.substr(0, 2) + "/" + sha;
+  std::string bytes = testutil::ReadFile(blob);
+  bytes[bytes.size() / 2] ^= 1;  // one flipped bit
+  testutil::WriteFile(blob, bytes);
+
+  nlohmann::json tampered = Json("models lineage 1");
+  EXPECT_FALSE(tampered["artifact_verified"].get<bool>());
+  EXPECT_NE(tampered["artifact_problem"].get<std::string>().find("is corrupt: content hash is"),
+            std::string::npos)
+      << tampered["artifact_problem"];
+  testutil::CommandResult human = RunMlloop("models lineage 1 --store " + Store());
+  EXPECT_NE(human.output.find("NOT VERIFIED: loading the artifact of shapes v1"),
+            std::string::npos)
+      << human.output;
+}
+
 }  // namespace
 }  // namespace mlloop

@@ -415,11 +415,12 @@ TEST(RegistryTest, RegisterStoresLineageArtifactAndAudit) {
   EXPECT_EQ(*r->GetVersionById(v->id), *v);
   EXPECT_EQ(*r->LoadArtifact(*v), "booster");
   auto audit = *r->Audit();
-  ASSERT_EQ(audit.size(), 1u);
-  EXPECT_EQ(audit[0].actor, "pipeline");
-  EXPECT_EQ(audit[0].action, "register");
-  EXPECT_EQ(audit[0].subject, "m v1");
-  EXPECT_EQ(audit[0].time, 123);
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[0].action, "signing_key_create");  // every store's first entry
+  EXPECT_EQ(audit[1].actor, "pipeline");
+  EXPECT_EQ(audit[1].action, "register");
+  EXPECT_EQ(audit[1].subject, "m v1");
+  EXPECT_EQ(audit[1].time, 123);
 }
 
 TEST(RegistryTest, RegisterRefusesBadInput) {
@@ -439,7 +440,7 @@ TEST(RegistryTest, RegisterRefusesBadInput) {
   EXPECT_EQ(r->Register("m", "x", SampleLineage(), 77, "p", 0).status().code(),
             StatusCode::kNotFound);
   EXPECT_TRUE(r->ListVersions()->empty());
-  EXPECT_TRUE(r->Audit()->empty());
+  EXPECT_EQ(r->Audit()->size(), 1u);  // the store's signing key, nothing else
 }
 
 TEST(RegistryTest, GetVersionNotFoundListsWhatExists) {
@@ -575,7 +576,7 @@ TEST(RegistryTest, AuditEntriesChainAndVerify) {
   note.details_json = R"({"text":"looks good"})";
   ASSERT_TRUE(r->Append(note).ok());
   auto audit = *r->Audit();
-  ASSERT_EQ(audit.size(), 5u);  // register, 3 transitions, comment
+  ASSERT_EQ(audit.size(), 6u);  // the store's key, register, 3 transitions, comment
   EXPECT_EQ(audit[0].prev_hash, "");
   for (size_t i = 0; i < audit.size(); ++i) {
     EXPECT_EQ(audit[i].id, static_cast<int64_t>(i) + 1);
@@ -584,12 +585,12 @@ TEST(RegistryTest, AuditEntriesChainAndVerify) {
       EXPECT_EQ(audit[i].prev_hash, audit[i - 1].hash);
     }
   }
-  EXPECT_EQ(audit[3].actor, "alice");
-  EXPECT_NE(audit[3].details_json.find(R"("to":"champion")"), std::string::npos);
-  EXPECT_EQ(audit[4].details_json, note.details_json);
+  EXPECT_EQ(audit[4].actor, "alice");
+  EXPECT_NE(audit[4].details_json.find(R"("to":"champion")"), std::string::npos);
+  EXPECT_EQ(audit[5].details_json, note.details_json);
   EXPECT_TRUE(r->VerifyAuditChain().ok());
   EXPECT_EQ(*r->FirstBrokenAuditEntry(), std::nullopt);
-  EXPECT_EQ(r->Audit(2)->front().id, 4);
+  EXPECT_EQ(r->Audit(2)->front().id, 5);
 
   note.actor = "";
   EXPECT_EQ(r->Append(note).code(), StatusCode::kInvalidArgument);
@@ -677,8 +678,8 @@ TEST_F(FileRegistryTest, AuditTriggersRefuseUpdateAndDelete) {
   EXPECT_NE(raw.Exec("UPDATE audit_log SET actor = 'mallory'").find("append-only"),
             std::string::npos);
   EXPECT_NE(raw.Exec("DELETE FROM audit_log").find("append-only"), std::string::npos);
-  EXPECT_EQ(registry_->Audit()->size(), 1u);
-  EXPECT_EQ(registry_->Audit()->front().actor, "pipeline");
+  EXPECT_EQ(registry_->Audit()->size(), 2u);
+  EXPECT_EQ(registry_->Audit()->back().actor, "pipeline");
 }
 
 TEST_F(FileRegistryTest, ChainVerificationCatchesAnEditedEntry) {
@@ -727,34 +728,35 @@ TEST_F(FileRegistryTest, ChainVerificationCatchesReorderedEntries) {
 
 TEST_F(FileRegistryTest, ChainVerificationCatchesTheNewestEntriesRemoved) {
   MakeChampion(*registry_, "m", "one");
-  MakeChampion(*registry_, "m", "two");  // 9 entries: 4 + register, 3 moves, the retirement
-  ASSERT_EQ(registry_->Audit()->size(), 9u);
+  // 10 entries: the key; 4 for the first; register, 3 moves and a retirement for the second.
+  MakeChampion(*registry_, "m", "two");
+  ASSERT_EQ(registry_->Audit()->size(), 10u);
   ASSERT_TRUE(registry_->VerifyAuditChain().ok());
   RawDb raw(DbPath());
   ASSERT_EQ(raw.Exec("DROP TRIGGER audit_log_no_delete"), "");
   // The chain that is left is intact: only the head knows it used to be longer.
-  ASSERT_EQ(raw.Exec("DELETE FROM audit_log WHERE id >= 7"), "");
-  EXPECT_EQ(*registry_->FirstBrokenAuditEntry(), 7);
+  ASSERT_EQ(raw.Exec("DELETE FROM audit_log WHERE id >= 8"), "");
+  EXPECT_EQ(*registry_->FirstBrokenAuditEntry(), 8);
   Status s = registry_->VerifyAuditChain();
   EXPECT_EQ(s.code(), StatusCode::kDataLoss);
-  EXPECT_NE(s.message().find("audit log truncated: its head records 9 entries up to entry 9"),
+  EXPECT_NE(s.message().find("audit log truncated: its head records 10 entries up to entry 10"),
             std::string::npos)
       << s.message();
-  EXPECT_NE(s.message().find("the log ends at entry 6; entries 7..9 were removed"),
+  EXPECT_NE(s.message().find("the log ends at entry 7; entries 8..10 were removed"),
             std::string::npos)
       << s.message();
 
   // Later appends continue from the head, so the gap stays visible.
   Reopen();
   MustRegister(*registry_, "m", "three");
-  EXPECT_EQ(registry_->Audit(1)->front().id, 10);
-  EXPECT_EQ(*registry_->FirstBrokenAuditEntry(), 7);
+  EXPECT_EQ(registry_->Audit(1)->front().id, 11);
+  EXPECT_EQ(*registry_->FirstBrokenAuditEntry(), 8);
 }
 
 TEST_F(FileRegistryTest, ChainVerificationCatchesEntriesAddedBehindTheRegistrysBack) {
   MustRegister(*registry_, "m", "one");
   AuditEntry forged;
-  forged.id = 2;
+  forged.id = 3;
   forged.time = 5;
   forged.actor = "mallory";
   forged.action = "approve";
@@ -765,9 +767,152 @@ TEST_F(FileRegistryTest, ChainVerificationCatchesEntriesAddedBehindTheRegistrysB
   auto store = store::SqliteRegistryStore::Open(DbPath());
   ASSERT_TRUE(store.ok());
   ASSERT_TRUE((*store)->InsertAuditEntry(forged).ok());
-  EXPECT_EQ(*registry_->FirstBrokenAuditEntry(), 2);
+  EXPECT_EQ(*registry_->FirstBrokenAuditEntry(), 3);
   EXPECT_NE(registry_->VerifyAuditChain().message().find("entries were added outside mlloop"),
             std::string::npos);
+}
+
+// ------------------------------------------------------------------------- signatures
+
+TEST(SigningTest, SignaturesVerifyOnlyTheirOwnMessageAndKey) {
+  SigningKey key = SigningKey::Generate();
+  SigningKey other = SigningKey::Generate();
+  const std::string message = ArtifactMessage("m", 3, std::string(64, 'a'));
+  const std::string sig = key.Sign(message);
+  EXPECT_EQ(sig.size(), 128u);
+  EXPECT_EQ(key.PublicKeyHex().size(), 64u);
+  EXPECT_TRUE(VerifySignature(key.PublicKeyHex(), message, sig));
+  EXPECT_FALSE(VerifySignature(other.PublicKeyHex(), message, sig));
+  EXPECT_FALSE(VerifySignature(key.PublicKeyHex(), ArtifactMessage("m", 4, std::string(64, 'a')),
+                               sig));
+  EXPECT_FALSE(VerifySignature(key.PublicKeyHex(), message, "zz"));
+  EXPECT_FALSE(VerifySignature("", message, sig));
+}
+
+TEST_F(FileRegistryTest, TheStoreHasAKeyFileOnlyItsUserMayRead) {
+  const std::string key_file = dir_.File("reg") + "/signing.key";
+  ASSERT_TRUE(std::filesystem::exists(key_file));
+  EXPECT_EQ(std::filesystem::status(key_file).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  auto public_key = registry_->PublicKey();
+  ASSERT_TRUE(public_key.ok());
+  EXPECT_EQ(*public_key, SigningKey::Load(key_file)->PublicKeyHex());
+  // The key is in the audit log from the start.
+  auto first = registry_->Audit()->front();
+  EXPECT_EQ(first.action, "signing_key_create");
+  EXPECT_NE(first.details_json.find(*public_key), std::string::npos);
+  // Reopening uses the same key.
+  ModelVersion v = MustRegister(*registry_, "m", "bytes");
+  Reopen();
+  EXPECT_EQ(*registry_->PublicKey(), *public_key);
+  EXPECT_EQ(*registry_->LoadArtifact(v), "bytes");
+}
+
+TEST_F(FileRegistryTest, LoadingRefusesAnArtifactSwappedForAnotherSignedOne) {
+  ModelVersion v1 = MakeChampion(*registry_, "m", "good model");
+  ModelVersion v2 = MustRegister(*registry_, "m", "bad model");
+  RawDb raw(DbPath());
+  // v1's row is pointed at v2's artifact: a valid file, hashed right, but not v1's.
+  ASSERT_EQ(raw.Exec("UPDATE model_versions SET artifact_sha256 = '" + v2.artifact_sha256 +
+                     "' WHERE id = " + std::to_string(v1.id)),
+            "");
+  auto swapped = registry_->LoadArtifact(*registry_->GetVersionById(v1.id));
+  ASSERT_FALSE(swapped.ok());
+  EXPECT_EQ(swapped.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(swapped.status().message().find(
+                "m v1: the artifact's signature does not verify with the store's key"),
+            std::string::npos)
+      << swapped.status().message();
+  // Borrowing v2's signature along with its hash does not help: the signature names v2.
+  ASSERT_EQ(raw.Exec("UPDATE model_versions SET artifact_signature = '" + v2.artifact_signature +
+                     "' WHERE id = " + std::to_string(v1.id)),
+            "");
+  EXPECT_EQ(registry_->LoadArtifact(*registry_->GetVersionById(v1.id)).status().code(),
+            StatusCode::kDataLoss);
+  // An unsigned row is refused too.
+  ASSERT_EQ(raw.Exec("UPDATE model_versions SET artifact_signature = '' WHERE id = " +
+                     std::to_string(v2.id)),
+            "");
+  EXPECT_NE(registry_->LoadArtifact(*registry_->GetVersionById(v2.id))
+                .status()
+                .message()
+                .find("is not signed"),
+            std::string::npos);
+}
+
+TEST_F(FileRegistryTest, WithoutItsKeyTheStoreReadsButChangesNothing) {
+  ModelVersion v = MakeChampion(*registry_, "m", "one");
+  const std::string key_file = dir_.File("reg") + "/signing.key";
+  const std::string saved = testutil::ReadFile(key_file);
+  std::filesystem::remove(key_file);
+  Reopen();
+  EXPECT_EQ(*registry_->LoadArtifact(v), "one");  // verified with the recorded public key
+  EXPECT_TRUE(registry_->VerifyAuditChain().ok());
+  auto refused = registry_->Register("m", "two", SampleLineage(), std::nullopt, "p", 5);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("signing key " + key_file + " is missing"),
+            std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(registry_->Transition(v.id, S::kRetired, "a", "b", 6).code(),
+            StatusCode::kFailedPrecondition);
+
+  // A key file others may read is not used either.
+  testutil::WriteFile(key_file, saved);
+  std::filesystem::permissions(key_file, std::filesystem::perms::owner_read |
+                                             std::filesystem::perms::owner_write |
+                                             std::filesystem::perms::others_read);
+  Reopen();
+  EXPECT_NE(registry_->signing_status().message().find("may be read by other users (mode 0604)"),
+            std::string::npos)
+      << registry_->signing_status().message();
+  std::filesystem::permissions(key_file, std::filesystem::perms::owner_read |
+                                             std::filesystem::perms::owner_write);
+  Reopen();
+  EXPECT_TRUE(registry_->signing_status().ok());
+
+  // Another store's key is refused, and then nothing can be trusted.
+  std::filesystem::remove(key_file);
+  ASSERT_TRUE(SigningKey::Generate().Save(key_file).ok());
+  Reopen();
+  EXPECT_NE(registry_->signing_status().message().find("is not this store's signing key"),
+            std::string::npos);
+  EXPECT_EQ(registry_->LoadArtifact(v).status().code(), StatusCode::kDataLoss);
+}
+
+TEST_F(FileRegistryTest, AHeadRewrittenToHideTruncationDoesNotVerify) {
+  MakeChampion(*registry_, "m", "one");
+  MakeChampion(*registry_, "m", "two");
+  RawDb raw(DbPath());
+  ASSERT_EQ(raw.Exec("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE id > 5;"
+                     "UPDATE audit_head SET entries = 5, last_id = 5, last_hash = "
+                     "(SELECT hash FROM audit_log WHERE id = 5)"),
+            "");
+  Status s = registry_->VerifyAuditChain();
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("is not signed by the store's key"), std::string::npos)
+      << s.message();
+  EXPECT_EQ(*registry_->FirstBrokenAuditEntry(), 5);
+}
+
+TEST_F(FileRegistryTest, AStoreFromBeforeSignaturesIsSignedWhenItGetsItsKey) {
+  ModelVersion v = MakeChampion(*registry_, "m", "one");
+  registry_.reset();
+  {
+    RawDb raw(DbPath());
+    ASSERT_EQ(raw.Exec("UPDATE model_versions SET artifact_signature = '';"
+                       "DELETE FROM signing_key;"
+                       "UPDATE audit_head SET signature = ''"),
+              "");
+  }
+  std::filesystem::remove(dir_.File("reg") + "/signing.key");
+  Reopen();
+  auto loaded = registry_->LoadArtifact(*registry_->GetVersionById(v.id));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(*loaded, "one");
+  EXPECT_TRUE(registry_->VerifyAuditChain().ok());
+  auto last = registry_->Audit(1)->front();
+  EXPECT_EQ(last.action, "signing_key_create");
+  EXPECT_NE(last.details_json.find(R"("versions_signed":1)"), std::string::npos);
 }
 
 TEST_F(FileRegistryTest, AuditFiltersByModelActorActionAndTime) {
@@ -793,7 +938,7 @@ TEST_F(FileRegistryTest, AuditFiltersByModelActorActionAndTime) {
 
   store::AuditFilter recent;
   recent.since = 300;
-  EXPECT_EQ(registry_->FindAudit(recent)->size(), 3u);
+  EXPECT_EQ(registry_->FindAudit(recent)->size(), 4u);  // and the key, made at today's date
   EXPECT_EQ(registry_->FindAudit(recent, 1)->front().time, 500);
 }
 
@@ -896,6 +1041,13 @@ class FaultyStore final : public store::RegistryStore {
     MLLOOP_RETURN_IF_ERROR(Fault("SetAuditHead"));
     return inner_->SetAuditHead(h);
   }
+  Status SetArtifactSignature(int64_t id, const std::string& sig) override {
+    return inner_->SetArtifactSignature(id, sig);
+  }
+  Result<std::optional<std::string>> GetPublicKey() override { return inner_->GetPublicKey(); }
+  Status SetPublicKey(const std::string& key, int64_t t) override {
+    return inner_->SetPublicKey(key, t);
+  }
   Result<int64_t> InsertToken(const store::Token& t) override { return inner_->InsertToken(t); }
   Result<std::optional<store::Token>> FindTokenByHash(const std::string& h) override {
     return inner_->FindTokenByHash(h);
@@ -941,7 +1093,7 @@ TEST(RegistryFailureTest, FailingArtifactStoreLeavesNothingBehind) {
   EXPECT_NE(v.status().message().find("disk full"), std::string::npos);
   EXPECT_TRUE(r->ListVersions()->empty());
   EXPECT_TRUE(r->ListModels()->empty());
-  EXPECT_TRUE(r->Audit()->empty());
+  EXPECT_EQ(r->Audit()->size(), 1u);  // the store's signing key
 }
 
 TEST(RegistryFailureTest, FailureMidRegisterLeavesNothingBehind) {

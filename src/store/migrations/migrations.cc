@@ -148,6 +148,17 @@ END;
 CREATE INDEX audit_log_by_time ON audit_log (time);
 )sql";
 
+// Version 5: Ed25519 signatures. The store's public key (its secret key is a file beside
+// the database, never in it), and each version's signature of its artifact.
+constexpr std::string_view kV5Signatures = R"sql(
+CREATE TABLE signing_key (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  public_key  TEXT NOT NULL CHECK (length(public_key) = 64),
+  created_at  INTEGER NOT NULL
+);
+ALTER TABLE model_versions ADD COLUMN artifact_signature TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr std::string_view kCreateMigrationsTable = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version     INTEGER PRIMARY KEY,
@@ -185,6 +196,7 @@ const std::vector<Migration>& RegistryMigrations() {
       {2, "lineage: data file hash, config text, trainer, environment", kV2Lineage},
       {3, "access tokens", kV3Tokens},
       {4, "audit head", kV4AuditHead},
+      {5, "signatures: the store's public key, artifact signatures", kV5Signatures},
   };
   return kMigrations;
 }
