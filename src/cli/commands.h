@@ -74,6 +74,21 @@ Status RunTokensCreate(const TokensArgs& args, std::ostream& out);
 Status RunTokensList(const TokensArgs& args, std::ostream& out);
 Status RunTokensRevoke(const TokensArgs& args, std::ostream& out);
 
+// `reproduce V`: trains version V again from its recorded configuration, data file, rows,
+// parameters and seed. OK when the new artifact is byte-identical to the recorded one;
+// NotFound naming the first recorded input no longer available (the config text, the data
+// file, its rows); FailedPrecondition naming the first one that changed, or giving both
+// hashes when everything matched but the bytes differ. Needs the train permission.
+struct ReproduceArgs {
+  std::string store = ".mlloop";
+  std::string model;
+  std::string version;
+  std::string data;  // another copy of the data file (default: the recorded path)
+  bool json = false;
+  std::string token;  // --token; empty: $MLLOOP_TOKEN
+};
+Status RunReproduce(const ReproduceArgs& args, std::ostream& out);
+
 // `audit`: the newest `limit` entries (all when 0) matching the filters, oldest first.
 // `audit verify`: OK when every entry is chained to the one before and the log ends where
 // its head says; DataLoss (exit 7) naming the first edited, removed, reordered or added

@@ -163,6 +163,17 @@ int main(int argc, char** argv) {
     c->add_option("--token", audit.token, "access token (default: $MLLOOP_TOKEN)");
   }
 
+  cli::ReproduceArgs reproduce;
+  auto* reproduce_cmd = app.add_subcommand(
+      "reproduce", "Train a version again from its lineage and compare the artifact's hash");
+  reproduce_cmd->add_option("version", reproduce.version, "version: 3, v3 or champion")->required();
+  reproduce_cmd->add_option("--data", reproduce.data,
+                            "another copy of the data file (default: the recorded path)");
+  reproduce_cmd->add_option("--store", reproduce.store, "registry directory")->capture_default_str();
+  reproduce_cmd->add_option("--model", reproduce.model, "model name (default: the only model)");
+  reproduce_cmd->add_flag("--json", reproduce.json, "machine-readable output");
+  reproduce_cmd->add_option("--token", reproduce.token, "access token (default: $MLLOOP_TOKEN)");
+
   if (argc == 1) {
     std::cout << app.help();
     return 0;
@@ -198,6 +209,7 @@ int main(int argc, char** argv) {
   else if (token_revoke_cmd->parsed()) status = cli::RunTokensRevoke(tokens, std::cout);
   else if (audit_verify_cmd->parsed()) status = cli::RunAuditVerify(audit, std::cout);
   else if (audit_cmd->parsed()) status = cli::RunAudit(audit, std::cout);
+  else if (reproduce_cmd->parsed()) status = cli::RunReproduce(reproduce, std::cout);
   if (!status.ok()) {
     std::cerr << "mlloop: error: " << status.message() << "\n";
     return cli::ExitCode(status);

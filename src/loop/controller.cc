@@ -14,6 +14,25 @@ namespace mlloop::loop {
 
 using registry::VersionState;
 
+pipeline::TrainOptions TrainOptionsFor(const config::ModelConfig& config) {
+  pipeline::TrainOptions options;
+  options.task = config.schema.label.task;
+  options.params = config.trainer.params;
+  options.rounds = config.trainer.rounds;
+  options.seed = config.trainer.seed;
+  return options;
+}
+
+std::string TrainerParamsJson(const config::ModelConfig& config) {
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& [k, v] : config.trainer.params) params[k] = v;
+  return nlohmann::json{{"trainer", config.trainer.kind},
+                        {"params", params},
+                        {"rounds", config.trainer.rounds},
+                        {"seed", config.trainer.seed}}
+      .dump();
+}
+
 Controller::Controller(const config::ModelConfig& config, ControllerOptions options,
                        registry::Registry* registry, const core::Clock* clock)
     : config_(config),
@@ -21,17 +40,8 @@ Controller::Controller(const config::ModelConfig& config, ControllerOptions opti
       registry_(registry),
       clock_(clock),
       monitor_(config.monitoring, config.schema, config.DefaultMetric(), &config.policy.trigger) {
-  train_options_.task = config.schema.label.task;
-  train_options_.params = config.trainer.params;
-  train_options_.rounds = config.trainer.rounds;
-  train_options_.seed = config.trainer.seed;
-  nlohmann::json params = nlohmann::json::object();
-  for (const auto& [k, v] : config.trainer.params) params[k] = v;
-  params_json_ = nlohmann::json{{"trainer", config.trainer.kind},
-                                {"params", params},
-                                {"rounds", config.trainer.rounds},
-                                {"seed", config.trainer.seed}}
-                     .dump();
+  train_options_ = TrainOptionsFor(config);
+  params_json_ = TrainerParamsJson(config);
 }
 
 std::pair<size_t, size_t> Controller::WindowRows(size_t end) const {

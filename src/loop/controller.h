@@ -55,6 +55,12 @@ struct TickOutcome {
   std::optional<registry::ModelVersion> promoted_approved;
 };
 
+// What the controller trains `config`'s model with: task, parameters, rounds and seed. The
+// one place they are derived, so `mlloop reproduce` trains exactly as the loop did.
+pipeline::TrainOptions TrainOptionsFor(const config::ModelConfig& config);
+// The trainer, its parameters, rounds and seed as the JSON object recorded in lineage.
+std::string TrainerParamsJson(const config::ModelConfig& config);
+
 class Controller {
  public:
   // `registry` and `clock` are not owned and must outlive the controller.

@@ -339,5 +339,85 @@ TEST_F(RegistryCliTest, ATamperedArtifactIsNamedInItsLineage) {
       << human.output;
 }
 
+// Runs `sql` on the store's database (the test fails if it does not run).
+void Sql(const std::string& store, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((store + "/registry.db").c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+TEST(ReproduceCliTest, Elec2VersionsRetrainToIdenticalArtifacts) {
+  testutil::TempDir dir;
+  const std::string store = dir.File("store");
+  testutil::CommandResult sim =
+      RunMlloop("simulate " + testutil::SourcePath("examples/elec2/model.yaml") + " -q --store " +
+                store);
+  ASSERT_EQ(sim.exit_code, 0) << sim.output;
+  // The first model, a later champion, and one that validation rejected.
+  testutil::CommandResult v8 = RunMlloop("models lineage 8 --json --store " + store);
+  ASSERT_EQ(v8.exit_code, 0) << v8.output;
+  EXPECT_EQ(nlohmann::json::parse(v8.output)["state"], "rejected");
+  for (const std::string version : {"1", "champion", "8"}) {
+    testutil::CommandResult r = RunMlloop("reproduce " + version + " --json --store " + store);
+    ASSERT_EQ(r.exit_code, 0) << version << "\n" << r.output;
+    auto j = nlohmann::json::parse(r.output);
+    EXPECT_TRUE(j["identical"].get<bool>()) << r.output;
+    EXPECT_EQ(j["reproduced_artifact_sha256"], j["recorded_artifact_sha256"]);
+    EXPECT_EQ(j["inputs"].size(), 4u);
+  }
+}
+
+TEST_F(RegistryCliTest, ReproduceNamesTheRecordedInputThatIsGoneOrChanged) {
+  Simulate();
+  const std::string s = " --store " + Store();
+  testutil::CommandResult ok = RunMlloop("reproduce 3" + s);
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("identical"), std::string::npos) << ok.output;
+
+  // The data file moved: unavailable, unless the caller points at the copy.
+  std::filesystem::rename(dir_.File("rows.csv"), dir_.File("moved.csv"));
+  testutil::CommandResult gone = RunMlloop("reproduce 3" + s);
+  EXPECT_EQ(gone.exit_code, 3) << gone.output;
+  EXPECT_NE(gone.output.find("cannot reproduce shapes v3: data file unavailable: " +
+                             std::filesystem::absolute(dir_.File("rows.csv")).string() +
+                             " no longer exists"),
+            std::string::npos)
+      << gone.output;
+  EXPECT_EQ(RunMlloop("reproduce 3 --data " + dir_.File("moved.csv") + s).exit_code, 0);
+
+  // A value inside the training rows changed: the snapshot says so.
+  std::string csv = testutil::ReadFile(dir_.File("moved.csv"));
+  const size_t line = csv.find("2023-03-04T00:00:00Z,");  // data row 72, in v3's window
+  ASSERT_NE(line, std::string::npos);
+  csv.replace(csv.find(',', line) + 1, 1, "9");
+  testutil::WriteFile(dir_.File("rows.csv"), csv);
+  testutil::CommandResult changed = RunMlloop("reproduce 3 --json" + s);
+  EXPECT_EQ(changed.exit_code, 5) << changed.output;
+  auto j = nlohmann::json::parse(changed.output.substr(0, changed.output.rfind('}') + 1));
+  EXPECT_FALSE(j["identical"].get<bool>());
+  EXPECT_EQ(j["inputs"].back()["name"], "training rows");
+  EXPECT_EQ(j["inputs"].back()["check"], "changed");
+  EXPECT_NE(j["environment_differences"][0].get<std::string>().find("changed since"),
+            std::string::npos);
+
+  // The file lost the rows: unavailable.
+  testutil::WriteFile(dir_.File("rows.csv"), csv.substr(0, line));
+  testutil::CommandResult short_file = RunMlloop("reproduce 3" + s);
+  EXPECT_EQ(short_file.exit_code, 3) << short_file.output;
+  EXPECT_NE(short_file.output.find("training rows unavailable"), std::string::npos)
+      << short_file.output;
+
+  // A version from before config texts were recorded.
+  Sql(Store(), "UPDATE model_versions SET config_text = '' WHERE version = 2");
+  testutil::CommandResult no_config = RunMlloop("reproduce 2" + s);
+  EXPECT_EQ(no_config.exit_code, 3) << no_config.output;
+  EXPECT_NE(no_config.output.find("configuration unavailable"), std::string::npos)
+      << no_config.output;
+}
+
 }  // namespace
 }  // namespace mlloop
