@@ -92,6 +92,12 @@ Status RunRollback(const DecideArgs& args, std::ostream& out) {
                 : "") +
         "; nothing was changed");
   }
+  // The model it goes back to must load, as the server will load it.
+  Status loads = d.reg->LoadArtifact(*target).status();
+  if (!loads.ok()) {
+    return Status::FailedPrecondition("cannot roll back to " + Label(*target) + ": " +
+                                      loads.message() + "; nothing was changed");
+  }
   MLLOOP_RETURN_IF_ERROR(d.reg->Transition(champion.id, VersionState::kRolledBack, d.who.name,
                                            args.reason, core::RealClock().Now()));
   return Report(*d.reg, args, target->id,

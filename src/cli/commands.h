@@ -89,6 +89,17 @@ struct ReproduceArgs {
 };
 Status RunReproduce(const ReproduceArgs& args, std::ostream& out);
 
+// `gc [--apply]`: lists (and with --apply, removes) the artifacts that no candidate,
+// validated, approved, canary or champion version, nor the rollback target of one, needs,
+// with the disk each model uses. The dry run needs read, --apply the admin role.
+struct GcArgs {
+  std::string store = ".mlloop";
+  bool apply = false;
+  bool json = false;
+  std::string token;  // --token; empty: $MLLOOP_TOKEN
+};
+Status RunGc(const GcArgs& args, std::ostream& out);
+
 // `audit`: the newest `limit` entries (all when 0) matching the filters, oldest first.
 // `audit verify`: OK when every entry is chained to the one before and the log ends where
 // its head says; DataLoss (exit 7) naming the first edited, removed, reordered or added

@@ -174,6 +174,15 @@ int main(int argc, char** argv) {
   reproduce_cmd->add_flag("--json", reproduce.json, "machine-readable output");
   reproduce_cmd->add_option("--token", reproduce.token, "access token (default: $MLLOOP_TOKEN)");
 
+  cli::GcArgs gc;
+  auto* gc_cmd = app.add_subcommand(
+      "gc", "Artifacts no live, approved or rollback-target version needs, and disk used per "
+            "model; a dry run unless --apply");
+  gc_cmd->add_flag("--apply", gc.apply, "remove them (admin)");
+  gc_cmd->add_option("--store", gc.store, "registry directory")->capture_default_str();
+  gc_cmd->add_flag("--json", gc.json, "machine-readable output");
+  gc_cmd->add_option("--token", gc.token, "access token (default: $MLLOOP_TOKEN)");
+
   if (argc == 1) {
     std::cout << app.help();
     return 0;
@@ -210,6 +219,7 @@ int main(int argc, char** argv) {
   else if (audit_verify_cmd->parsed()) status = cli::RunAuditVerify(audit, std::cout);
   else if (audit_cmd->parsed()) status = cli::RunAudit(audit, std::cout);
   else if (reproduce_cmd->parsed()) status = cli::RunReproduce(reproduce, std::cout);
+  else if (gc_cmd->parsed()) status = cli::RunGc(gc, std::cout);
   if (!status.ok()) {
     std::cerr << "mlloop: error: " << status.message() << "\n";
     return cli::ExitCode(status);

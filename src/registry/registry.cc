@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
@@ -435,6 +437,9 @@ Result<ModelVersion> Registry::Register(const std::string& model, std::string_vi
     v.state = VersionState::kCandidate;
     v.created_at = time;
     v.state_changed_at = time;
+    // Garbage collection may have removed identical bytes between the Put above and this
+    // transaction (it deletes under the write lock this transaction now holds).
+    if (!artifacts_->Contains(*sha)) MLLOOP_RETURN_IF_ERROR(artifacts_->Put(artifact).status());
     v.artifact_sha256 = *sha;
     v.artifact_signature = key_->Sign(ArtifactMessage(model, v.version, v.artifact_sha256));
     v.lineage = l;
@@ -552,6 +557,12 @@ Result<std::vector<std::string>> Registry::ListModels() { return store_->ListMod
 
 Result<std::string> Registry::LoadArtifact(const ModelVersion& version) {
   const std::string context = "loading the artifact of " + Label(version);
+  if (version.artifact_collected_at) {
+    return Status::NotFound(context + ": it was removed by `mlloop gc` at " +
+                            core::FormatTimestamp(*version.artifact_collected_at) +
+                            " (`mlloop reproduce " + std::to_string(version.version) +
+                            "` can train it again)");
+  }
   MLLOOP_RETURN_IF_ERROR(CheckSignature(version).WithContext(context));
   auto bytes = artifacts_->Get(version.artifact_sha256);
   if (!bytes.ok()) return bytes.status().WithContext(context);
@@ -593,6 +604,79 @@ Result<std::vector<StateChange>> Registry::History(const ModelVersion& version) 
     out.push_back(std::move(c));
   }
   return out;
+}
+
+// -------------------------------------------------------------------- garbage collection
+
+Result<GarbagePlan> Registry::PlanGarbageCollection() {
+  using S = VersionState;
+  MLLOOP_ASSIGN_OR_RETURN(std::vector<ModelVersion> versions, store_->ListVersions(""));
+  MLLOOP_ASSIGN_OR_RETURN(std::vector<store::BlobInfo> blobs, artifacts_->List());
+  std::set<int64_t> needed;
+  for (const ModelVersion& v : versions) {
+    const bool live = v.state == S::kCandidate || v.state == S::kValidated ||
+                      v.state == S::kApproved || v.state == S::kCanary || v.state == S::kChampion;
+    if (live) needed.insert(v.id);
+    if ((v.state == S::kCanary || v.state == S::kChampion) && v.rollback_target) {
+      needed.insert(*v.rollback_target);
+    }
+  }
+  std::set<std::string> needed_blobs;
+  for (const ModelVersion& v : versions) {
+    if (needed.count(v.id)) needed_blobs.insert(v.artifact_sha256);
+  }
+  std::map<std::string, uint64_t> on_disk;
+  GarbagePlan plan;
+  for (const store::BlobInfo& b : blobs) {
+    on_disk[b.sha256] = b.bytes;
+    plan.total_bytes += b.bytes;
+    if (needed_blobs.count(b.sha256)) continue;
+    plan.blobs.push_back(b);
+    plan.bytes += b.bytes;
+  }
+  std::map<std::string, ModelDiskUsage> usage;
+  std::map<std::string, std::set<std::string>> counted, counted_garbage;  // by model
+  for (const ModelVersion& v : versions) {
+    const bool garbage = !needed.count(v.id);
+    if (garbage && !v.artifact_collected_at) plan.versions.push_back(v);
+    auto blob = on_disk.find(v.artifact_sha256);
+    if (blob == on_disk.end()) continue;
+    ModelDiskUsage& u = usage[v.model];
+    u.model = v.model;
+    ++u.versions;
+    if (counted[v.model].insert(blob->first).second) u.bytes += blob->second;
+    if (needed_blobs.count(blob->first)) continue;
+    ++u.collectable_versions;
+    if (counted_garbage[v.model].insert(blob->first).second) u.collectable_bytes += blob->second;
+  }
+  for (auto& [model, u] : usage) plan.models.push_back(std::move(u));
+  return plan;
+}
+
+Result<GarbagePlan> Registry::CollectGarbage(const std::string& actor, int64_t time) {
+  MLLOOP_RETURN_IF_ERROR(CheckNotEmpty(actor, "actor"));
+  constexpr int64_t kTemporaryGrace = 3600;
+  auto collected = InTransaction(*store_, [&]() -> Result<GarbagePlan> {
+    // Planned again under the write lock: what another process did meanwhile counts.
+    MLLOOP_ASSIGN_OR_RETURN(GarbagePlan plan, PlanGarbageCollection());
+    Json labels = Json::array();
+    for (const ModelVersion& v : plan.versions) {
+      MLLOOP_RETURN_IF_ERROR(store_->SetArtifactCollected(v.id, time));
+      labels.push_back(Label(v));
+    }
+    // Files go while the lock is held: a Register waiting for it re-checks its blob.
+    for (const store::BlobInfo& b : plan.blobs) MLLOOP_RETURN_IF_ERROR(artifacts_->Remove(b.sha256));
+    MLLOOP_ASSIGN_OR_RETURN(uint64_t temporaries,
+                            artifacts_->RemoveStaleTemporaries(time - kTemporaryGrace));
+    plan.bytes += temporaries;
+    Json details = {{"versions", labels},
+                    {"blobs", plan.blobs.size()},
+                    {"bytes", plan.bytes}};
+    MLLOOP_RETURN_IF_ERROR(AppendInTransaction(MakeEntry(time, actor, "gc", "store", details)));
+    return plan;
+  });
+  if (!collected.ok()) return collected.status().WithContext("collecting garbage");
+  return collected;
 }
 
 // -------------------------------------------------------------------------- evaluations

@@ -63,6 +63,28 @@ std::string_view TransitionAction(VersionState to);
 //   champion  -> retired | rolled_back       retired, rejected, rolled_back: final
 std::vector<VersionState> AllowedTransitions(VersionState from);
 
+// Disk used by one model's artifacts.
+struct ModelDiskUsage {
+  std::string model;
+  int64_t versions = 0;              // versions whose artifact is on disk
+  uint64_t bytes = 0;                // their distinct artifacts
+  int64_t collectable_versions = 0;  // of those, the ones no live version needs
+  uint64_t collectable_bytes = 0;    // what collecting the model's garbage would free
+};
+
+// What garbage collection removes (or removed). A version needs its artifact while it is
+// candidate, validated, approved, canary or champion, or while it is the rollback target
+// of a canary or champion; the artifacts of the others (retired, rejected, rolled back)
+// and blobs no version names are garbage. (Data snapshots are not copied into the store:
+// lineage names the data file and its hashes, so there are none to collect.)
+struct GarbagePlan {
+  std::vector<ModelVersion> versions;  // whose artifacts go, and that are not marked yet
+  std::vector<store::BlobInfo> blobs;  // the files that go: needed by no version
+  uint64_t bytes = 0;                  // what removing them frees
+  uint64_t total_bytes = 0;            // every artifact on disk
+  std::vector<ModelDiskUsage> models;  // by model name
+};
+
 class Registry {
  public:
   // A registry in directory `dir`: <dir>/registry.db (SQLite, WAL), <dir>/artifacts/ and
@@ -155,6 +177,16 @@ class Registry {
   // does not verify with the store's public key (the row or the file was changed outside
   // mlloop); NotFound when the artifact is gone.
   Result<std::string> LoadArtifact(const ModelVersion& version);
+
+  // ---- Garbage collection and disk use.
+  // What CollectGarbage() would remove now, and the disk used per model. Changes nothing.
+  Result<GarbagePlan> PlanGarbageCollection();
+  // Removes the garbage in one transaction, under the write lock so that nothing is
+  // registered meanwhile: marks the versions (artifact_collected_at), deletes the files,
+  // audits "gc" with `actor`, and drops temporary files older than an hour that crashed
+  // writes left. Returns what it removed. A crash midway leaves needed artifacts alone;
+  // the next run finishes the job.
+  Result<GarbagePlan> CollectGarbage(const std::string& actor, int64_t time);
 
   // ---- Signing (registry/signing.h).
   // OK when this registry can sign (and so change anything); otherwise why not.

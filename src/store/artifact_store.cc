@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -166,6 +167,49 @@ bool FileArtifactStore::Contains(const std::string& sha256) {
   return fs::is_regular_file(PathFor(sha256), ec);
 }
 
+Result<std::vector<BlobInfo>> FileArtifactStore::List() {
+  std::vector<BlobInfo> out;
+  std::error_code ec;
+  for (const auto& sub : fs::directory_iterator(dir_, ec)) {
+    if (!sub.is_directory(ec)) continue;
+    for (const auto& file : fs::directory_iterator(sub.path(), ec)) {
+      const std::string name = file.path().filename().string();
+      if (!IsSha256Hex(name) || !file.is_regular_file(ec)) continue;
+      struct stat st;
+      if (::stat(file.path().c_str(), &st) != 0) continue;  // removed meanwhile
+      out.push_back({name, static_cast<uint64_t>(st.st_size), static_cast<int64_t>(st.st_mtime)});
+    }
+    if (ec) return Status::Unavailable("listing " + sub.path().string() + ": " + ec.message());
+  }
+  if (ec) return Status::Unavailable("listing " + dir_ + ": " + ec.message());
+  std::sort(out.begin(), out.end(),
+            [](const BlobInfo& a, const BlobInfo& b) { return a.sha256 < b.sha256; });
+  return out;
+}
+
+Status FileArtifactStore::Remove(const std::string& sha256) {
+  MLLOOP_RETURN_IF_ERROR(CheckName(sha256));
+  const std::string path = PathFor(sha256);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return IoError("removing", path, errno);
+  return Status::Ok();
+}
+
+Result<uint64_t> FileArtifactStore::RemoveStaleTemporaries(int64_t before) {
+  uint64_t bytes = 0;
+  std::error_code ec;
+  for (const auto& sub : fs::directory_iterator(dir_, ec)) {
+    if (!sub.is_directory(ec)) continue;
+    for (const auto& file : fs::directory_iterator(sub.path(), ec)) {
+      if (file.path().filename().string().rfind(".tmp-", 0) != 0) continue;
+      struct stat st;
+      if (::stat(file.path().c_str(), &st) != 0 || st.st_mtime >= before) continue;
+      if (::unlink(file.path().c_str()) == 0) bytes += static_cast<uint64_t>(st.st_size);
+    }
+  }
+  if (ec) return Status::Unavailable("listing " + dir_ + ": " + ec.message());
+  return bytes;
+}
+
 // ------------------------------------------------------------------ MemoryArtifactStore
 
 Result<std::string> MemoryArtifactStore::Put(std::string_view bytes) {
@@ -183,5 +227,17 @@ Result<std::string> MemoryArtifactStore::Get(const std::string& sha256) {
 }
 
 bool MemoryArtifactStore::Contains(const std::string& sha256) { return blobs_.contains(sha256); }
+
+Result<std::vector<BlobInfo>> MemoryArtifactStore::List() {
+  std::vector<BlobInfo> out;
+  for (const auto& [sha, bytes] : blobs_) out.push_back({sha, bytes.size(), 0});
+  return out;
+}
+
+Status MemoryArtifactStore::Remove(const std::string& sha256) {
+  MLLOOP_RETURN_IF_ERROR(CheckName(sha256));
+  blobs_.erase(sha256);
+  return Status::Ok();
+}
 
 }  // namespace mlloop::store

@@ -11,10 +11,18 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
 namespace mlloop::store {
+
+// One stored blob, as listed for garbage collection and disk usage.
+struct BlobInfo {
+  std::string sha256;
+  uint64_t bytes = 0;
+  int64_t modified = 0;  // Unix seconds
+};
 
 class ArtifactStore {
  public:
@@ -31,6 +39,15 @@ class ArtifactStore {
 
   // Whether a blob is stored under `sha256` (without verifying it).
   virtual bool Contains(const std::string& sha256) = 0;
+
+  // Every stored blob, by name. Partial writes in progress are not blobs.
+  virtual Result<std::vector<BlobInfo>> List() = 0;
+  // Deletes the blob; OK when it is already absent. InvalidArgument for a bad name.
+  virtual Status Remove(const std::string& sha256) = 0;
+  // Removes what a Put() interrupted by a crash left behind, if it is older than `before`
+  // (Unix seconds; younger ones may belong to a Put in progress in another process), and
+  // returns how many bytes that freed.
+  virtual Result<uint64_t> RemoveStaleTemporaries(int64_t before) = 0;
 };
 
 // True for 64 lower-case hex digits.
@@ -51,6 +68,9 @@ class FileArtifactStore final : public ArtifactStore {
   Result<std::string> Put(std::string_view bytes) override;
   Result<std::string> Get(const std::string& sha256) override;
   bool Contains(const std::string& sha256) override;
+  Result<std::vector<BlobInfo>> List() override;
+  Status Remove(const std::string& sha256) override;
+  Result<uint64_t> RemoveStaleTemporaries(int64_t before) override;
 
   // Where the blob for `sha256` lives (whether or not it exists).
   std::string PathFor(const std::string& sha256) const;
@@ -67,6 +87,9 @@ class MemoryArtifactStore final : public ArtifactStore {
   Result<std::string> Put(std::string_view bytes) override;
   Result<std::string> Get(const std::string& sha256) override;
   bool Contains(const std::string& sha256) override;
+  Result<std::vector<BlobInfo>> List() override;
+  Status Remove(const std::string& sha256) override;
+  Result<uint64_t> RemoveStaleTemporaries(int64_t) override { return uint64_t{0}; }
 
  private:
   std::map<std::string, std::string> blobs_;

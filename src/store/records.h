@@ -97,6 +97,7 @@ struct ModelVersion {
   int64_t state_changed_at = 0;  // when `state` was last set
   std::string artifact_sha256;
   std::string artifact_signature;  // Ed25519, hex (registry/signing.h); "" = unsigned
+  std::optional<int64_t> artifact_collected_at;  // when `mlloop gc` removed the artifact
   Lineage lineage;
   std::optional<int64_t> decision_id;      // the decision that asked for this version
   std::optional<int64_t> rollback_target;  // id of the champion it replaced / would replace

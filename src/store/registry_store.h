@@ -48,6 +48,8 @@ class RegistryStore {
   virtual Result<std::optional<ModelVersion>> FindChampion(const std::string& model) = 0;
   // Sets a version's artifact signature. NotFound when no version has `id`.
   virtual Status SetArtifactSignature(int64_t id, const std::string& signature) = 0;
+  // Records that the version's artifact was removed at `time`. NotFound for an unknown id.
+  virtual Status SetArtifactCollected(int64_t id, int64_t time) = 0;
   // Sets state, state_changed_at = `time` and rollback_target (NULL when nullopt).
   // NotFound when no version has `id`.
   virtual Status UpdateVersionState(int64_t id, VersionState state,

@@ -14,7 +14,8 @@ constexpr std::string_view kVersionColumns =
     "rollback_target, data_hash, data_source, row_begin, row_end, time_begin, time_end, "
     "training_window, config_hash, params_json, seed, rounds, xgboost_version, "
     "mlloop_version, git_commit, train_seconds, data_file_hash, config_text, trainer_version, "
-    "trainer_command_hash, sqlite_version, compiler, os, artifact_signature";
+    "trainer_command_hash, sqlite_version, compiler, os, artifact_signature, "
+    "artifact_collected_at";
 
 constexpr std::string_view kDecisionColumns =
     "id, model, policy, time, signals_json, action, reason, budget_left, version_id";
@@ -61,6 +62,7 @@ Result<ModelVersion> ReadVersion(const Statement& s) {
   l.compiler = s.ColumnText(29);
   l.os = s.ColumnText(30);
   v.artifact_signature = s.ColumnText(31);
+  v.artifact_collected_at = s.ColumnOptionalInt64(32);
   return v;
 }
 
@@ -213,9 +215,10 @@ Result<int64_t> SqliteRegistryStore::InsertVersion(const ModelVersion& v) {
         artifact_sha256, decision_id, rollback_target, data_hash, data_source, row_begin,
         row_end, time_begin, time_end, training_window, config_hash, params_json, seed, rounds,
         xgboost_version, mlloop_version, git_commit, train_seconds, data_file_hash, config_text,
-        trainer_version, trainer_command_hash, sqlite_version, compiler, os, artifact_signature)
+        trainer_version, trainer_command_hash, sqlite_version, compiler, os, artifact_signature,
+        artifact_collected_at)
       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-              ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31))sql"));
+              ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32))sql"));
   const Lineage& l = v.lineage;
   stmt.Bind(1, v.model)
       .Bind(2, v.version)
@@ -247,7 +250,8 @@ Result<int64_t> SqliteRegistryStore::InsertVersion(const ModelVersion& v) {
       .Bind(28, l.sqlite_version)
       .Bind(29, l.compiler)
       .Bind(30, l.os)
-      .Bind(31, v.artifact_signature);
+      .Bind(31, v.artifact_signature)
+      .Bind(32, v.artifact_collected_at);
   MLLOOP_RETURN_IF_ERROR(stmt.Run());
   return db_->LastInsertRowId();
 }
@@ -284,6 +288,18 @@ Status SqliteRegistryStore::SetArtifactSignature(int64_t id, const std::string& 
   MLLOOP_ASSIGN_OR_RETURN(
       Statement stmt, db_->Prepare("UPDATE model_versions SET artifact_signature = ?2 WHERE id = ?1"));
   stmt.Bind(1, id).Bind(2, signature);
+  MLLOOP_RETURN_IF_ERROR(stmt.Run());
+  if (db_->Changes() == 0) {
+    return Status::NotFound("no model version with id " + std::to_string(id));
+  }
+  return Status::Ok();
+}
+
+Status SqliteRegistryStore::SetArtifactCollected(int64_t id, int64_t time) {
+  MLLOOP_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_->Prepare("UPDATE model_versions SET artifact_collected_at = ?2 WHERE id = ?1"));
+  stmt.Bind(1, id).Bind(2, time);
   MLLOOP_RETURN_IF_ERROR(stmt.Run());
   if (db_->Changes() == 0) {
     return Status::NotFound("no model version with id " + std::to_string(id));

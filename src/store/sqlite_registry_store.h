@@ -37,6 +37,7 @@ class SqliteRegistryStore final : public RegistryStore {
   Result<std::vector<ModelVersion>> ListVersions(const std::string& model) override;
   Result<std::optional<ModelVersion>> FindChampion(const std::string& model) override;
   Status SetArtifactSignature(int64_t id, const std::string& signature) override;
+  Status SetArtifactCollected(int64_t id, int64_t time) override;
   Status UpdateVersionState(int64_t id, VersionState state, std::optional<int64_t> rollback_target,
                             int64_t time) override;
 

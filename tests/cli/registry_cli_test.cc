@@ -419,5 +419,51 @@ TEST_F(RegistryCliTest, ReproduceNamesTheRecordedInputThatIsGoneOrChanged) {
       << no_config.output;
 }
 
+TEST_F(RegistryCliTest, GcIsADryRunUntilAnAdminAppliesIt) {
+  Simulate();
+  const std::string s = " --store " + Store();
+  nlohmann::json dry = Json("gc");
+  EXPECT_FALSE(dry["applied"].get<bool>());
+  ASSERT_EQ(dry["models"].size(), 1u);
+  EXPECT_EQ(dry["models"][0]["model"], "shapes");
+  // All but the champion and its rollback target go; the toy data makes some versions'
+  // artifacts byte-identical, so files are fewer than versions.
+  EXPECT_GE(dry["models"][0]["versions"].get<int>(), 3);
+  EXPECT_EQ(dry["versions"].size(), dry["models"][0]["versions"].get<size_t>() - 2);
+  const int64_t files = dry["blobs"];
+  EXPECT_GT(files, 0);
+  EXPECT_GT(dry["bytes"].get<int64_t>(), 0);
+  EXPECT_EQ(Json("gc")["bytes"], dry["bytes"]);  // the dry run removed nothing
+
+  const std::string admin = IssueToken(Store(), "", "admin", "root");
+  const std::string viewer = IssueToken(Store(), admin, "viewer", "auditor");
+  EXPECT_EQ(RunMlloop("gc" + s + " --token " + viewer).exit_code, 0);
+  testutil::CommandResult refused = RunMlloop("gc --apply" + s + " --token " + viewer);
+  EXPECT_EQ(refused.exit_code, 5) << refused.output;
+  EXPECT_EQ(Json("gc --token " + admin)["bytes"], dry["bytes"]);
+
+  testutil::CommandResult applied = RunMlloop("gc --apply" + s + " --token " + admin);
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  EXPECT_NE(applied.output.find("removed " + std::to_string(files) + " artifact files"),
+            std::string::npos)
+      << applied.output;
+  nlohmann::json after = Json("gc --token " + admin);
+  EXPECT_EQ(after["bytes"], 0);
+  EXPECT_EQ(after["versions"].size(), 0u);
+  EXPECT_EQ(after["models"][0]["collectable_versions"], 0);
+
+  // The champion and its rollback target still load; a collected version says what
+  // happened to it, and can still be reproduced from its lineage.
+  nlohmann::json champion = Json("models lineage champion --token " + admin);
+  EXPECT_TRUE(champion["artifact_verified"].get<bool>());
+  const std::string target = std::to_string(champion["rollback_target"]["version"].get<int>());
+  EXPECT_TRUE(Json("models lineage " + target + " --token " + admin)["artifact_verified"].get<bool>());
+  nlohmann::json first = Json("models lineage 1 --token " + admin);
+  EXPECT_NE(first["artifact_problem"].get<std::string>().find("removed by `mlloop gc`"),
+            std::string::npos);
+  EXPECT_EQ(RunMlloop("reproduce 1" + s + " --token " + admin).exit_code, 0);
+  EXPECT_EQ(RunMlloop("audit verify" + s + " --token " + admin).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace mlloop

@@ -772,6 +772,60 @@ TEST_F(FileRegistryTest, ChainVerificationCatchesEntriesAddedBehindTheRegistrysB
             std::string::npos);
 }
 
+// ------------------------------------------------------------------ garbage collection
+
+TEST(GarbageTest, OnlyArtifactsNoLiveApprovedOrRollbackTargetVersionNeedsAreCollected) {
+  auto r = InMemory();
+  ModelVersion v1 = MakeChampion(*r, "m", "one");       // retired, not a rollback target
+  ModelVersion v2 = MakeChampion(*r, "m", "two");       // retired, the champion's target
+  ModelVersion v3 = MakeChampion(*r, "m", "three");     // champion
+  ModelVersion v4 = MustRegister(*r, "m", "four");      // rejected
+  MustMove(*r, v4.id, {S::kRejected});
+  ModelVersion v5 = MustRegister(*r, "m", "five");      // approved, waiting
+  MustMove(*r, v5.id, {S::kValidated, S::kApproved});
+  ModelVersion v6 = MustRegister(*r, "m", "six");       // candidate
+  ModelVersion v7 = MustRegister(*r, "m", "three");     // rejected, same bytes as the champion
+  MustMove(*r, v7.id, {S::kRejected});
+  ModelVersion other = MustRegister(*r, "n", "other");  // another model's candidate
+
+  auto plan = r->PlanGarbageCollection();
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::set<int64_t> going;
+  for (const ModelVersion& v : plan->versions) going.insert(v.id);
+  EXPECT_EQ(going, (std::set<int64_t>{v1.id, v4.id, v7.id}));
+  std::set<std::string> files;
+  for (const auto& b : plan->blobs) files.insert(b.sha256);
+  // v7's bytes are the champion's: its version is garbage, the file is not.
+  EXPECT_EQ(files, (std::set<std::string>{v1.artifact_sha256, v4.artifact_sha256}));
+  EXPECT_EQ(plan->bytes, 3u + 4u);
+  ASSERT_EQ(plan->models.size(), 2u);
+  EXPECT_EQ(plan->models[0].model, "m");
+  EXPECT_EQ(plan->models[0].versions, 7);
+  EXPECT_EQ(plan->models[0].bytes, 3u + 3u + 5u + 4u + 4u + 3u);  // distinct files of m
+  EXPECT_EQ(plan->models[0].collectable_versions, 2);
+  EXPECT_EQ(plan->models[0].collectable_bytes, 7u);
+  EXPECT_EQ(plan->models[1].bytes, 5u);
+  EXPECT_EQ(r->ListVersions()->size(), 8u);  // planning changed nothing
+
+  auto done = r->CollectGarbage("root", 900);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->blobs.size(), 2u);
+  auto gone = r->LoadArtifact(*r->GetVersionById(v1.id));
+  EXPECT_EQ(gone.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(gone.status().message().find("removed by `mlloop gc` at"), std::string::npos);
+  for (const ModelVersion& v : {v2, v3, v5, v6, other}) {
+    EXPECT_TRUE(r->LoadArtifact(*r->GetVersionById(v.id)).ok()) << v.model << " v" << v.version;
+  }
+  EXPECT_EQ(r->Audit(1)->front().action, "gc");
+  EXPECT_EQ(r->Audit(1)->front().actor, "root");
+  EXPECT_TRUE(r->PlanGarbageCollection()->versions.empty());
+  EXPECT_TRUE(r->PlanGarbageCollection()->blobs.empty());
+
+  // Bytes that were collected can be registered again.
+  ModelVersion again = MustRegister(*r, "m", "one");
+  EXPECT_EQ(*r->LoadArtifact(again), "one");
+}
+
 // ------------------------------------------------------------------------- signatures
 
 TEST(SigningTest, SignaturesVerifyOnlyTheirOwnMessageAndKey) {
@@ -960,6 +1014,11 @@ class FailingArtifactStore final : public store::ArtifactStore {
   Result<std::string> Put(std::string_view) override { return Status::Unavailable("disk full"); }
   Result<std::string> Get(const std::string&) override { return Status::NotFound("nothing"); }
   bool Contains(const std::string&) override { return false; }
+  Result<std::vector<store::BlobInfo>> List() override {
+    return std::vector<store::BlobInfo>();
+  }
+  Status Remove(const std::string&) override { return Status::Ok(); }
+  Result<uint64_t> RemoveStaleTemporaries(int64_t) override { return uint64_t{0}; }
 };
 
 // Forwards to a real store, failing the call named `fail_at` once `countdown` reaches 0.
@@ -1043,6 +1102,9 @@ class FaultyStore final : public store::RegistryStore {
   }
   Status SetArtifactSignature(int64_t id, const std::string& sig) override {
     return inner_->SetArtifactSignature(id, sig);
+  }
+  Status SetArtifactCollected(int64_t id, int64_t t) override {
+    return inner_->SetArtifactCollected(id, t);
   }
   Result<std::optional<std::string>> GetPublicKey() override { return inner_->GetPublicKey(); }
   Status SetPublicKey(const std::string& key, int64_t t) override {

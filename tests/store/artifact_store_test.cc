@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 
 #include "core/hash.h"
@@ -65,6 +67,26 @@ TEST_P(ArtifactStoreContractTest, MissingIsNotFoundAndBadNameIsInvalid) {
   EXPECT_EQ(store_->Get("../../etc/passwd").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->Get(std::string(64, 'A')).status().code(), StatusCode::kInvalidArgument);
   EXPECT_FALSE(store_->Contains("../../etc/passwd"));
+}
+
+TEST_P(ArtifactStoreContractTest, ListsAndRemovesBlobs) {
+  EXPECT_TRUE(store_->List()->empty());
+  std::string a = *store_->Put("alpha");
+  std::string b = *store_->Put("be");
+  auto listed = store_->List();
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 2u);
+  for (const BlobInfo& blob : *listed) {
+    EXPECT_EQ(blob.bytes, blob.sha256 == a ? 5u : 2u);
+  }
+  ASSERT_TRUE(store_->Remove(a).ok());
+  EXPECT_TRUE(store_->Remove(a).ok());  // already gone is fine
+  EXPECT_FALSE(store_->Contains(a));
+  EXPECT_TRUE(store_->Contains(b));
+  EXPECT_EQ(store_->List()->size(), 1u);
+  EXPECT_EQ(store_->Remove("../etc").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(*store_->Put("alpha"), a);  // and can come back
+  EXPECT_EQ(*store_->Get(a), "alpha");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ArtifactStoreContractTest, ::testing::Values("file", "memory"),
@@ -135,6 +157,19 @@ TEST_F(FileArtifactStoreTest, ReopenSeesStoredBlobs) {
   auto reopened = FileArtifactStore::Open(dir_.File("artifacts"));
   ASSERT_TRUE(reopened.ok());
   EXPECT_EQ(*(*reopened)->Get(*sha), "persisted");
+}
+
+TEST_F(FileArtifactStoreTest, StaleTemporariesAreRemovedYoungOnesKept) {
+  std::string sha = *store_->Put("x");
+  const std::string sub = dir_.File("artifacts") + "/" + sha.substr(0, 2);
+  testutil::WriteFile(sub + "/.tmp-1-0", "half a blob");
+  testutil::WriteFile(sub + "/.tmp-2-0", "in progress");
+  fs::last_write_time(sub + "/.tmp-1-0", fs::file_time_type::clock::now() - std::chrono::hours(2));
+  const int64_t an_hour_ago = static_cast<int64_t>(std::time(nullptr)) - 3600;
+  EXPECT_EQ(*store_->RemoveStaleTemporaries(an_hour_ago), 11u);
+  EXPECT_FALSE(fs::exists(sub + "/.tmp-1-0"));
+  EXPECT_TRUE(fs::exists(sub + "/.tmp-2-0"));
+  EXPECT_EQ(store_->List()->size(), 1u);  // temporaries are never listed as blobs
 }
 
 TEST_F(FileArtifactStoreTest, OpenRefusesAFile) {

@@ -159,6 +159,11 @@ CREATE TABLE signing_key (
 ALTER TABLE model_versions ADD COLUMN artifact_signature TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 6: when garbage collection removed a version's artifact.
+constexpr std::string_view kV6Collected = R"sql(
+ALTER TABLE model_versions ADD COLUMN artifact_collected_at INTEGER;
+)sql";
+
 constexpr std::string_view kCreateMigrationsTable = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version     INTEGER PRIMARY KEY,
@@ -197,6 +202,7 @@ const std::vector<Migration>& RegistryMigrations() {
       {3, "access tokens", kV3Tokens},
       {4, "audit head", kV4AuditHead},
       {5, "signatures: the store's public key, artifact signatures", kV5Signatures},
+      {6, "garbage collection: artifact_collected_at", kV6Collected},
   };
   return kMigrations;
 }
