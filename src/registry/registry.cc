@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/time.h"
 #include "registry/audit_chain.h"
+#include "registry/crash_point.h"
 #include "store/sqlite_registry_store.h"
 
 namespace mlloop::registry {
@@ -420,6 +421,7 @@ Result<ModelVersion> Registry::Register(const std::string& model, std::string_vi
   // invisible, and the write lock is not held during file I/O.
   auto sha = artifacts_->Put(artifact);
   if (!sha.ok()) return sha.status().WithContext(context + ": storing the artifact");
+  CrashPoint("register:after_artifact");
 
   auto registered = InTransaction(*store_, [&]() -> Result<ModelVersion> {
     std::optional<Decision> decision;
@@ -455,6 +457,7 @@ Result<ModelVersion> Registry::Register(const std::string& model, std::string_vi
                     {"config_hash", l.config_hash}};
     MLLOOP_RETURN_IF_ERROR(
         AppendInTransaction(MakeEntry(time, actor, "register", Label(v), details)));
+    CrashPoint("register:before_commit");
     return v;
   });
   if (!registered.ok()) return registered.status().WithContext(context);
@@ -492,16 +495,19 @@ Status Registry::Transition(int64_t version_id, VersionState to, const std::stri
         MLLOOP_RETURN_IF_ERROR(SetState(*champion, VersionState::kRetired,
                                         champion->rollback_target, actor, "replaced by " + Label(v),
                                         time, TransitionAction(VersionState::kRetired)));
+        CrashPoint("promote:after_retire");
       }
     }
     MLLOOP_RETURN_IF_ERROR(
         SetState(v, to, rollback_target, actor, reason, time, TransitionAction(to)));
+    if (to == VersionState::kChampion) CrashPoint("promote:before_commit");
 
     // Rolling back a champion restores the champion it replaced.
     if (v.state == VersionState::kChampion && to == VersionState::kRolledBack &&
         v.rollback_target) {
       MLLOOP_ASSIGN_OR_RETURN(std::optional<ModelVersion> previous,
                               store_->FindVersionById(*v.rollback_target));
+      CrashPoint("rollback:after_demote");
       if (previous && previous->state == VersionState::kRetired) {
         MLLOOP_RETURN_IF_ERROR(SetState(*previous, VersionState::kChampion,
                                         previous->rollback_target, actor,

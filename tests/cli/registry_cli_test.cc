@@ -2,11 +2,21 @@
 // approve, reject, rollback, tokens, audit, reproduce and gc.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <spawn.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "pipeline/xgb/xgb_model.h"
 #include "registry/registry.h"
 #include "testutil/testutil.h"
 
@@ -463,6 +473,121 @@ TEST_F(RegistryCliTest, GcIsADryRunUntilAnAdminAppliesIt) {
             std::string::npos);
   EXPECT_EQ(RunMlloop("reproduce 1" + s + " --token " + admin).exit_code, 0);
   EXPECT_EQ(RunMlloop("audit verify" + s + " --token " + admin).exit_code, 0);
+}
+
+// ------------------------------------------------------------------------------ crashes
+
+// `mlloop ARGS` with MLLOOP_TEST_CRASH_AT=`point`: the process kills itself with SIGKILL
+// there (registry/crash_point.h). The test fails unless it died.
+void RunUntilCrash(const std::string& point, const std::string& args) {
+  ::setenv("MLLOOP_TEST_CRASH_AT", point.c_str(), 1);
+  testutil::CommandResult r = RunMlloop(args);
+  ::unsetenv("MLLOOP_TEST_CRASH_AT");
+  // The shell reports a child killed by SIGKILL as 137 (or pclose as not exited).
+  EXPECT_TRUE(r.exit_code == 128 + SIGKILL || r.exit_code == -1)
+      << point << ": exit " << r.exit_code << "\n" << r.output;
+}
+
+// After a crash: the log verifies, each model has exactly one champion, and it loads as
+// XGBoost model bytes through the registry's checks. Returns the champion's version (0
+// when the store holds no version).
+int64_t ExpectConsistent(const std::string& store) {
+  auto reg = registry::Registry::Open(store);
+  EXPECT_TRUE(reg.ok()) << reg.status().ToString();
+  if (!reg.ok()) return -1;
+  Status chain = (*reg)->VerifyAuditChain();
+  EXPECT_TRUE(chain.ok()) << chain.ToString();
+  const std::vector<registry::ModelVersion> versions = *(*reg)->ListVersions();
+  if (versions.empty()) return 0;
+  int champions = 0;
+  int64_t version = 0;
+  for (const auto& v : versions) {
+    if (v.state != registry::VersionState::kChampion) continue;
+    ++champions;
+    version = v.version;
+    auto bytes = (*reg)->LoadArtifact(v);
+    EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+    if (bytes.ok()) {
+      auto model = pipeline::XgbModel::Load(*bytes, core::Task::kBinaryClassification);
+      EXPECT_TRUE(model.ok()) << model.status().ToString();
+    }
+  }
+  EXPECT_EQ(champions, 1);
+  EXPECT_EQ(RunMlloop("audit verify --store " + store).exit_code, 0);
+  return version;
+}
+
+TEST_F(RegistryCliTest, KilledWhileRegisteringOrPromotingLeavesTheOldChampionServing) {
+  // The second registration and promotion are the first retrain's: its whole tick is one
+  // transaction, so after the crash the store is as the first model left it.
+  for (const std::string point :
+       {"register:after_artifact:2", "register:before_commit:2", "promote:after_retire:1",
+        "promote:before_commit:2"}) {
+    SCOPED_TRACE(point);
+    std::filesystem::remove_all(Store());
+    RunUntilCrash(point, "simulate " + Config() + " -q --store " + Store());
+    EXPECT_EQ(ExpectConsistent(Store()), 1);
+    nlohmann::json versions = Json("models list");
+    EXPECT_EQ(versions.size(), 1u);
+    // A blob written before the crash is garbage no version names, and nothing else is.
+    nlohmann::json gc = Json("gc");
+    EXPECT_TRUE(gc["versions"].empty());
+    EXPECT_LE(gc["blobs"].get<int>(), 1);
+    // The store takes new work: a new admin token, audited.
+    const std::string token = IssueToken(Store(), "", "admin", "after");
+    EXPECT_EQ(RunMlloop("audit verify --store " + Store() + " --token " + token).exit_code, 0);
+  }
+  // Killed while promoting the very first model: nothing was committed at all.
+  std::filesystem::remove_all(Store());
+  RunUntilCrash("promote:before_commit:1", "simulate " + Config() + " -q --store " + Store());
+  EXPECT_EQ(ExpectConsistent(Store()), 0);
+}
+
+TEST_F(RegistryCliTest, KilledWhileRollingBackLeavesTheChampionAsItWas) {
+  Simulate();
+  const int64_t before = ExpectConsistent(Store());
+  ASSERT_GE(before, 2);
+  RunUntilCrash("rollback:after_demote", "rollback --reason alarm --store " + Store());
+  EXPECT_EQ(ExpectConsistent(Store()), before);
+  ASSERT_EQ(RunMlloop("rollback --reason alarm --store " + Store()).exit_code, 0);
+  EXPECT_EQ(ExpectConsistent(Store()), Json("models lineage " + std::to_string(before))
+                                           ["rollback_target"]["version"]
+                                               .get<int64_t>());
+}
+
+TEST(CrashCliTest, Elec2SimulationKilledWithSigkillMidRunIsConsistent) {
+  testutil::TempDir dir;
+  const std::string store = dir.File("store");
+  const std::string binary = std::string(MLLOOP_BINARY_DIR) + "/bin/mlloop";
+  const std::string config = testutil::SourcePath("examples/elec2/model.yaml");
+  std::vector<std::string> args = {binary, "simulate", config, "-q", "--store", store};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  ASSERT_EQ(::posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv.data(), environ), 0);
+  // The replay takes seconds. Once it has stored a few retrained models, stop it at no
+  // particular point, as kill -9 does.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto blobs = [&] {
+    size_t n = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(store + "/artifacts", ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      n += it->is_regular_file(ec);
+    }
+    return n;
+  };
+  while (blobs() < 4 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(137));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the replay finished before it could be killed";
+  EXPECT_GE(ExpectConsistent(store), 1);
+  std::printf("killed the Elec2 replay with %zu artifacts stored\n", blobs());
 }
 
 }  // namespace
