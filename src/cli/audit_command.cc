@@ -74,13 +74,15 @@ Status RunAuditVerify(const AuditArgs& args, std::ostream& out) {
   MLLOOP_RETURN_IF_ERROR(
       Authorize(*reg, args.token, "", registry::Permission::kRead, "audit verify").status());
   MLLOOP_ASSIGN_OR_RETURN(std::optional<int64_t> bad, reg->FirstBrokenAuditEntry());
+  MLLOOP_ASSIGN_OR_RETURN(std::string public_key, reg->PublicKey());
   auto head = reg->VerifyAudit();
   if (args.json) {
     out << nlohmann::json{{"intact", head.ok()},
                           {"first_bad_entry", bad ? nlohmann::json(*bad) : nlohmann::json(nullptr)},
                           {"problem", head.ok() ? "" : head.status().message()},
                           {"entries", head.ok() ? head->entries : 0},
-                          {"head_hash", head.ok() ? head->last_hash : ""}}
+                          {"head_hash", head.ok() ? head->last_hash : ""},
+                          {"public_key", public_key}}
                .dump(2)
         << "\n";
   } else if (head.ok()) {
@@ -88,7 +90,9 @@ Status RunAuditVerify(const AuditArgs& args, std::ostream& out) {
         << (head->entries > 0 ? " (entry " + std::to_string(head->last_id) + ", hash " +
                                     head->last_hash + ")"
                               : "")
-        << "\n";
+        << "\n"
+        << "store key (Ed25519, compare with the one noted when the store was made): "
+        << (public_key.empty() ? "none" : public_key) << "\n";
   }
   return head.status();
 }

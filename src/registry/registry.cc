@@ -246,33 +246,35 @@ std::unique_ptr<Registry> Registry::Create(std::unique_ptr<store::RegistryStore>
 
 Status Registry::EnsureSigning() {
   if (signing_ready_) return Status::Ok();
-  MLLOOP_ASSIGN_OR_RETURN(std::optional<std::string> recorded, store_->GetPublicKey());
-  public_key_ = recorded.value_or("");
+  signing_ready_ = true;  // set first: adopting a key appends to the audit log, which signs
   const int64_t now = core::RealClock().Now();
-  if (key_path_.empty()) {
-    if (recorded) {
-      key_problem_ = "this registry was composed without the store's signing key";
-      signing_ready_ = true;
-    } else {
-      key_ = SigningKey::Generate();
-      signing_ready_ = true;  // before AdoptKey, whose audit entry signs with the key
-      MLLOOP_RETURN_IF_ERROR(AdoptKey(now));
+  MLLOOP_ASSIGN_OR_RETURN(std::optional<std::string> recorded, store_->GetPublicKey());
+  if (!recorded) {
+    // The store has no key yet. Making one happens under the write lock, so that of
+    // several processes opening a new store only one does it and the others then find it.
+    Status made = InTransaction(*store_, [&]() -> Status {
+      MLLOOP_ASSIGN_OR_RETURN(recorded, store_->GetPublicKey());
+      if (recorded) return Status::Ok();
+      return MakeKey(now);
+    });
+    if (!made.ok()) {
+      signing_ready_ = false;
+      key_.reset();
+      return made;
     }
+    if (!recorded) return Status::Ok();  // made now (key_ set), or refused (key_problem_)
+  }
+  public_key_ = *recorded;
+  if (key_path_.empty()) {
+    key_problem_ = "this registry was composed without the store's signing key";
     return Status::Ok();
   }
   auto loaded = SigningKey::Load(key_path_);
-  if (loaded.status().code() == StatusCode::kNotFound && !recorded) {
-    // A new store (or one from before signatures): its key is made now. Another process
-    // may be doing the same; the file is created exclusively, and the loser uses it.
-    Status saved = SigningKey::Generate().Save(key_path_);
-    if (!saved.ok() && saved.code() != StatusCode::kAlreadyExists) return saved;
-    loaded = SigningKey::Load(key_path_);
-  }
   if (!loaded.ok()) {
     key_problem_ = loaded.status().code() == StatusCode::kNotFound
                        ? "its signing key " + key_path_ + " is missing"
                        : loaded.status().message();
-  } else if (recorded && *recorded != loaded->PublicKeyHex()) {
+  } else if (*recorded != loaded->PublicKeyHex()) {
     key_problem_ = key_path_ + " is not this store's signing key (its public key is " +
                    loaded->PublicKeyHex().substr(0, 16) + "..., the store's is " +
                    recorded->substr(0, 16) + "...)";
@@ -280,39 +282,65 @@ Status Registry::EnsureSigning() {
   } else {
     key_ = std::move(loaded).value();
   }
-  signing_ready_ = true;
-  if (key_ && !recorded) MLLOOP_RETURN_IF_ERROR(AdoptKey(now));
   return Status::Ok();
 }
 
-Status Registry::AdoptKey(int64_t time) {
-  return InTransaction(*store_, [&]() -> Status {
-    // Checked again under the write lock: another process may have adopted a key first.
-    MLLOOP_ASSIGN_OR_RETURN(std::optional<std::string> recorded, store_->GetPublicKey());
-    if (recorded) {
-      public_key_ = *recorded;
-      if (*recorded != key_->PublicKeyHex()) {
-        key_problem_ = "another process recorded a different signing key";
-        key_mismatch_ = true;
-        key_.reset();
-      }
+Result<std::string> Registry::EarlierKeyEvidence() {
+  MLLOOP_ASSIGN_OR_RETURN(store::AuditHead head, store_->GetAuditHead());
+  if (!head.signature.empty()) return std::string("its audit head is signed");
+  store::AuditFilter created;
+  created.action = "signing_key_create";
+  MLLOOP_ASSIGN_OR_RETURN(std::vector<AuditEntry> entries, store_->FindAuditEntries(created, 1));
+  if (!entries.empty()) {
+    return "audit entry " + std::to_string(entries.front().id) + " records its key";
+  }
+  MLLOOP_ASSIGN_OR_RETURN(std::vector<ModelVersion> versions, store_->ListVersions(""));
+  for (const ModelVersion& v : versions) {
+    if (!v.artifact_signature.empty()) return Label(v) + " is signed";
+  }
+  return std::string();
+}
+
+Status Registry::MakeKey(int64_t time) {
+  if (!key_path_.empty()) {
+    auto existing = SigningKey::Load(key_path_);
+    if (existing.status().code() != StatusCode::kNotFound) {
+      // A key file beside a database that records no key: the database was replaced, or
+      // its key removed. Signing its rows now could vouch for whatever is in them.
+      key_problem_ = key_path_ + " exists but the database records no public key (was it " +
+                     "replaced?); refusing to sign what it holds";
       return Status::Ok();
     }
-    public_key_ = key_->PublicKeyHex();
-    MLLOOP_RETURN_IF_ERROR(store_->SetPublicKey(public_key_, time));
-    // Versions from before signatures are signed now: from here on, an unsigned version is
-    // one whose row was changed outside mlloop.
-    MLLOOP_ASSIGN_OR_RETURN(std::vector<ModelVersion> versions, store_->ListVersions(""));
-    int64_t signed_now = 0;
-    for (const ModelVersion& v : versions) {
-      if (!v.artifact_signature.empty()) continue;
-      MLLOOP_RETURN_IF_ERROR(store_->SetArtifactSignature(
-          v.id, key_->Sign(ArtifactMessage(v.model, v.version, v.artifact_sha256))));
-      ++signed_now;
+  }
+  // Versions from before signatures are signed now, unless the store shows it was signed
+  // before: then its key was removed, and signing its rows could vouch for an edit.
+  MLLOOP_ASSIGN_OR_RETURN(std::string evidence, EarlierKeyEvidence());
+  if (!evidence.empty()) {
+    key_problem_ = "the store was signed before (" + evidence +
+                   ") but its public key is gone from the database; refusing to sign what it "
+                   "holds — restore the database or its key";
+    return Status::Ok();
+  }
+  SigningKey key = SigningKey::Generate();
+  if (!key_path_.empty()) {
+    Status saved = key.Save(key_path_);
+    if (!saved.ok()) {
+      key_problem_ = "cannot create its signing key: " + saved.message();
+      return Status::Ok();
     }
-    Json details = {{"public_key", public_key_}, {"versions_signed", signed_now}};
-    return AppendInTransaction(MakeEntry(time, "mlloop", "signing_key_create", "store", details));
-  });
+  }
+  key_ = std::move(key);
+  public_key_ = key_->PublicKeyHex();
+  MLLOOP_RETURN_IF_ERROR(store_->SetPublicKey(public_key_, time));
+  MLLOOP_ASSIGN_OR_RETURN(std::vector<ModelVersion> versions, store_->ListVersions(""));
+  int64_t signed_now = 0;
+  for (const ModelVersion& v : versions) {
+    MLLOOP_RETURN_IF_ERROR(store_->SetArtifactSignature(
+        v.id, key_->Sign(ArtifactMessage(v.model, v.version, v.artifact_sha256))));
+    ++signed_now;
+  }
+  Json details = {{"public_key", public_key_}, {"versions_signed", signed_now}};
+  return AppendInTransaction(MakeEntry(time, "mlloop", "signing_key_create", "store", details));
 }
 
 Status Registry::signing_status() {

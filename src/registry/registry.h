@@ -262,9 +262,13 @@ class Registry {
   // Loads, creates or adopts the signing key, once (see Open). Errors are the store's; a
   // key that cannot be used is recorded in key_problem_.
   Status EnsureSigning();
-  // Records `key` as the store's and signs every unsigned version and the audit head.
-  // REQUIRES: key_ is set.
-  Status AdoptKey(int64_t time);
+  // Makes the store's key pair (its file, unless in memory), records the public key, signs
+  // the versions of a store from before signatures and audits it — or, when the store
+  // shows signs of an earlier key, refuses (key_problem_). REQUIRES: inside a store
+  // transaction; the store records no key.
+  Status MakeKey(int64_t time);
+  // "" when nothing in the store was ever signed; otherwise what was.
+  Result<std::string> EarlierKeyEvidence();
   // OK when `version`'s signature verifies with the store's key; DataLoss otherwise.
   Status CheckSignature(const ModelVersion& version);
 

@@ -304,6 +304,7 @@ TEST_F(RegistryCliTest, AuditListsFiltersAndVerifyNamesTheFirstBadEntry) {
   EXPECT_EQ(ok.exit_code, 0) << ok.output;
   EXPECT_NE(ok.output.find("audit log intact"), std::string::npos) << ok.output;
   const int64_t entries = Json("audit verify")["entries"];
+  EXPECT_EQ(Json("audit verify")["public_key"].get<std::string>().size(), 64u);
 
   // Someone with write access to the file removes the two newest entries.
   {

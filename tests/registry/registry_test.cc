@@ -948,25 +948,63 @@ TEST_F(FileRegistryTest, AHeadRewrittenToHideTruncationDoesNotVerify) {
   EXPECT_EQ(*registry_->FirstBrokenAuditEntry(), 5);
 }
 
-TEST_F(FileRegistryTest, AStoreFromBeforeSignaturesIsSignedWhenItGetsItsKey) {
+TEST(SigningStoreTest, AStoreFromBeforeSignaturesIsSignedWhenItGetsItsKey) {
+  testutil::TempDir dir;
+  const std::string reg_dir = dir.File("reg");
+  ModelVersion v;
+  {
+    // What an older mlloop left: a version and its artifact, no key, nothing signed.
+    std::filesystem::create_directories(reg_dir);
+    auto store = store::SqliteRegistryStore::Open(reg_dir + "/registry.db");
+    ASSERT_TRUE(store.ok());
+    auto artifacts = store::FileArtifactStore::Open(reg_dir + "/artifacts");
+    ASSERT_TRUE(artifacts.ok());
+    v.model = "m";
+    v.version = *(*store)->ReserveVersionNumber("m", 1);
+    v.state = S::kChampion;
+    v.artifact_sha256 = *(*artifacts)->Put("one");
+    v.lineage = SampleLineage();
+    ASSERT_TRUE((*store)->InsertVersion(v).ok());
+  }
+  auto r = Registry::Open(reg_dir);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE((*r)->signing_status().ok()) << (*r)->signing_status().ToString();
+  auto loaded = (*r)->LoadArtifact(*(*r)->GetVersion("m", 1));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(*loaded, "one");
+  EXPECT_TRUE((*r)->VerifyAuditChain().ok());
+  auto last = (*r)->Audit(1)->front();
+  EXPECT_EQ(last.action, "signing_key_create");
+  EXPECT_NE(last.details_json.find(R"("versions_signed":1)"), std::string::npos);
+}
+
+TEST_F(FileRegistryTest, AStoreMadeToLookUnsignedIsNotSignedAgain) {
   ModelVersion v = MakeChampion(*registry_, "m", "one");
   registry_.reset();
   {
+    // Someone who can write the database but not read the key points v1 at other bytes,
+    // strips every signature and the key, and deletes the key file, hoping the next open
+    // takes the store for one from before signatures and signs the edit.
+    store::FileArtifactStore::Open(dir_.File("reg") + "/artifacts").value()->Put("evil").value();
     RawDb raw(DbPath());
-    ASSERT_EQ(raw.Exec("UPDATE model_versions SET artifact_signature = '';"
-                       "DELETE FROM signing_key;"
-                       "UPDATE audit_head SET signature = ''"),
+    ASSERT_EQ(raw.Exec("UPDATE model_versions SET artifact_signature = '', artifact_sha256 = '" +
+                       core::Sha256Hex("evil") + "'; DELETE FROM signing_key;"),
               "");
   }
   std::filesystem::remove(dir_.File("reg") + "/signing.key");
   Reopen();
-  auto loaded = registry_->LoadArtifact(*registry_->GetVersionById(v.id));
-  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-  EXPECT_EQ(*loaded, "one");
-  EXPECT_TRUE(registry_->VerifyAuditChain().ok());
-  auto last = registry_->Audit(1)->front();
-  EXPECT_EQ(last.action, "signing_key_create");
-  EXPECT_NE(last.details_json.find(R"("versions_signed":1)"), std::string::npos);
+  EXPECT_NE(registry_->signing_status().message().find("the store was signed before"),
+            std::string::npos)
+      << registry_->signing_status().message();
+  EXPECT_FALSE(registry_->LoadArtifact(*registry_->GetVersionById(v.id)).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("reg") + "/signing.key"));
+
+  // A key file beside a database that records none is not adopted either.
+  ASSERT_TRUE(SigningKey::Generate().Save(dir_.File("reg") + "/signing.key").ok());
+  Reopen();
+  EXPECT_NE(registry_->signing_status().message().find("exists but the database records no"),
+            std::string::npos)
+      << registry_->signing_status().message();
 }
 
 TEST_F(FileRegistryTest, AuditFiltersByModelActorActionAndTime) {
