@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/random.h"
 #include "drift/detector_registry.h"
 
 namespace {
@@ -47,24 +48,7 @@ std::unique_ptr<Detector> CreateDetector(std::string_view name) {
   return mlloop::drift::CreateDetector(name, params).value();
 }
 
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
-  double Normal() {
-    const double u = Uniform(), v = Uniform();
-    return std::sqrt(-2 * std::log1p(-u)) * std::cos(2 * std::numbers::pi * v);
-  }
-
- private:
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  uint64_t state_;
-};
+using Rng = mlloop::core::SplitMixRng;
 
 enum class Kind { kAbrupt, kGradual, kIncremental };
 constexpr Kind kKinds[] = {Kind::kAbrupt, Kind::kGradual, Kind::kIncremental};

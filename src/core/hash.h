@@ -1,9 +1,10 @@
 // SHA-256 through OpenSSL's EVP interface: content addresses for artifacts and data
-// snapshots, and configuration hashes for lineage.
+// snapshots, and configuration hashes for lineage. FNV-1a for checksums of saved state.
 //
 // Thread-safety: a Sha256 instance belongs to one thread; the free function is reentrant.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,5 +30,16 @@ class Sha256 {
 };
 
 std::string Sha256Hex(std::string_view data);
+
+// 64-bit FNV-1a: a fast, non-cryptographic hash for checksums of saved state (a flipped bit
+// becomes DataLoss rather than a silently different object) and as the base of sketch hashes.
+inline uint64_t Fnv1a64(std::string_view bytes) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : bytes) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
 
 }  // namespace mlloop::core

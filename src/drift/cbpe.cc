@@ -5,6 +5,7 @@
 #include <numeric>
 #include <utility>
 
+#include "core/hash.h"
 #include "stats/metrics.h"
 #include "stats/moments.h"
 
@@ -20,15 +21,6 @@ namespace {
 constexpr std::string_view kMagic = "MCBP";
 constexpr uint8_t kVersion = 1;
 constexpr size_t kChecksumBytes = 8;
-
-uint64_t Fnv1a64(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
 
 // np.std (ddof = 0): two passes, as NumPy computes it.
 double PopulationStd(const std::vector<double>& v) {
@@ -425,7 +417,7 @@ std::string CbpeEstimator::Serialize() const {
   }
   std::string out = w.Take();
   stats::wire::Writer tail;
-  tail.U64(Fnv1a64(out));
+  tail.U64(core::Fnv1a64(out));
   out += tail.Take();
   return out;
 }
@@ -442,7 +434,7 @@ Result<CbpeEstimator> CbpeEstimator::Deserialize(std::string_view bytes) {
   stats::wire::Reader tail(bytes.substr(body.size()));
   uint64_t saved_sum = 0;
   (void)tail.U64(&saved_sum);
-  if (saved_sum != Fnv1a64(body)) {
+  if (saved_sum != core::Fnv1a64(body)) {
     return Status::DataLoss("cbpe estimator: checksum mismatch (corrupt or truncated bytes)");
   }
   const auto corrupt = [](const std::string& what) {

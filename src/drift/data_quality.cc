@@ -1,7 +1,6 @@
 #include "drift/data_quality.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include "core/format.h"
 
@@ -10,13 +9,6 @@ namespace mlloop::drift {
 namespace {
 
 std::string Percent(double share) { return core::FormatFixed(100 * share, 1) + "%"; }
-
-// The shortest text that reads back as the same float ("0.003467", "12").
-std::string Shortest(float v) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
-}
 
 std::string Count(size_t n) { return std::to_string(n); }
 
@@ -50,8 +42,8 @@ void CheckRange(const ColumnSummary& c, std::vector<QualityFinding>* out) {
   const double share = static_cast<double>(below + above) / static_cast<double>(cur.size());
   if (share < kOutOfRangeShare) return;
   const std::string where =
-      lo == hi ? "differ from the reference's single value " + Shortest(lo)
-               : "are outside the reference's range [" + Shortest(lo) + ", " + Shortest(hi) + "]";
+      lo == hi ? "differ from the reference's single value " + core::FormatShortest(lo)
+               : "are outside the reference's range [" + core::FormatShortest(lo) + ", " + core::FormatShortest(hi) + "]";
   out->push_back({std::string(c.name), "out_of_range",
                   Percent(share) + " of current values (" + Count(below + above) + " of " +
                       Count(cur.size()) + ") " + where + ": " + Count(below) + " below, " +
@@ -102,9 +94,9 @@ void CheckConstant(const ColumnSummary& c, std::vector<QualityFinding>* out) {
       return;
     }
     out->push_back({std::string(c.name), "became_constant",
-                    "All " + Count(cur.size()) + " current values are " + Shortest(cur.front()) +
-                        "; the reference ranged over [" + Shortest(ref.front()) + ", " +
-                        Shortest(ref.back()) + "].",
+                    "All " + Count(cur.size()) + " current values are " + core::FormatShortest(cur.front()) +
+                        "; the reference ranged over [" + core::FormatShortest(ref.front()) + ", " +
+                        core::FormatShortest(ref.back()) + "].",
                     static_cast<double>(cur.size())});
     return;
   }

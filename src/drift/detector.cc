@@ -3,6 +3,8 @@
 #include <bit>
 #include <cmath>
 
+#include "core/hash.h"
+
 namespace mlloop::drift {
 
 namespace {
@@ -14,15 +16,6 @@ namespace {
 constexpr std::string_view kMagic = "MDET";
 constexpr uint8_t kVersion = 1;
 constexpr size_t kChecksumBytes = 8;
-
-uint64_t Fnv1a64(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
 
 }  // namespace
 
@@ -92,7 +85,7 @@ std::string Detector::SaveState() const {
   w.U64(change_start_.value_or(0));
   SaveAlgorithm(&w);
   std::string out = w.Take();
-  const uint64_t sum = Fnv1a64(out);
+  const uint64_t sum = core::Fnv1a64(out);
   stats::wire::Writer tail;
   tail.U64(sum);
   out += tail.Take();
@@ -111,7 +104,7 @@ Status Detector::RestoreState(std::string_view blob) {
   stats::wire::Reader tail(blob.substr(blob.size() - kChecksumBytes));
   uint64_t saved_sum = 0;
   (void)tail.U64(&saved_sum);
-  if (saved_sum != Fnv1a64(blob.substr(0, blob.size() - kChecksumBytes))) {
+  if (saved_sum != core::Fnv1a64(blob.substr(0, blob.size() - kChecksumBytes))) {
     return Status::DataLoss(what + ": checksum mismatch (corrupt or truncated bytes)");
   }
   std::string_view name;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -14,6 +13,7 @@
 
 #include "core/buffer.h"
 #include "core/format.h"
+#include "drift/category_codes.h"
 #include "drift/data_quality.h"
 #include "drift/reference_profile.h"
 #include "stats/anderson_darling.h"
@@ -58,19 +58,10 @@ constexpr size_t kChartMaxCategories = 20;
 // Numeric columns' distinct values are counted up to this; every rule above needs less.
 constexpr size_t kDistinctCap = 1000;
 constexpr int kChartMinBins = 10, kChartMaxBins = 20;
-// Codes above this are not codes a reader produces (the dictionary would not fit memory).
-constexpr float kMaxCategoryCode = 16777216.0f;  // 2^24, the last exactly representable
 
 bool IsTest(Method m) {
   return m == Method::kKs || m == Method::kChiSquared || m == Method::kZTest ||
          m == Method::kAndersonDarling || m == Method::kCramerVonMises;
-}
-
-// The shortest text that reads back as the same float: "0.1", not 0.10000000149011612.
-std::string Shortest(float v) {
-  char buf[40];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
 }
 
 // One column of one table: `rows` values `stride` floats apart. Categorical columns carry
@@ -170,29 +161,13 @@ void CollectNumeric(const ColumnView& column, core::Buffer<float>* values, size_
 
 // Counts per code; the text of each code comes later, once per code, not per value.
 Status CountCodes(const ColumnView& column, std::vector<size_t>* counts, size_t* missing) {
-  counts->assign(column.dictionary ? column.dictionary->size() : 0, 0);
-  *missing = 0;
-  for (size_t i = 0; i < column.rows; ++i) {
-    const float v = column.At(i);
-    if (core::IsMissing(v)) {
-      ++*missing;
-      continue;
-    }
-    if (!(v >= 0 && v < kMaxCategoryCode) || v != std::floor(v)) {
-      return Status::InvalidArgument("invalid category code " + Shortest(v) + " at row " +
-                                     std::to_string(i));
-    }
-    const auto code = static_cast<size_t>(v);
-    if (code >= counts->size()) counts->resize(code + 1, 0);
-    ++(*counts)[code];
-  }
-  return Status::Ok();
+  return internal::CountCategoryCodes(column.data, column.rows, column.stride,
+                                      column.dictionary ? column.dictionary->size() : 0, counts,
+                                      missing);
 }
 
 std::string CodeText(const ColumnView& column, core::FeatureType type, size_t code) {
-  if (column.dictionary && code < column.dictionary->size()) return (*column.dictionary)[code];
-  if (type == core::FeatureType::kBoolean && code <= 1) return code == 1 ? "true" : "false";
-  return std::to_string(code);
+  return internal::CategoryCodeText(column.dictionary, type, code);
 }
 
 // (text, count) of every code with a count, sorted by text, equal texts merged.
@@ -354,7 +329,7 @@ void SketchValueCategories(const stats::KllSortedView& v, std::span<const float>
     const uint64_t ref = (i == 0 ? 0 : v.cumulative_weights()[i - 1]) - before;
     const size_t start = j;
     while (j < cur.size() && cur[j] == x) ++j;
-    out->labels.push_back(Shortest(x));
+    out->labels.push_back(core::FormatShortest(x));
     out->reference.push_back(static_cast<size_t>(ref));
     out->current.push_back(j - start);
     out->reference_total += static_cast<size_t>(ref);
@@ -368,7 +343,7 @@ Status ValueCategories(std::span<const float> ref, std::span<const float> cur, C
   MLLOOP_ASSIGN_OR_RETURN(
       auto counts, stats::CountCategoriesSorted(ref.data(), ref.size(), cur.data(), cur.size()));
   for (size_t k = 0; k < counts.codes.size(); ++k) {
-    out->labels.push_back(Shortest(counts.codes[k]));
+    out->labels.push_back(core::FormatShortest(counts.codes[k]));
     out->reference.push_back(static_cast<size_t>(counts.reference[k]));
     out->current.push_back(static_cast<size_t>(counts.current[k]));
   }

@@ -2,7 +2,6 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -11,6 +10,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/format.h"
 #include "pipeline/xgb/xgb_model.h"
 #include "stats/metrics.h"
 
@@ -26,12 +26,6 @@ constexpr double kStdFloorRelative = 1e-3;
 constexpr double kRankTolerance = 1e-10;
 
 size_t RowsOf(const core::Dataset& d) { return d.n_features > 0 ? d.x.size() / d.n_features : 0; }
-
-std::string Shortest(double v) {
-  char buf[40];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
-}
 
 // Seeded draws that do not depend on the standard library's distributions (which differ
 // between implementations): mt19937_64 is fully specified, and the modulo bias of a 64-bit
@@ -224,7 +218,7 @@ Result<DomainClassifierDrift> DomainClassifier(const core::Dataset& reference,
   train_options.rounds = options.rounds;
   train_options.seed = options.seed;
   train_options.params["max_depth"] = std::to_string(options.max_depth);
-  train_options.params["eta"] = Shortest(options.eta);
+  train_options.params["eta"] = core::FormatShortest(options.eta);
   train_options.params["nthread"] = "1";
 
   std::vector<double> gain_share(n, 0.0);
@@ -274,8 +268,8 @@ Result<DomainClassifierDrift> DomainClassifier(const core::Dataset& reference,
                           0.5 + options.auc_null_standard_errors * std::sqrt(null_variance));
   dc.drift = *dc.auc >= dc.threshold;
   if (dc.threshold > options.auc_threshold) {
-    dc.note = "threshold raised from " + Shortest(options.auc_threshold) + " to " +
-              Shortest(std::round(dc.threshold * 1e4) / 1e4) + ": with " + std::to_string(m) +
+    dc.note = "threshold raised from " + core::FormatShortest(options.auc_threshold) + " to " +
+              core::FormatShortest(std::round(dc.threshold * 1e4) / 1e4) + ": with " + std::to_string(m) +
               " rows a side, a random classifier's AUC varies that much";
   }
   std::vector<size_t> order(n);

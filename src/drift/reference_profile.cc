@@ -6,6 +6,7 @@
 #include <thread>
 #include <utility>
 
+#include "drift/category_codes.h"
 #include "stats/moments.h"
 #include "stats/sort.h"
 
@@ -51,33 +52,16 @@ Result<ReferenceProfile::Column> ProfileColumn(const std::string& name, core::Fe
     }
     return out;
   }
-  std::vector<uint64_t> counts;
-  uint64_t missing = 0;
-  for (size_t i = 0; i < column.rows; ++i) {
-    const float v = column.At(i);
-    if (core::IsMissing(v)) {
-      ++missing;
-      continue;
-    }
-    if (!(v >= 0 && v < 16777216.0f) || v != std::floor(v)) {
-      return Status::InvalidArgument("column '" + name + "': invalid category code at row " +
-                                     std::to_string(i));
-    }
-    const auto code = static_cast<size_t>(v);
-    if (code >= counts.size()) counts.resize(code + 1, 0);
-    ++counts[code];
-  }
+  std::vector<size_t> counts;
+  size_t missing = 0;
+  Status read = internal::CountCategoryCodes(column.data, column.rows, column.stride,
+                                             dictionary ? dictionary->size() : 0, &counts,
+                                             &missing);
+  if (!read.ok()) return Status::InvalidArgument("column '" + name + "': " + read.message());
   for (size_t code = 0; code < counts.size(); ++code) {
-    if (counts[code] == 0) continue;
-    std::string text;
-    if (dictionary && code < dictionary->size()) {
-      text = (*dictionary)[code];
-    } else if (type == core::FeatureType::kBoolean && code <= 1) {
-      text = code == 1 ? "true" : "false";
-    } else {
-      text = std::to_string(code);
+    if (counts[code] > 0) {
+      out.profile.AddCategory(internal::CategoryCodeText(dictionary, type, code), counts[code]);
     }
-    out.profile.AddCategory(text, counts[code]);
   }
   out.profile.AddMissing(missing);
   return out;

@@ -77,7 +77,8 @@ void ModelMonitor::Feed(DetectorWatch& w, double x) {
 
 DriftCheck ModelMonitor::CheckDrift(const DriftRule& rule, const core::Dataset& recent) const {
   DriftCheck check;
-  auto report = drift::ComputeDrift(reference_rows_, recent, schema_, rule.options);
+  auto report =
+      drift::ComputeDriftAgainstProfile(*reference_profile_, recent, schema_, rule.options);
   if (!report.ok()) {
     check.detail = "drift report failed: " + report.status().message();
     return check;
@@ -116,7 +117,25 @@ void ModelMonitor::SetChampion(int64_t version_id, const core::Dataset& data, si
   champion_version_ = version_id;
   window_next_ = window_size_ = 0;
   reference_.clear();
-  if (!drift_rules_.empty()) reference_rows_ = data.Slice(begin, end);
+  if (!drift_rules_.empty()) {
+    // Every value kept and every category tracked: the profile is exact, and a tick's report
+    // against it equals the report against the rows (reference_profile_test.cc).
+    const size_t rows = end - begin;
+    drift::ReferenceProfileOptions exact;
+    exact.exact_values = static_cast<uint32_t>(std::min<size_t>(rows, size_t{1} << 24));
+    exact.column.frequent_items_capacity = static_cast<uint32_t>(
+        std::clamp<size_t>(rows, 1024, stats::kFrequentItemsMaxCapacity));
+    exact.threads = 1;
+    auto profile = drift::ReferenceProfile::Build(data.Slice(begin, end), schema_, exact);
+    reference_profile_.reset();
+    reference_error_.clear();
+    if (profile.ok()) {
+      reference_profile_ = std::move(profile).value();
+    } else {
+      reference_error_ = profile.status().message();
+    }
+    reference_categories_ = data.categories;
+  }
   // A new champion: its detectors start afresh, on its own predictions only.
   for (auto& w : detectors_) {
     if (w.detector) w.detector->Reset();
@@ -252,9 +271,16 @@ Observation ModelMonitor::Observe(int64_t now) const {
     }
     obs.detector_checks[w.line] = std::move(c);
   }
-  if (!drift_rules_.empty() && reference_rows_.rows() > 0 && recent_size_ > 0) {
+  if (!drift_rules_.empty() && !reference_error_.empty() && recent_size_ > 0) {
+    for (const DriftRule& rule : drift_rules_) {
+      obs.drift_checks[rule.line].detail = "reference profile failed: " + reference_error_;
+    }
+  } else if (!drift_rules_.empty() && reference_profile_ && reference_profile_->rows() > 0 &&
+             recent_size_ > 0) {
     // The recent ring as a table, read under the training data's dictionaries.
-    core::Dataset recent = reference_rows_.Slice(0, 0);
+    core::Dataset recent;
+    recent.n_features = n_features_;
+    recent.categories = reference_categories_;
     recent.x.assign(recent_.begin(),
                     recent_.begin() + static_cast<std::ptrdiff_t>(recent_size_ * n_features_));
     recent.y.assign(recent_size_, std::numeric_limits<float>::quiet_NaN());

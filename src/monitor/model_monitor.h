@@ -23,6 +23,7 @@
 #include "core/status.h"
 #include "drift/detector.h"
 #include "drift/drift_report.h"
+#include "drift/reference_profile.h"
 #include "stats/psi.h"
 
 namespace mlloop::monitor {
@@ -136,7 +137,12 @@ class ModelMonitor {
   config::MonitoringConfig config_;
   core::Schema schema_;                 // features only
   std::vector<DriftRule> drift_rules_;
-  core::Dataset reference_rows_;        // the champion's training window, when drift_rules_
+  // With drift_rules_: the champion's training window, profiled once with every value kept
+  // (so each tick's report is the report on the rows, without sorting them again), and its
+  // category dictionaries, under which the recent rows are read.
+  std::optional<drift::ReferenceProfile> reference_profile_;
+  std::vector<std::vector<std::string>> reference_categories_;
+  std::string reference_error_;  // why the profile could not be built; reported each tick
   std::string metric_;
   std::vector<std::string> feature_names_;
   std::vector<core::FeatureType> feature_types_;

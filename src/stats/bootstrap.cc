@@ -1,25 +1,18 @@
 #include "stats/bootstrap.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <numeric>
 #include <string>
 #include <utility>
 
+#include "core/random.h"
+#include "core/format.h"
 #include "stats/metrics.h"
 
 namespace mlloop::stats {
 
 namespace {
-
-uint64_t SplitMix64(uint64_t& state) {
-  state += 0x9E3779B97F4A7C15ull;
-  uint64_t z = state;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
@@ -34,14 +27,6 @@ double QuantileOfSorted(std::span<const double> sorted, double q) {
   const double a = sorted[lo], b = sorted[lo + 1];
   const double d = b - a;
   return t >= 0.5 ? b - d * (1 - t) : a + d * t;
-}
-
-// The shortest text that reads back as `x` ("0.7" for 0.7f, "nan").
-template <typename T>
-std::string ToString(T x) {
-  char buf[64];
-  const auto end = std::to_chars(buf, buf + sizeof buf, x).ptr;
-  return std::string(buf, end);
 }
 
 bool IsBinary(float v) { return v == 0.0f || v == 1.0f; }
@@ -63,7 +48,7 @@ Status CheckSizes(std::span<const float> labels, std::span<const float> champion
 
 BootstrapRng::BootstrapRng(uint64_t seed) {
   uint64_t state = seed;
-  for (uint64_t& word : s_) word = SplitMix64(state);
+  for (uint64_t& word : s_) word = core::SplitMix64(state);
 }
 
 uint64_t BootstrapRng::Next() {
@@ -94,7 +79,7 @@ Status BootstrapOptions::Validate() const {
                                    std::to_string(resamples));
   }
   if (!(level > 0 && level < 1)) {
-    return Status::InvalidArgument("bootstrap: level must be in (0, 1), got " + ToString(level));
+    return Status::InvalidArgument("bootstrap: level must be in (0, 1), got " + core::FormatShortest(level));
   }
   return Status::Ok();
 }
@@ -102,13 +87,13 @@ Status BootstrapOptions::Validate() const {
 Result<double> Quantile(std::span<const double> values, double q) {
   if (values.empty()) return Status::InvalidArgument("Quantile: no values; expected at least one");
   if (!(q >= 0 && q <= 1)) {
-    return Status::InvalidArgument("Quantile: q must be in [0, 1], got " + ToString(q));
+    return Status::InvalidArgument("Quantile: q must be in [0, 1], got " + core::FormatShortest(q));
   }
   std::vector<double> sorted(values.begin(), values.end());
   for (size_t i = 0; i < sorted.size(); ++i) {
     if (!std::isfinite(sorted[i])) {
       return Status::InvalidArgument("Quantile: value " + std::to_string(i) + " is " +
-                                     ToString(sorted[i]) + "; expected a finite number");
+                                     core::FormatShortest(sorted[i]) + "; expected a finite number");
     }
   }
   std::sort(sorted.begin(), sorted.end());
@@ -145,7 +130,7 @@ Result<BootstrapDistribution> BootstrapRows(size_t rows, std::span<const int32_t
     std::iota(all.begin(), all.end(), size_t{0});
     out.estimate = statistic(all);
     if (!std::isfinite(out.estimate)) {
-      return Status::InvalidArgument("bootstrap: the statistic is " + ToString(out.estimate) +
+      return Status::InvalidArgument("bootstrap: the statistic is " + core::FormatShortest(out.estimate) +
                                      " on all rows; expected a finite value");
     }
   }
@@ -161,7 +146,7 @@ Result<BootstrapDistribution> BootstrapRows(size_t rows, std::span<const int32_t
     const double value = statistic(drawn);
     if (!std::isfinite(value)) {
       return Status::InvalidArgument(
-          "bootstrap: the statistic is " + ToString(value) + " on resample " + std::to_string(b) +
+          "bootstrap: the statistic is " + core::FormatShortest(value) + " on resample " + std::to_string(b) +
           " of " + std::to_string(options.resamples) + "; expected a finite value");
     }
     out.replicates[b] = value;
@@ -209,7 +194,7 @@ Result<PairedBootstrapResult> PairedBootstrap(std::span<const float> labels,
     for (size_t i = 0; i < n; ++i) {
       if (!IsBinary(labels[i])) {
         return Status::InvalidArgument("paired bootstrap: label at row " + std::to_string(i) +
-                                       " is " + ToString(labels[i]) +
+                                       " is " + core::FormatShortest(labels[i]) +
                                        "; stratifying by label needs 0 or 1");
       }
       strata[i] = labels[i] == 1.0f ? 1 : 0;
@@ -286,16 +271,16 @@ Result<PairedBootstrapResult> PairedBootstrap(std::span<const float> labels,
     if (!std::isfinite(labels[i]) || (!regression && !IsBinary(labels[i]))) {
       return Status::InvalidArgument(
           std::string("paired bootstrap: label at row ") + std::to_string(i) + " is " +
-          ToString(labels[i]) + (regression ? "; expected a finite value" : "; expected 0 or 1"));
+          core::FormatShortest(labels[i]) + (regression ? "; expected a finite value" : "; expected 0 or 1"));
     }
     for (const float s : {champion_scores[i], candidate_scores[i]}) {
       if (!std::isfinite(s)) {
         return Status::InvalidArgument("paired bootstrap: score at row " + std::to_string(i) +
-                                       " is " + ToString(s) + "; expected a finite value");
+                                       " is " + core::FormatShortest(s) + "; expected a finite value");
       }
       if (metric == BootstrapMetric::kLogLoss && !(s >= 0 && s <= 1)) {
         return Status::InvalidArgument("paired bootstrap: log loss needs probabilities, got " +
-                                       ToString(s) + " at row " + std::to_string(i) +
+                                       core::FormatShortest(s) + " at row " + std::to_string(i) +
                                        "; expected a value in [0, 1]");
       }
     }

@@ -1,12 +1,12 @@
 #include "stats/delong.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <numeric>
 #include <string>
 #include <vector>
 
+#include "core/format.h"
 #include "stats/special_functions.h"
 
 namespace mlloop::stats {
@@ -146,20 +146,12 @@ double DeLongVariance(const std::vector<double>& above, const std::vector<double
   return SampleVariance(above) / (n * n) / m + SampleVariance(below) / (m * m) / n;
 }
 
-// The shortest text that reads back as `x` ("0.7" for 0.7f, "nan").
-template <typename T>
-std::string ToString(T x) {
-  char buf[64];
-  const auto end = std::to_chars(buf, buf + sizeof buf, x).ptr;
-  return std::string(buf, end);
-}
-
 std::string Where(const char* function) { return std::string(function) + ": "; }
 
 Status CheckLevel(const char* function, double level) {
   if (!(level > 0 && level < 1)) {
     return Status::InvalidArgument(Where(function) + "level must be in (0, 1), got " +
-                                   ToString(level));
+                                   core::FormatShortest(level));
   }
   return Status::Ok();
 }
@@ -182,7 +174,7 @@ Status SplitClasses(const char* function, std::span<const float> labels,
       negatives.push_back(i);
     } else {
       return Status::InvalidArgument(Where(function) + "label at row " + std::to_string(i) +
-                                     " is " + ToString(labels[i]) + "; expected 0 or 1");
+                                     " is " + core::FormatShortest(labels[i]) + "; expected 0 or 1");
     }
     for (const auto& s : scores) {
       if (std::isnan(s[i])) {
@@ -230,7 +222,7 @@ Result<DeLongResult> DeLongTest(std::span<const float> labels,
     if (a.rank_sum != b.rank_sum) {
       return Status::InvalidArgument(
           "DeLongTest: the DeLong variance is 0 but the AUCs differ (champion " +
-          ToString(r.champion_auc) + ", candidate " + ToString(r.candidate_auc) +
+          core::FormatShortest(r.champion_auc) + ", candidate " + core::FormatShortest(r.candidate_auc) +
           "); the test is not computable");
     }
     r.difference = 0;

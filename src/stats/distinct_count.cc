@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/hash.h"
 #include "stats/moments.h"
 
 namespace mlloop::stats {
@@ -42,11 +43,8 @@ double Tau(double x) {
 }  // namespace
 
 uint64_t HllHash(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
+  // FNV-1a, then the murmur3 finaliser to spread its bits over the register index.
+  uint64_t h = core::Fnv1a64(bytes);
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;

@@ -1,21 +1,14 @@
 #include "stats/fairness.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <string>
+
+#include "core/format.h"
 
 namespace mlloop::stats {
 
 namespace {
-
-// The shortest text that reads back as `x` ("0.7" for 0.7f, "nan").
-template <typename T>
-std::string ToString(T x) {
-  char buf[64];
-  const auto end = std::to_chars(buf, buf + sizeof buf, x).ptr;
-  return std::string(buf, end);
-}
 
 // Rows encoded against the sorted group codes.
 struct Encoded {
@@ -29,7 +22,7 @@ Status CheckBinary(const char* function, const char* what, std::span<const float
   for (size_t i = 0; i < values.size(); ++i) {
     if (values[i] != 0.0f && values[i] != 1.0f) {
       return Status::InvalidArgument(std::string(function) + ": " + what + " at row " +
-                                     std::to_string(i) + " is " + ToString(values[i]) +
+                                     std::to_string(i) + " is " + core::FormatShortest(values[i]) +
                                      "; expected 0 or 1");
     }
   }
@@ -155,13 +148,13 @@ Result<FairnessGap> Compute(const char* function, const Encoded& e, Gap gap,
     if (count[g] == 0) {  // only possible for the true positive rate
       return Status::InvalidArgument(
           where + "group " + std::to_string(e.codes[g]) + " has no row labelled favourable (" +
-          ToString(options.favourable_label) + "): its true positive rate is not computable");
+          core::FormatShortest(options.favourable_label) + "): its true positive rate is not computable");
     }
   }
   const Spread spread = SpreadOf(rates);
   if (gap == Gap::kSelectionRatio && spread.high == 0) {
     return Status::InvalidArgument(where + "no row is predicted favourable (" +
-                                   ToString(options.favourable_label) +
+                                   core::FormatShortest(options.favourable_label) +
                                    "): the ratio of selection rates is 0 / 0, not computable");
   }
 
@@ -193,7 +186,7 @@ Result<FairnessGap> Compute(const char* function, const Encoded& e, Gap gap,
 Status FairnessOptions::Validate() const {
   if (favourable_label != 0.0f && favourable_label != 1.0f) {
     return Status::InvalidArgument("favourable_label must be 0 or 1, got " +
-                                   ToString(favourable_label));
+                                   core::FormatShortest(favourable_label));
   }
   return bootstrap.Validate();
 }

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <utility>
 
+#include "core/random.h"
 #include "stats/moments.h"
 
 namespace mlloop::stats {
@@ -33,11 +34,8 @@ KllSketch::KllSketch(uint16_t k, uint64_t seed)
 }
 
 uint64_t KllSketch::NextRandom() {
-  // SplitMix64 (Steele, Lea, Flood 2014): tiny state, so it serialises with the sketch.
-  uint64_t z = (rng_ += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  // SplitMix64: tiny state, so it serialises with the sketch.
+  return core::SplitMix64(rng_);
 }
 
 uint32_t KllSketch::LevelCapacity(size_t level) const {

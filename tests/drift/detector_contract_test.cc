@@ -12,28 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "core/hash.h"
+#include "core/random.h"
 #include "drift/detector.h"
 #include "drift/detector_registry.h"
 
 namespace mlloop::drift {
 namespace {
 
-// splitmix64: a fixed, portable generator (std::*_distribution differ between libraries).
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
-  bool Bernoulli(double p) { return Uniform() < p; }
-
- private:
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  uint64_t state_;
-};
+using Rng = core::SplitMixRng;
 
 bool TakesErrorIndicators(std::string_view name) {
   return name == "ddm" || name == "eddm" || name == "hddm_a" || name == "hddm_w";
@@ -93,19 +80,10 @@ std::vector<Step> Feed(Detector* d, const std::vector<double>& stream, size_t fr
   return out;
 }
 
-uint64_t Fnv1a64(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 // Rewrites the trailing checksum (detector.cc's layout) so that a mutation reaches the
 // structural checks behind it.
 std::string Rechecksum(std::string blob) {
-  const uint64_t sum = Fnv1a64(std::string_view(blob).substr(0, blob.size() - 8));
+  const uint64_t sum = core::Fnv1a64(std::string_view(blob).substr(0, blob.size() - 8));
   for (int i = 0; i < 8; ++i)
     blob[blob.size() - 8 + i] = static_cast<char>((sum >> (8 * i)) & 0xFF);
   return blob;
