@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <climits>
 #include <cmath>
@@ -177,6 +178,11 @@ class Parser {
   const core::Schema* schema_ = nullptr;  // once parsed, for names checked elsewhere
   Status ParsePerformance(const Field& f, core::Task task, Trigger& t) const;
   Status ParseValidation(const Field& f, core::Task task, ValidationConfig& validation) const;
+  Result<GateConfig> ParseGate(const Field& f, core::Task task,
+                               const ValidationConfig& validation) const;
+  Status ParseGateFields(const Mapping& m, core::Task task, GateConfig& g) const;
+  Result<double> Micros(const Field& f) const;
+  Result<int64_t> Bytes(const Field& f) const;
   Status ParseSimulation(const Field& f, SimulationConfig& simulation) const;
 
   std::string file_;
@@ -784,7 +790,8 @@ Status Parser::ParsePolicy(const Field& f, core::Task task, PolicyConfig& policy
 
 Status Parser::ParseValidation(const Field& f, core::Task task,
                                ValidationConfig& validation) const {
-  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"holdout_rows", "margin", "metric", "min_rows"}));
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m,
+                          Map(f, {"holdout_rows", "margin", "metric", "min_rows", "gates"}));
   if (const Field* v = m.Find("holdout_rows")) {
     MLLOOP_ASSIGN_OR_RETURN(validation.holdout_rows, Int(*v, 1, INT64_MAX, "a positive integer"));
   }
@@ -805,6 +812,342 @@ Status Parser::ParseValidation(const Field& f, core::Task task,
                  "min_rows (" + std::to_string(validation.min_rows) + ") is larger than " +
                      "holdout_rows (" + std::to_string(validation.holdout_rows) +
                      ") (expected min_rows <= holdout_rows)");
+  }
+  const Field* gates = m.Find("gates");
+  validation.gates.clear();
+  if (gates == nullptr || m.Find("margin") != nullptr) {
+    GateConfig margin;
+    margin.kind = GateConfig::Kind::kMargin;
+    margin.name = "margin";
+    margin.metric = validation.metric;
+    margin.max_loss = validation.margin;
+    const Field* at = m.Find("margin");
+    margin.line = at != nullptr ? at->line : 0;
+    validation.gates.push_back(std::move(margin));
+  }
+  if (gates == nullptr) return Status::Ok();
+  if (!gates->node.IsSequence() || gates->node.size() == 0) {
+    return Expected(*gates, "a non-empty list of gates (value, change, significance, segments, "
+                            "bias, latency, sanity)");
+  }
+  for (size_t i = 0; i < gates->node.size(); ++i) {
+    const Field item{IndexPath(gates->path, i), gates->node[i], LineOf(gates->node[i], gates->line)};
+    MLLOOP_ASSIGN_OR_RETURN(GateConfig gate, ParseGate(item, task, validation));
+    for (const GateConfig& other : validation.gates) {
+      if (other.name == gate.name) {
+        return Error(item.line, item.path,
+                     "duplicate gate name '" + gate.name + "' (also " +
+                         (other.line > 0 ? "on line " + std::to_string(other.line)
+                                         : std::string("the margin gate")) +
+                         "; give each gate its own `name`)");
+      }
+    }
+    validation.gates.push_back(std::move(gate));
+  }
+  return Status::Ok();
+}
+
+// "250ns", "100us", "1.5ms", "1s" -> microseconds.
+Result<double> Parser::Micros(const Field& f) const {
+  constexpr std::string_view kExpected = "a positive time such as 250ns, 100us, 1.5ms or 1s";
+  if (!f.node.IsScalar()) return Expected(f, kExpected);
+  const std::string& text = f.node.Scalar();
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  const std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
+  double scale = 0;
+  if (unit == "ns") scale = 1e-3;
+  if (unit == "us") scale = 1;
+  if (unit == "ms") scale = 1e3;
+  if (unit == "s") scale = 1e6;
+  if (ec != std::errc() || scale == 0 || !std::isfinite(v)) return Expected(f, kExpected);
+  if (v <= 0) return OutOfRange(f, kExpected);
+  return v * scale;
+}
+
+// "123456", "512KB", "20MB", "1GiB" -> bytes.
+Result<int64_t> Parser::Bytes(const Field& f) const {
+  constexpr std::string_view kExpected = "a size such as 500000, 512KB, 20MB or 1GiB";
+  if (!f.node.IsScalar()) return Expected(f, kExpected);
+  const std::string& text = f.node.Scalar();
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  const std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
+  constexpr std::pair<std::string_view, double> kUnits[] = {
+      {"", 1},     {"B", 1},          {"KB", 1e3},       {"MB", 1e6},
+      {"GB", 1e9}, {"KiB", 1024.0},   {"MiB", 1048576.0}, {"GiB", 1073741824.0}};
+  double scale = 0;
+  for (const auto& [name, factor] : kUnits) {
+    if (unit == name) scale = factor;
+  }
+  if (ec != std::errc() || scale == 0 || !std::isfinite(v)) return Expected(f, kExpected);
+  if (v <= 0 || v * scale > 9e18) return OutOfRange(f, kExpected);
+  return static_cast<int64_t>(v * scale);
+}
+
+Result<GateConfig> Parser::ParseGate(const Field& f, core::Task task,
+                                     const ValidationConfig& validation) const {
+  constexpr std::string_view kExpected =
+      "a mapping with one key: value, change, significance, segments, bias, latency or sanity";
+  if (!f.node.IsMap() || f.node.size() != 1) return Expected(f, kExpected);
+  const auto it = f.node.begin();
+  const Field key_field{f.path, it->first, LineOf(it->first, f.line)};
+  const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+  const Field value{ChildPath(f.path, key), it->second,
+                    it->second.IsNull() ? key_field.line : LineOf(it->second, key_field.line)};
+  GateConfig g;
+  g.line = key_field.line;
+  g.metric = validation.metric;
+  using Kind = GateConfig::Kind;
+  Mapping m;
+  if (key == "value") {
+    g.kind = Kind::kValue;
+    if (value.node.IsScalar()) {  // the short form "auc >= 0.8"
+      const std::string& text = value.node.Scalar();
+      const size_t op = text.find_first_of("<>");
+      const bool ge = op != std::string::npos && text.compare(op, 2, ">=") == 0;
+      const bool le = op != std::string::npos && text.compare(op, 2, "<=") == 0;
+      constexpr std::string_view kShort = "'METRIC >= NUMBER' or 'METRIC <= NUMBER'";
+      if (!ge && !le) return Expected(value, kShort);
+      auto trim = [](std::string s) {
+        const size_t b = s.find_first_not_of(' ');
+        const size_t e = s.find_last_not_of(' ');
+        return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+      };
+      YAML::Node metric_node(trim(text.substr(0, op)));
+      YAML::Node number_node(trim(text.substr(op + 2)));
+      MLLOOP_ASSIGN_OR_RETURN(g.metric, Metric(Field{value.path, metric_node, value.line}, task));
+      MLLOOP_ASSIGN_OR_RETURN(double bound, Number(Field{value.path, number_node, value.line},
+                                                   kShort, [](double) { return true; }));
+      (ge ? g.at_least : g.at_most) = bound;
+    } else {
+      MLLOOP_ASSIGN_OR_RETURN(m, Map(value, {"name", "metric", "at_least", "at_most"}));
+    }
+  } else if (key == "change") {
+    g.kind = Kind::kChange;
+    MLLOOP_ASSIGN_OR_RETURN(m, Map(value, {"name", "metric", "max_loss", "max_relative_loss",
+                                           "min_gain", "min_relative_gain"}));
+  } else if (key == "significance") {
+    g.kind = Kind::kSignificance;
+    MLLOOP_ASSIGN_OR_RETURN(m, Map(value, {"name", "metric", "test", "confidence", "min_gain",
+                                           "resamples", "seed"}));
+  } else if (key == "segments") {
+    g.kind = Kind::kSegments;
+    MLLOOP_ASSIGN_OR_RETURN(
+        m, Map(value, {"name", "metric", "columns", "min_rows", "max_loss", "max_gap"}));
+  } else if (key == "bias") {
+    g.kind = Kind::kBias;
+    if (task != core::Task::kBinaryClassification) {
+      return Error(value.line, value.path, "bias gates need schema.label.task: binary");
+    }
+    MLLOOP_ASSIGN_OR_RETURN(
+        m, Map(value, {"name", "column", "favourable", "max_parity_difference", "min_impact_ratio",
+                       "max_opportunity_difference", "confidence", "resamples", "seed"}));
+  } else if (key == "latency") {
+    g.kind = Kind::kLatency;
+    MLLOOP_ASSIGN_OR_RETURN(m, Map(value, {"name", "p50", "p99", "max_ratio", "samples"}));
+  } else if (key == "sanity") {
+    g.kind = Kind::kSanity;
+    MLLOOP_ASSIGN_OR_RETURN(m, Map(value, {"name", "min_std", "max_model_size"}));
+  } else {
+    return Error(key_field.line, ChildPath(f.path, key),
+                 "unknown gate (expected one of: value, change, significance, segments, bias, "
+                 "latency, sanity)");
+  }
+  m.path = value.path;
+  m.line = value.line;
+  MLLOOP_RETURN_IF_ERROR(ParseGateFields(m, task, g));
+  if (g.name.empty()) {
+    g.name = std::string(GateKindName(g.kind));
+    if (g.kind == Kind::kBias) {
+      g.name += "_" + g.column;
+    } else if (g.kind != Kind::kLatency && g.kind != Kind::kSanity) {
+      g.name += "_" + g.metric;
+    }
+  }
+  return g;
+}
+
+Status Parser::ParseGateFields(const Mapping& m, core::Task task, GateConfig& g) const {
+  using Kind = GateConfig::Kind;
+  auto any_number = [](double) { return true; };
+  auto non_negative = [](double x) { return x >= 0; };
+  if (const Field* v = m.Find("name")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.name, String(*v));
+    if (!std::all_of(g.name.begin(), g.name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+        })) {
+      return Expected(*v, "a name of letters, digits, '_' or '-'");
+    }
+  }
+  if (const Field* v = m.Find("metric")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.metric, Metric(*v, task));
+  }
+  if (const Field* v = m.Find("at_least")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.at_least, Number(*v, "a number", any_number));
+  }
+  if (const Field* v = m.Find("at_most")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.at_most, Number(*v, "a number", any_number));
+  }
+  if (const Field* v = m.Find("max_loss")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.max_loss, Number(*v, "a number >= 0", non_negative));
+  }
+  if (const Field* v = m.Find("max_relative_loss")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.max_relative_loss,
+                            Number(*v, "a fraction >= 0 (0.05 = 5%)", non_negative));
+  }
+  if (const Field* v = m.Find("min_gain")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.min_gain, Number(*v, "a number", any_number));
+  }
+  if (const Field* v = m.Find("min_relative_gain")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.min_relative_gain,
+                            Number(*v, "a fraction (0.05 = 5%)", any_number));
+  }
+  if (const Field* v = m.Find("test")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.test, OneOf(*v, {"delong", "mcnemar", "bootstrap"}));
+  }
+  if (const Field* v = m.Find("confidence")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.confidence, Number(*v, "a number between 0 and 1 (e.g. 0.95)",
+                                                 [](double x) { return x > 0 && x < 1; }));
+  }
+  if (const Field* v = m.Find("resamples")) {
+    MLLOOP_ASSIGN_OR_RETURN(int64_t n, Int(*v, 1, 100000, "an integer from 1 to 100000"));
+    g.resamples = static_cast<int>(n);
+  }
+  if (const Field* v = m.Find("seed")) {
+    MLLOOP_ASSIGN_OR_RETURN(int64_t seed, Int(*v, 0, INT64_MAX, "a non-negative integer"));
+    g.seed = static_cast<uint64_t>(seed);
+  }
+  const std::vector<std::string>& segments = schema_->segments;
+  auto segment_column = [&](const Field& field) -> Result<std::string> {
+    MLLOOP_ASSIGN_OR_RETURN(std::string name, String(field));
+    if (std::find(segments.begin(), segments.end(), name) == segments.end()) {
+      std::string listed;
+      for (const std::string& s : segments) listed += (listed.empty() ? "" : ", ") + s;
+      return Error(field.line, field.path,
+                   "'" + name + "' is not a segment column (expected one of schema.segments: " +
+                       (listed.empty() ? "none are listed" : listed) + ")");
+    }
+    return name;
+  };
+  if (const Field* v = m.Find("columns")) {
+    if (!v->node.IsSequence() || v->node.size() == 0) {
+      return Expected(*v, "a non-empty list of segment columns");
+    }
+    for (size_t i = 0; i < v->node.size(); ++i) {
+      const Field item{IndexPath(v->path, i), v->node[i], LineOf(v->node[i], v->line)};
+      MLLOOP_ASSIGN_OR_RETURN(std::string name, segment_column(item));
+      g.columns.push_back(std::move(name));
+    }
+  }
+  if (const Field* v = m.Find("min_rows")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.min_rows, Int(*v, 1, INT64_MAX, "a positive integer"));
+  }
+  if (const Field* v = m.Find("max_gap")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.max_gap, Number(*v, "a number >= 0", non_negative));
+  }
+  if (const Field* v = m.Find("column")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.column, segment_column(*v));
+  }
+  if (const Field* v = m.Find("favourable")) {
+    MLLOOP_ASSIGN_OR_RETURN(std::string label, String(*v));
+    const core::LabelSpec& spec = schema_->label;
+    if (label != spec.positive && label != spec.negative) {
+      return Expected(*v, "a label value: '" + spec.positive + "' or '" + spec.negative + "'");
+    }
+    g.favourable = label == spec.positive ? 1 : 0;
+  }
+  auto share = [](double x) { return x >= 0 && x <= 1; };
+  if (const Field* v = m.Find("max_parity_difference")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.max_parity_difference, Number(*v, "a number from 0 to 1", share));
+  }
+  if (const Field* v = m.Find("min_impact_ratio")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.min_impact_ratio, Number(*v, "a number from 0 to 1", share));
+  }
+  if (const Field* v = m.Find("max_opportunity_difference")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.max_opportunity_difference,
+                            Number(*v, "a number from 0 to 1", share));
+  }
+  if (const Field* v = m.Find("p50")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.p50_us, Micros(*v));
+  }
+  if (const Field* v = m.Find("p99")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.p99_us, Micros(*v));
+  }
+  if (const Field* v = m.Find("max_ratio")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.max_ratio, Number(*v, "a number > 0 (2 = twice the champion's)",
+                                                [](double x) { return x > 0; }));
+  }
+  if (const Field* v = m.Find("samples")) {
+    MLLOOP_ASSIGN_OR_RETURN(int64_t n, Int(*v, 10, 1000000, "an integer from 10 to 1000000"));
+    g.samples = static_cast<int>(n);
+  }
+  if (const Field* v = m.Find("min_std")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.min_std, Number(*v, "a number >= 0", non_negative));
+  }
+  if (const Field* v = m.Find("max_model_size")) {
+    MLLOOP_ASSIGN_OR_RETURN(g.max_model_bytes, Bytes(*v));
+  }
+
+  // What each kind needs.
+  auto need = [&](bool ok, std::string_view what) -> Status {
+    if (ok) return Status::Ok();
+    return Error(m.line, m.path, "expected " + std::string(what));
+  };
+  switch (g.kind) {
+    case Kind::kMargin:
+      break;
+    case Kind::kValue:
+      MLLOOP_RETURN_IF_ERROR(need(g.at_least || g.at_most, "at_least or at_most"));
+      break;
+    case Kind::kChange:
+      MLLOOP_RETURN_IF_ERROR(need(g.max_loss || g.max_relative_loss || g.min_gain ||
+                                      g.min_relative_gain,
+                                  "at least one of max_loss, max_relative_loss, min_gain, "
+                                  "min_relative_gain"));
+      break;
+    case Kind::kSignificance: {
+      if (g.test.empty()) {
+        g.test = g.metric == "auc" ? "delong" : g.metric == "accuracy" ? "mcnemar" : "bootstrap";
+      }
+      const Field* test = m.Find("test");
+      const int line = test != nullptr ? test->line : m.line;
+      const std::string path = test != nullptr ? test->path : m.path;
+      if (g.test == "delong" && g.metric != "auc") {
+        return Error(line, path, "delong compares ROC AUCs (expected metric: auc, got " +
+                                     g.metric + "; use test: bootstrap)");
+      }
+      if (g.test == "mcnemar" && g.metric != "accuracy") {
+        return Error(line, path, "mcnemar compares accuracies (expected metric: accuracy, got " +
+                                     g.metric + "; use test: bootstrap)");
+      }
+      if (g.test == "mcnemar" && g.min_gain.value_or(0) != 0) {
+        const Field* gain = m.Find("min_gain");
+        return Error(gain->line, gain->path,
+                     "mcnemar tests equal accuracy (expected min_gain 0; use test: bootstrap "
+                     "for a margin)");
+      }
+      break;
+    }
+    case Kind::kSegments:
+      if (g.columns.empty()) g.columns = segments;
+      MLLOOP_RETURN_IF_ERROR(need(!g.columns.empty(),
+                                  "columns, or segment columns in schema.segments"));
+      MLLOOP_RETURN_IF_ERROR(need(g.max_loss || g.max_gap, "max_loss or max_gap"));
+      break;
+    case Kind::kBias:
+      if (m.Find("column") == nullptr) return Missing(m, "column", "a segment column");
+      MLLOOP_RETURN_IF_ERROR(need(g.max_parity_difference || g.min_impact_ratio ||
+                                      g.max_opportunity_difference,
+                                  "at least one of max_parity_difference, min_impact_ratio, "
+                                  "max_opportunity_difference"));
+      break;
+    case Kind::kLatency:
+      MLLOOP_RETURN_IF_ERROR(need(g.p50_us || g.p99_us || g.max_ratio,
+                                  "at least one of p50, p99, max_ratio"));
+      break;
+    case Kind::kSanity:
+      break;
   }
   return Status::Ok();
 }
@@ -932,6 +1275,28 @@ std::string TrainingWindow::Describe() const {
       return "since " + core::FormatTimestamp(since);
     case Kind::kAll:
       return "all";
+  }
+  return "?";
+}
+
+std::string_view GateKindName(GateConfig::Kind kind) {
+  switch (kind) {
+    case GateConfig::Kind::kMargin:
+      return "margin";
+    case GateConfig::Kind::kValue:
+      return "value";
+    case GateConfig::Kind::kChange:
+      return "change";
+    case GateConfig::Kind::kSignificance:
+      return "significance";
+    case GateConfig::Kind::kSegments:
+      return "segments";
+    case GateConfig::Kind::kBias:
+      return "bias";
+    case GateConfig::Kind::kLatency:
+      return "latency";
+    case GateConfig::Kind::kSanity:
+      return "sanity";
   }
   return "?";
 }

@@ -124,6 +124,81 @@ struct PolicyConfig {
   int64_t budget_period = 30 * 86400;
 };
 
+// One named validation gate (validate/gates.h evaluates them). Under `validation.gates`, a
+// list whose items are one-key mappings naming the kind; every item may carry a `name`
+// (default: the kind, plus the metric or column when it has one, e.g. value_auc):
+//   gates:
+//     - value: {metric: auc, at_least: 0.8}          # or the short form: value: auc >= 0.8
+//     - change: {metric: log_loss, max_relative_loss: 0.05}
+//     - significance: {metric: auc, test: delong, confidence: 0.95, min_gain: 0}
+//     - segments: {metric: accuracy, columns: [day], min_rows: 30, max_loss: 0.05, max_gap: 0.25}
+//     - bias: {column: sex, min_impact_ratio: 0.8, max_parity_difference: 0.1}
+//     - latency: {p50: 100us, p99: 1ms, max_ratio: 2}
+//     - sanity: {min_std: 1e-6, max_model_size: 20MB}
+// Changes are measured in the metric's own direction (higher is better for accuracy, auc,
+// f1, precision, recall; lower for the losses and errors): a "loss" is a change for the
+// worse, a "gain" a change for the better, whichever way the number moves.
+struct GateConfig {
+  enum class Kind { kMargin, kValue, kChange, kSignificance, kSegments, kBias, kLatency, kSanity };
+  Kind kind = Kind::kMargin;
+  std::string name;  // unique within the validation section
+  int line = 0;      // 1-based line of the gate in the config file (0: the implied margin gate)
+
+  // kMargin, kValue, kChange, kSignificance, kSegments: the metric judged.
+  std::string metric;
+  // kValue: the candidate's value must be >= at_least and/or <= at_most (at least one).
+  std::optional<double> at_least;
+  std::optional<double> at_most;
+  // kMargin, kChange, kSegments: the largest loss against the champion allowed, in metric
+  // units. kChange also: relative loss (fraction of the champion's value), and the smallest
+  // gain required, absolute and relative. kChange needs at least one of the four.
+  std::optional<double> max_loss;
+  std::optional<double> max_relative_loss;
+  std::optional<double> min_gain;  // kSignificance: the interval's lower bound of the gain
+                                   // must exceed this (default 0: a significant improvement;
+                                   // negative: not worse by more than -min_gain)
+  std::optional<double> min_relative_gain;
+
+  // kSignificance: delong (auc only), mcnemar (accuracy only) or bootstrap (any metric);
+  // default delong for auc, mcnemar for accuracy, bootstrap otherwise. kSignificance and
+  // kBias: the two-sided interval level and the bootstrap's resamples and seed.
+  std::string test;
+  double confidence = 0.95;
+  int resamples = 1000;
+  uint64_t seed = 0;
+
+  // kSegments: segment columns (default: schema.segments), the rows a segment needs to be
+  // judged, and the largest gap between the candidate's best and worst judged segment.
+  std::vector<std::string> columns;
+  int64_t min_rows = 30;
+  std::optional<double> max_gap;
+
+  // kBias (binary only): the protected column (a schema segment), the favourable label
+  // (1 = schema.label.positive, the default), and limits on the candidate's gaps.
+  std::string column;
+  int favourable = 1;
+  std::optional<double> max_parity_difference;       // demographic parity difference
+  std::optional<double> min_impact_ratio;            // disparate impact ratio
+  std::optional<double> max_opportunity_difference;  // equal opportunity difference
+
+  // kLatency: single-row prediction time of the candidate, microseconds: p50 and p99
+  // budgets, and the largest ratio to the champion's p50 and p99; `samples` timed calls
+  // per model (interleaved, after a warm-up).
+  std::optional<double> p50_us;
+  std::optional<double> p99_us;
+  std::optional<double> max_ratio;
+  int samples = 1000;
+
+  // kSanity: NaN or infinite predictions always fail; the predictions' standard deviation
+  // must reach min_std (a collapsed model predicts one value); the serialised model must
+  // not exceed max_model_bytes.
+  double min_std = 1e-6;
+  std::optional<int64_t> max_model_bytes;
+};
+
+// "margin", "value", "change", "significance", "segments", "bias", "latency", "sanity".
+std::string_view GateKindName(GateConfig::Kind kind);
+
 struct ValidationConfig {
   // Candidate and champion are scored on the most recent `holdout_rows` labelled rows that
   // neither trained on. The candidate is promoted unless it is worse than the champion by
@@ -132,6 +207,11 @@ struct ValidationConfig {
   double margin = 0.0;         // >= 0
   std::string metric;          // default: accuracy (binary) or rmse (regression)
   int64_t min_rows = 50;       // fewer clean holdout rows than this: reject as "not enough data"
+  // The gates, in the order they are evaluated. Without `gates:` this is the one margin
+  // gate (named "margin": `metric` may not get worse than the champion's by more than
+  // `margin`); with `gates:`, the listed ones, preceded by the margin gate only when
+  // `margin` is also given.
+  std::vector<GateConfig> gates;
 };
 
 struct SimulationConfig {

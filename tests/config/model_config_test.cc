@@ -744,5 +744,121 @@ TEST(ModelConfigErrorTest, DetectorTriggerThatCannotWork) {
             std::string::npos);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Validation gates
+
+// kMinimal with a segment column; `validation` starts on line 5.
+std::string WithGates(std::string_view validation) {
+  return "schema:\n  features: [a, b]\n  label: {name: y, positive: 'yes', negative: 'no'}\n"
+         "  segments: [region, sex]\n" +
+         std::string(validation);
+}
+
+TEST(ModelConfigGatesTest, WithoutGatesTheMarginGateIsTheDefault) {
+  auto r = Parse(MinimalWith("validation: {margin: 0.02, metric: auc}\n"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->validation.gates.size(), 1u);
+  const GateConfig& g = r->validation.gates[0];
+  EXPECT_EQ(g.kind, GateConfig::Kind::kMargin);
+  EXPECT_EQ(g.name, "margin");
+  EXPECT_EQ(g.metric, "auc");
+  EXPECT_DOUBLE_EQ(*g.max_loss, 0.02);
+  auto defaults = Parse(kMinimal);
+  ASSERT_EQ(defaults->validation.gates.size(), 1u);
+  EXPECT_DOUBLE_EQ(*defaults->validation.gates[0].max_loss, 0.0);
+}
+
+TEST(ModelConfigGatesTest, EveryKindParses) {
+  auto r = Parse(WithGates(R"(validation:
+  metric: accuracy
+  gates:
+    - value: auc >= 0.8
+    - value: {name: ll_cap, metric: log_loss, at_most: 0.5}
+    - change: {metric: log_loss, max_relative_loss: 0.05, min_gain: -0.01}
+    - significance: {metric: auc, confidence: 0.9}
+    - significance: {name: sig_f1, metric: f1, resamples: 500, seed: 3, min_gain: -0.02}
+    - segments: {max_loss: 0.05, max_gap: 0.3, min_rows: 40}
+    - bias: {column: sex, favourable: 'no', min_impact_ratio: 0.8, max_parity_difference: 0.1}
+    - latency: {p50: 100us, p99: 1.5ms, max_ratio: 2, samples: 200}
+    - sanity: {min_std: 0.001, max_model_size: 20MB}
+)"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const auto& g = r->validation.gates;
+  ASSERT_EQ(g.size(), 9u);  // no margin gate: gates without `margin`
+  EXPECT_EQ(g[0].name, "value_auc");
+  EXPECT_EQ(g[0].line, 8);
+  EXPECT_DOUBLE_EQ(*g[0].at_least, 0.8);
+  EXPECT_FALSE(g[0].at_most.has_value());
+  EXPECT_EQ(g[1].name, "ll_cap");
+  EXPECT_DOUBLE_EQ(*g[1].at_most, 0.5);
+  EXPECT_EQ(g[2].name, "change_log_loss");
+  EXPECT_DOUBLE_EQ(*g[2].max_relative_loss, 0.05);
+  EXPECT_DOUBLE_EQ(*g[2].min_gain, -0.01);
+  EXPECT_EQ(g[3].test, "delong");  // the default for auc
+  EXPECT_DOUBLE_EQ(g[3].confidence, 0.9);
+  EXPECT_EQ(g[4].test, "bootstrap");
+  EXPECT_EQ(g[4].resamples, 500);
+  EXPECT_EQ(g[4].seed, 3u);
+  EXPECT_EQ(g[5].name, "segments_accuracy");
+  EXPECT_EQ(g[5].columns, (std::vector<std::string>{"region", "sex"}));  // schema.segments
+  EXPECT_EQ(g[5].min_rows, 40);
+  EXPECT_EQ(g[6].name, "bias_sex");
+  EXPECT_EQ(g[6].favourable, 0);
+  EXPECT_DOUBLE_EQ(*g[6].min_impact_ratio, 0.8);
+  EXPECT_EQ(g[7].name, "latency");
+  EXPECT_DOUBLE_EQ(*g[7].p50_us, 100);
+  EXPECT_DOUBLE_EQ(*g[7].p99_us, 1500);
+  EXPECT_EQ(g[7].samples, 200);
+  EXPECT_EQ(*g[8].max_model_bytes, 20000000);
+  EXPECT_DOUBLE_EQ(g[8].min_std, 0.001);
+
+  auto with_margin = Parse(WithGates("validation:\n  margin: 0.01\n  gates: [sanity: {}]\n"));
+  ASSERT_TRUE(with_margin.ok()) << with_margin.status().ToString();
+  ASSERT_EQ(with_margin->validation.gates.size(), 2u);
+  EXPECT_EQ(with_margin->validation.gates[0].name, "margin");
+  EXPECT_EQ(with_margin->validation.gates[1].name, "sanity");
+}
+
+TEST(ModelConfigGatesTest, ErrorsNameTheLineAndTheKey) {
+  EXPECT_EQ(ErrorOf(WithGates("validation:\n  gates:\n    - value: {metric: auc, at_lest: 0.8}\n")),
+            "model.yaml:7: validation.gates[0].value.at_lest: unknown key (expected one of: name, "
+            "metric, at_least, at_most)");
+  EXPECT_EQ(ErrorOf(WithGates("validation:\n  gates:\n    - sanity: {}\n    - speed: {p50: 1ms}\n")),
+            "model.yaml:8: validation.gates[1].speed: unknown gate (expected one of: value, "
+            "change, significance, segments, bias, latency, sanity)");
+  EXPECT_EQ(ErrorOf(WithGates("validation:\n  gates:\n    - value: {metric: auc}\n")),
+            "model.yaml:7: validation.gates[0].value: expected at_least or at_most");
+  EXPECT_EQ(ErrorOf(WithGates("validation:\n  gates:\n    - value: auc > 0.8\n")),
+            "model.yaml:7: validation.gates[0].value: expected 'METRIC >= NUMBER' or 'METRIC <= "
+            "NUMBER', got 'auc > 0.8'");
+  EXPECT_EQ(ErrorOf(WithGates("validation:\n  gates:\n    - significance: {metric: f1, test: "
+                              "delong}\n")),
+            "model.yaml:7: validation.gates[0].significance.test: delong compares ROC AUCs "
+            "(expected metric: auc, got f1; use test: bootstrap)");
+  EXPECT_EQ(ErrorOf(WithGates("validation:\n  gates:\n    - segments: {columns: [city], max_loss: "
+                              "0.1}\n")),
+            "model.yaml:7: validation.gates[0].segments.columns[0]: 'city' is not a segment "
+            "column (expected one of schema.segments: region, sex)");
+  EXPECT_EQ(ErrorOf(WithGates("validation:\n  gates:\n    - bias: {column: sex, favourable: "
+                              "maybe, min_impact_ratio: 0.8}\n")),
+            "model.yaml:7: validation.gates[0].bias.favourable: expected a label value: 'yes' "
+            "or 'no', got 'maybe'");
+  EXPECT_EQ(ErrorOf(WithGates("validation:\n  gates:\n    - latency: {p99: 2 minutes}\n")),
+            "model.yaml:7: validation.gates[0].latency.p99: expected a positive time such as "
+            "250ns, 100us, 1.5ms or 1s, got '2 minutes'");
+  EXPECT_EQ(ErrorOf(WithGates("validation:\n  gates:\n    - sanity: {}\n    - sanity: {}\n")),
+            "model.yaml:8: validation.gates[1]: duplicate gate name 'sanity' (also on line 7; "
+            "give each gate its own `name`)");
+  EXPECT_EQ(ErrorOf(WithGates("validation:\n  gates: []\n")),
+            "model.yaml:6: validation.gates: expected a non-empty list of gates (value, change, "
+            "significance, segments, bias, latency, sanity), got an empty list");
+  EXPECT_EQ(ErrorOf(MinimalWith("validation:\n  gates:\n    - segments: {max_loss: 0.1}\n")),
+            "model.yaml:6: validation.gates[0].segments: expected columns, or segment columns "
+            "in schema.segments");
+  EXPECT_EQ(ErrorOf(kMinimalRegression.data() +
+                    std::string("validation:\n  gates:\n    - bias: {column: a}\n")),
+            "model.yaml:6: validation.gates[0].bias: bias gates need schema.label.task: binary");
+}
+
 }  // namespace
 }  // namespace mlloop::config
