@@ -96,6 +96,7 @@ Status RunModelsShow(const ModelsArgs& args, std::ostream& out) {
         << core::FormatTimestamp(decision->time) << ")\n"
         << "  action         " << decision->action << "\n"
         << "  reason         " << decision->reason << "\n";
+    if (!decision->outcome.empty()) out << "  outcome        " << decision->outcome << "\n";
     auto signals = nlohmann::json::parse(decision->signals_json)["signals"];
     for (const auto& s : signals) {
       out << "  signal         " << s["path"].get<std::string>() << " "
@@ -114,6 +115,12 @@ Status RunModelsShow(const ModelsArgs& args, std::ostream& out) {
   for (const auto& e : evals) {
     out << "evaluation (" << core::FormatTimestamp(e.time) << ")\n"
         << "  " << e.reason << "\n";
+    if (e.report_json.empty()) continue;
+    // One line per gate: its verdict with the numbers.
+    const auto report = nlohmann::json::parse(e.report_json);
+    for (const auto& g : report.value("gates", nlohmann::json::array())) {
+      out << "  gate " << g.value("name", "?") << ": " << g.value("reason", "") << "\n";
+    }
   }
   return Status::Ok();
 }

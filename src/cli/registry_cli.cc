@@ -113,13 +113,16 @@ nlohmann::json VersionJson(const registry::ModelVersion& v) {
 }
 
 nlohmann::json DecisionJson(const registry::Decision& d) {
-  return {{"id", d.id},
-          {"policy", d.policy},
-          {"time", core::FormatTimestamp(d.time)},
-          {"action", d.action},
-          {"reason", d.reason},
-          {"budget_left", d.budget_left},
-          {"signals", nlohmann::json::parse(d.signals_json).value("signals", nlohmann::json())}};
+  nlohmann::json j = {
+      {"id", d.id},
+      {"policy", d.policy},
+      {"time", core::FormatTimestamp(d.time)},
+      {"action", d.action},
+      {"reason", d.reason},
+      {"budget_left", d.budget_left},
+      {"signals", nlohmann::json::parse(d.signals_json).value("signals", nlohmann::json())}};
+  if (!d.outcome.empty()) j["outcome"] = d.outcome;
+  return j;
 }
 
 nlohmann::json EvaluationJson(const registry::Evaluation& e) {
@@ -130,7 +133,10 @@ nlohmann::json EvaluationJson(const registry::Evaluation& e) {
           {"margin", e.margin},
           {"passed", e.passed},
           {"reason", e.reason},
-          {"time", core::FormatTimestamp(e.time)}};
+          {"time", core::FormatTimestamp(e.time)},
+          // Every gate with its numbers; null for evaluations from before gates.
+          {"report", e.report_json.empty() ? nlohmann::json(nullptr)
+                                           : nlohmann::json::parse(e.report_json)}};
 }
 
 }  // namespace mlloop::cli

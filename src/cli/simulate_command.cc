@@ -48,7 +48,12 @@ Status RunSimulate(const SimulateArgs& args, std::ostream& out) {
   if (!args.quiet) {
     const auto& configured = result.policies.front();
     out << "retrains of the configured policy (" << configured.retrains << ", "
-        << configured.rejected << " rejected by validation):\n";
+        << configured.rejected << " rejected by validation";
+    for (const auto& [gate, count] : configured.rejected_by_gate) {
+      out << (&gate == &configured.rejected_by_gate.begin()->first ? ": " : ", ") << count
+          << " by " << gate;
+    }
+    out << "):\n";
     for (const auto& d : configured.decisions) {
       if (d.action == "none") continue;
       out << "  " << core::FormatTimestamp(d.time) << "  " << d.action;
@@ -56,8 +61,9 @@ Status RunSimulate(const SimulateArgs& args, std::ostream& out) {
         out << " -> v" << *d.version
             << (d.promoted.value_or(false) ? " promoted"
                 : d.awaiting_approval      ? " awaiting approval"
-                                           : " rejected");
+                                           : " rejected by " + d.failed_gate);
       out << "  " << d.reason << "\n";
+      if (!d.failed_gate.empty()) out << "      " << d.validation << "\n";
     }
     out << "\n";
   }

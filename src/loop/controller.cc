@@ -9,6 +9,7 @@
 #include "io/snapshot.h"
 #include "registry/environment.h"
 #include "store/artifact_store.h"
+#include "validate/comparison.h"
 
 namespace mlloop::loop {
 
@@ -273,48 +274,65 @@ Result<RetrainOutcome> Controller::Retrain(int64_t decision_id) {
 
   const int64_t now = clock_->Now();
   if (!options_.validate) {
-    out.gate.passed = true;
-    out.gate.reason = "validation off (" + options_.policy_name + " baseline)";
+    out.evaluation.passed = true;
+    out.validation = "validation off (" + options_.policy_name + " baseline)";
     MLLOOP_ASSIGN_OR_RETURN(out.promoted,
-                            Accept(version, out.gate.reason, std::move(model), begin, end));
+                            Accept(version, out.validation, std::move(model), begin, end));
     out.awaiting_approval = !out.promoted;
     return out;
   }
 
-  // Both models are scored by the code path that serves them.
-  const size_t n = labelled_end_ - holdout_begin;
-  std::vector<float> cand, champ;
-  if (n > 0) {
-    MLLOOP_RETURN_IF_ERROR(model->Predict(data_->Row(holdout_begin), n, data_->n_features, &cand));
-    MLLOOP_RETURN_IF_ERROR(champion_->Predict(data_->Row(holdout_begin), n, data_->n_features, &champ));
+  // Both models are scored by the code path that serves them, on the holdout, and held
+  // against every gate of the validation section.
+  MLLOOP_ASSIGN_OR_RETURN(std::string artifact, model->Serialize());
+  MLLOOP_ASSIGN_OR_RETURN(
+      validate::Comparison comparison,
+      validate::CompareModels(config_, *data_, holdout_begin, labelled_end_, *model,
+                              champion_.get(), static_cast<int64_t>(artifact.size())));
+  out.evaluation = std::move(comparison.evaluation);
+  out.validation = out.evaluation.Summary();
+  MLLOOP_RETURN_IF_ERROR(RecordEvaluation(version, out.evaluation, now));
+
+  const std::string label = "v" + std::to_string(version.version);
+  std::string outcome;
+  if (out.evaluation.passed) {
+    MLLOOP_ASSIGN_OR_RETURN(out.promoted,
+                            Accept(version, out.validation, std::move(model), begin, end));
+    out.awaiting_approval = !out.promoted;
+    outcome = label + (out.promoted ? " promoted: " : " validated, awaiting approval: ") +
+              out.validation;
+  } else {
+    ++rejected_;
+    // The audit entry of the rejection names the failed gate and its numbers.
+    MLLOOP_RETURN_IF_ERROR(registry_->Transition(version.id, VersionState::kRejected, options_.actor,
+                                                 out.validation, now));
+    outcome = label + " rejected: " + out.validation;
   }
-  validate::HoldoutScores scores{data_->y.data() + holdout_begin, cand.data(), champ.data(), n};
-  MLLOOP_ASSIGN_OR_RETURN(out.gate, validate::HoldoutGate(scores, config_.validation.metric,
-                                                          config_.validation.margin,
-                                                          config_.validation.min_rows));
+  MLLOOP_RETURN_IF_ERROR(registry_->RecordDecisionOutcome(decision_id, outcome));
+  return out;
+}
+
+Status Controller::RecordEvaluation(const registry::ModelVersion& version,
+                                    const validate::Evaluation& evaluation, int64_t now) {
   registry::Evaluation eval;
   eval.version_id = version.id;
   if (champion_version_) eval.champion_id = champion_version_->id;
-  eval.metric = out.gate.metric;
-  eval.candidate_value = out.gate.candidate_value;
-  eval.champion_value = out.gate.champion_value;
-  eval.rows = out.gate.rows;
-  eval.margin = out.gate.margin;
-  eval.passed = out.gate.passed;
-  eval.reason = out.gate.reason;
-  eval.time = now;
-  MLLOOP_RETURN_IF_ERROR(registry_->RecordEvaluation(eval).status());
-
-  if (out.gate.passed) {
-    MLLOOP_ASSIGN_OR_RETURN(out.promoted,
-                            Accept(version, out.gate.reason, std::move(model), begin, end));
-    out.awaiting_approval = !out.promoted;
-  } else {
-    ++rejected_;
-    MLLOOP_RETURN_IF_ERROR(registry_->Transition(version.id, VersionState::kRejected, options_.actor,
-                                                 out.gate.reason, now));
+  // The headline numbers are the validation metric's; every gate's are in the report.
+  eval.metric = config_.validation.metric;
+  eval.rows = evaluation.rows;
+  eval.margin = config_.validation.margin;
+  for (const validate::GateOutcome& g : evaluation.gates) {
+    if (g.metric == eval.metric && g.candidate_value) {
+      eval.candidate_value = *g.candidate_value;
+      eval.champion_value = g.champion_value;
+      break;
+    }
   }
-  return out;
+  eval.passed = evaluation.passed;
+  eval.reason = evaluation.Summary();
+  eval.report_json = evaluation.ToJson();
+  eval.time = now;
+  return registry_->RecordEvaluation(eval).status();
 }
 
 Result<TickOutcome> Controller::Tick() {

@@ -24,7 +24,7 @@
 #include "pipeline/xgb/xgb_model.h"
 #include "policy/retrain_policy.h"
 #include "registry/registry.h"
-#include "validate/holdout_gate.h"
+#include "validate/gates.h"
 
 namespace mlloop::loop {
 
@@ -43,8 +43,12 @@ struct RetrainOutcome {
   size_t train_begin = 0, train_end = 0;      // data rows [begin, end)
   size_t holdout_begin = 0, holdout_end = 0;  // data rows [begin, end)
   double train_seconds = 0;
-  validate::GateResult gate;
+  // The validation gates' verdicts (none when validation is off), and in one line what
+  // they decided: evaluation.Summary(), or why validation was off.
+  validate::Evaluation evaluation;
+  std::string validation;
 };
+
 
 struct TickOutcome {
   policy::Decision decision;
@@ -118,6 +122,11 @@ class Controller {
                  std::unique_ptr<pipeline::XgbModel> model, size_t begin, size_t end);
   Status NeedChampion() const;
   Result<RetrainOutcome> Retrain(int64_t decision_id);
+  // Records `evaluation` of `version` against the current champion in the registry: the
+  // validation metric's numbers, the verdict, the summary and the report JSON.
+  Status RecordEvaluation(const registry::ModelVersion& version,
+                          const validate::Evaluation& evaluation, int64_t now);
+
 
   const config::ModelConfig& config_;
   ControllerOptions options_;

@@ -104,6 +104,17 @@ Result<PolicyRun> RunPolicy(const config::ModelConfig& base, const PolicySpec& s
       row.version = outcome->retrain->version;
       row.promoted = outcome->retrain->promoted;
       row.awaiting_approval = outcome->retrain->awaiting_approval;
+      const validate::Evaluation& ev = outcome->retrain->evaluation;
+      row.validation = outcome->retrain->validation;
+      nlohmann::json gates = nlohmann::json::array();
+      for (const validate::GateOutcome& g : ev.gates) {
+        gates.push_back({{"name", g.name}, {"passed", g.passed}, {"reason", g.reason}});
+      }
+      row.gates_json = gates.dump();
+      if (const validate::GateOutcome* failed = ev.FirstFailure()) {
+        row.failed_gate = failed->name;
+        ++run.rejected_by_gate[failed->name];
+      }
     }
     run.decisions.push_back(std::move(row));
   }
@@ -203,6 +214,7 @@ std::string SimulationResult::ToJson() const {
                          {"rows_scored", p.rows_scored},
                          {"retrains", p.retrains},
                          {"rejected", p.rejected},
+                         {"rejected_by_gate", p.rejected_by_gate},
                          {"awaiting_approval", p.awaiting_approval},
                          {"train_seconds", p.train_seconds},
                          {"wall_seconds", p.wall_seconds},
@@ -218,6 +230,9 @@ std::string SimulationResult::ToJson() const {
       if (d.version) dj["version"] = *d.version;
       if (d.promoted) dj["promoted"] = *d.promoted;
       if (d.awaiting_approval) dj["awaiting_approval"] = true;
+      if (!d.validation.empty()) dj["validation"] = d.validation;
+      if (!d.failed_gate.empty()) dj["failed_gate"] = d.failed_gate;
+      if (!d.gates_json.empty()) dj["gates"] = nlohmann::json::parse(d.gates_json);
       decisions_json.push_back(std::move(dj));
     }
   }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,11 @@ struct DecisionRow {
   std::optional<int64_t> version;  // the version a retrain produced
   std::optional<bool> promoted;
   bool awaiting_approval = false;  // approval: manual, validated and waiting for a person
+  // A validated retrain: what the gates decided (Evaluation::Summary), the first gate that
+  // failed ("" when all passed) and every gate's verdict as JSON [{name, passed, reason}].
+  std::string validation;
+  std::string failed_gate;
+  std::string gates_json;
 };
 
 struct PolicyRun {
@@ -50,6 +56,7 @@ struct PolicyRun {
   int64_t rows_scored = 0;
   int retrains = 0;           // retrains after the first training
   int rejected = 0;
+  std::map<std::string, int> rejected_by_gate;  // the first failed gate of each rejection
   int awaiting_approval = 0;  // approval: manual: validated candidates nobody approved
   double train_seconds = 0;   // inside XGBoost training, the first training included
   double wall_seconds = 0;    // the whole replay of this policy

@@ -422,6 +422,20 @@ Status Registry::AttachDecisionVersion(int64_t decision_id, int64_t version_id) 
   });
 }
 
+Status Registry::RecordDecisionOutcome(int64_t decision_id, const std::string& outcome) {
+  if (outcome.empty()) return Status::InvalidArgument("a decision's outcome must not be empty");
+  return InTransaction(*store_, [&]() -> Status {
+    MLLOOP_ASSIGN_OR_RETURN(std::optional<Decision> d, store_->FindDecision(decision_id));
+    if (!d) return Status::NotFound("no decision with id " + std::to_string(decision_id));
+    if (d->outcome == outcome) return Status::Ok();
+    if (!d->outcome.empty()) {
+      return Status::FailedPrecondition("decision " + std::to_string(decision_id) +
+                                        " already has an outcome: " + d->outcome);
+    }
+    return store_->SetDecisionOutcome(decision_id, outcome);
+  });
+}
+
 Result<std::optional<Decision>> Registry::GetDecision(int64_t id) {
   return store_->FindDecision(id);
 }

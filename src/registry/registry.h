@@ -125,6 +125,11 @@ class Registry {
   // InvalidArgument when they belong to different models, FailedPrecondition when the
   // decision already names another version (links never change). Same link: no-op.
   Status AttachDecisionVersion(int64_t decision_id, int64_t version_id);
+  // Records what came of a decision (e.g. which gate rejected the candidate it asked for),
+  // once. InvalidArgument for an empty outcome; NotFound for an unknown id;
+  // FailedPrecondition when it already has another outcome (outcomes never change). Same
+  // outcome: no-op.
+  Status RecordDecisionOutcome(int64_t decision_id, const std::string& outcome);
   Result<std::optional<Decision>> GetDecision(int64_t id);
   // The newest `limit` decisions (all when 0) of `model` (all models when empty), oldest
   // first.

@@ -116,6 +116,9 @@ struct Decision {
   std::string reason;
   int64_t budget_left = -1;           // -1 = unlimited
   std::optional<int64_t> version_id;  // the version this decision produced or acted on
+  // What came of it, set once after the fact: e.g. "v7 rejected: gate segments_accuracy
+  // rejected: ...". "" until then (and for decisions that acted on nothing).
+  std::string outcome;
 
   bool operator==(const Decision&) const = default;
 };
@@ -133,6 +136,9 @@ struct Evaluation {
   bool passed = false;
   std::string reason;
   int64_t time = 0;
+  // The whole evaluation as JSON (validate::Evaluation::ToJson: every gate with its
+  // numbers); "" for evaluations recorded before gates existed.
+  std::string report_json;
 
   bool operator==(const Evaluation&) const = default;
 };

@@ -59,6 +59,8 @@ class RegistryStore {
   virtual Result<int64_t> InsertDecision(const Decision& d) = 0;
   // NotFound when no decision has `decision_id`.
   virtual Status SetDecisionVersion(int64_t decision_id, int64_t version_id) = 0;
+  // Sets the decision's outcome. NotFound for an unknown id.
+  virtual Status SetDecisionOutcome(int64_t decision_id, const std::string& outcome) = 0;
   virtual Result<std::optional<Decision>> FindDecision(int64_t id) = 0;
   // The newest `limit` decisions (all when 0) of `model` (all models when empty), oldest
   // first.

@@ -18,11 +18,11 @@ constexpr std::string_view kVersionColumns =
     "artifact_collected_at";
 
 constexpr std::string_view kDecisionColumns =
-    "id, model, policy, time, signals_json, action, reason, budget_left, version_id";
+    "id, model, policy, time, signals_json, action, reason, budget_left, version_id, outcome";
 
 constexpr std::string_view kEvaluationColumns =
     "id, version_id, champion_id, metric, candidate_value, champion_value, rows, margin, "
-    "passed, reason, time";
+    "passed, reason, time, report_json";
 
 constexpr std::string_view kAuditColumns =
     "id, time, actor, action, subject, details_json, prev_hash, hash";
@@ -77,6 +77,7 @@ Decision ReadDecision(const Statement& s) {
   d.reason = s.ColumnText(6);
   d.budget_left = s.ColumnInt64(7);
   d.version_id = s.ColumnOptionalInt64(8);
+  d.outcome = s.ColumnText(9);
   return d;
 }
 
@@ -93,6 +94,7 @@ Evaluation ReadEvaluation(const Statement& s) {
   e.passed = s.ColumnInt64(8) != 0;
   e.reason = s.ColumnText(9);
   e.time = s.ColumnInt64(10);
+  e.report_json = s.ColumnText(11);
   return e;
 }
 
@@ -329,7 +331,7 @@ Result<int64_t> SqliteRegistryStore::InsertDecision(const Decision& d) {
       Statement stmt,
       db_->Prepare(
           "INSERT INTO decisions (model, policy, time, signals_json, action, reason, budget_left, "
-          "version_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+          "version_id, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
   stmt.Bind(1, d.model)
       .Bind(2, d.policy)
       .Bind(3, d.time)
@@ -337,7 +339,8 @@ Result<int64_t> SqliteRegistryStore::InsertDecision(const Decision& d) {
       .Bind(5, d.action)
       .Bind(6, d.reason)
       .Bind(7, d.budget_left)
-      .Bind(8, d.version_id);
+      .Bind(8, d.version_id)
+      .Bind(9, d.outcome);
   MLLOOP_RETURN_IF_ERROR(stmt.Run());
   return db_->LastInsertRowId();
 }
@@ -346,6 +349,17 @@ Status SqliteRegistryStore::SetDecisionVersion(int64_t decision_id, int64_t vers
   MLLOOP_ASSIGN_OR_RETURN(Statement stmt,
                           db_->Prepare("UPDATE decisions SET version_id = ?2 WHERE id = ?1"));
   stmt.Bind(1, decision_id).Bind(2, version_id);
+  MLLOOP_RETURN_IF_ERROR(stmt.Run());
+  if (db_->Changes() == 0) {
+    return Status::NotFound("no decision with id " + std::to_string(decision_id));
+  }
+  return Status::Ok();
+}
+
+Status SqliteRegistryStore::SetDecisionOutcome(int64_t decision_id, const std::string& outcome) {
+  MLLOOP_ASSIGN_OR_RETURN(Statement stmt,
+                          db_->Prepare("UPDATE decisions SET outcome = ?2 WHERE id = ?1"));
+  stmt.Bind(1, decision_id).Bind(2, outcome);
   MLLOOP_RETURN_IF_ERROR(stmt.Run());
   if (db_->Changes() == 0) {
     return Status::NotFound("no decision with id " + std::to_string(decision_id));
@@ -379,8 +393,8 @@ Result<int64_t> SqliteRegistryStore::InsertEvaluation(const Evaluation& e) {
   MLLOOP_ASSIGN_OR_RETURN(
       Statement stmt,
       db_->Prepare("INSERT INTO evaluations (version_id, champion_id, metric, candidate_value, "
-                   "champion_value, rows, margin, passed, reason, time) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+                   "champion_value, rows, margin, passed, reason, time, report_json) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
   stmt.Bind(1, e.version_id)
       .Bind(2, e.champion_id)
       .Bind(3, e.metric)
@@ -390,7 +404,8 @@ Result<int64_t> SqliteRegistryStore::InsertEvaluation(const Evaluation& e) {
       .Bind(7, e.margin)
       .Bind(8, e.passed ? 1 : 0)
       .Bind(9, e.reason)
-      .Bind(10, e.time);
+      .Bind(10, e.time)
+      .Bind(11, e.report_json);
   MLLOOP_RETURN_IF_ERROR(stmt.Run());
   return db_->LastInsertRowId();
 }

@@ -43,6 +43,7 @@ class SqliteRegistryStore final : public RegistryStore {
 
   Result<int64_t> InsertDecision(const Decision& d) override;
   Status SetDecisionVersion(int64_t decision_id, int64_t version_id) override;
+  Status SetDecisionOutcome(int64_t decision_id, const std::string& outcome) override;
   Result<std::optional<Decision>> FindDecision(int64_t id) override;
   Result<std::vector<Decision>> ListDecisions(const std::string& model, size_t limit) override;
 

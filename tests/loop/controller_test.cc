@@ -5,6 +5,10 @@
 #include <cmath>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
+#include "core/format.h"
+
 namespace mlloop::loop {
 namespace {
 
@@ -113,7 +117,7 @@ TEST(ControllerTest, ManualApprovalHoldsEveryVersionUntilAPersonApproves) {
   auto tick = c.Tick();
   ASSERT_TRUE(tick.ok()) << tick.status().ToString();
   ASSERT_TRUE(tick->retrain.has_value());
-  ASSERT_TRUE(tick->retrain->gate.passed) << tick->retrain->gate.reason;
+  ASSERT_TRUE(tick->retrain->evaluation.passed) << tick->retrain->validation;
   EXPECT_FALSE(tick->retrain->promoted);
   EXPECT_TRUE(tick->retrain->awaiting_approval);
   EXPECT_EQ(c.awaiting_approval(), 1);
@@ -133,6 +137,73 @@ TEST(ControllerTest, ManualApprovalHoldsEveryVersionUntilAPersonApproves) {
   EXPECT_EQ(history.back().action, "promote");
   EXPECT_EQ(history.back().reason, "approved by alice; promoted at the next tick");
   EXPECT_EQ(reg.GetVersion("toy", 1)->state, registry::VersionState::kRetired);
+}
+
+// A rejection says which gate failed and why: in the decision record's outcome, in the
+// audit entry of the rejection, and in the evaluation report stored with the version.
+TEST(ControllerTest, RejectionRecordsTheFailedGateEverywhere) {
+  auto data = Rows(300);
+  auto config = Config();
+  config::GateConfig sanity;
+  sanity.kind = config::GateConfig::Kind::kSanity;
+  sanity.name = "sanity";
+  sanity.max_model_bytes = 1000000;
+  config::GateConfig value;
+  value.kind = config::GateConfig::Kind::kValue;
+  value.name = "accuracy_floor";
+  value.metric = "accuracy";
+  value.at_least = 1.01;  // no model reaches it
+  config.validation.gates = {sanity, value};
+  auto opened = registry::Registry::OpenInMemory();
+  ASSERT_TRUE(opened.ok());
+  registry::Registry& reg = **opened;
+  core::VirtualClock clock(data.time[100]);
+  Controller c(config, {}, &reg, &clock);
+  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
+  std::vector<float> preds;
+  ASSERT_TRUE(c.PredictRows(100, 200, &preds).ok());
+  ASSERT_TRUE(c.RevealLabels(200).ok());
+  clock.AdvanceTo(data.time[200]);
+  auto tick = c.Tick();
+  ASSERT_TRUE(tick.ok()) << tick.status().ToString();
+  ASSERT_TRUE(tick->retrain.has_value());
+  const RetrainOutcome& r = *tick->retrain;
+  EXPECT_FALSE(r.evaluation.passed);
+  ASSERT_EQ(r.evaluation.gates.size(), 2u);
+  EXPECT_TRUE(r.evaluation.gates[0].passed) << r.evaluation.gates[0].reason;
+  EXPECT_FALSE(r.evaluation.gates[1].passed);
+  const double accuracy = *r.evaluation.gates[1].candidate_value;
+  const std::string expected = "gate accuracy_floor rejected: candidate accuracy " +
+                               core::FormatFixed(accuracy, 4) +
+                               " on 20 rows (required >= 1.01)";
+  EXPECT_EQ(r.validation, expected);
+  EXPECT_EQ(c.rejected(), 1);
+
+  auto decision = reg.GetDecision(tick->decision_id);
+  ASSERT_TRUE(decision.ok() && decision->has_value());
+  EXPECT_EQ((*decision)->outcome, "v2 rejected: " + expected);
+
+  auto version = reg.GetVersion("toy", 2);
+  EXPECT_EQ(version->state, registry::VersionState::kRejected);
+  auto history = reg.History(*version);
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->back().action, "reject");
+  EXPECT_EQ(history->back().reason, expected);
+
+  auto evals = reg.EvaluationsFor(version->id);
+  ASSERT_TRUE(evals.ok());
+  ASSERT_EQ(evals->size(), 1u);
+  const auto report = nlohmann::json::parse(evals->front().report_json);
+  EXPECT_EQ(report["passed"], false);
+  EXPECT_EQ(report["rows"], 20);
+  ASSERT_EQ(report["gates"].size(), 2u);
+  EXPECT_EQ(report["gates"][0]["name"], "sanity");
+  EXPECT_GT(report["gates"][0]["model_bytes"].get<int64_t>(), 0);
+  EXPECT_EQ(report["gates"][1]["name"], "accuracy_floor");
+  EXPECT_EQ(report["gates"][1]["passed"], false);
+  EXPECT_EQ(evals->front().reason, expected);
+  EXPECT_DOUBLE_EQ(evals->front().candidate_value, accuracy);
+  EXPECT_EQ((*reg.Champion("toy"))->version, 1);  // the champion keeps serving
 }
 
 TEST(ControllerTest, AutoApprovalIsAuditedAsTheControllers) {

@@ -127,6 +127,29 @@ TEST_F(Elec2SimulationTest, JsonHasPoliciesAndDecisions) {
   EXPECT_TRUE(d.contains("signals"));
   EXPECT_TRUE(d.contains("budget_left"));
   EXPECT_TRUE(d.contains("reason"));
+  // Every validated retrain of the configured policy shows each gate's verdict, and a
+  // rejection names the gate that failed.
+  int validated = 0, rejected = 0;
+  for (const auto& decision : json["decisions"]) {
+    if (decision["policy"] != "configured" || !decision.contains("version")) continue;
+    ++validated;
+    ASSERT_TRUE(decision.contains("gates")) << decision.dump();
+    ASSERT_FALSE(decision["gates"].empty());
+    if (decision["gates"][0]["name"] != "holdout") {  // too few rows: no gate runs
+      EXPECT_EQ(decision["gates"][0]["name"], config_->validation.gates[0].name);
+    }
+    bool all_passed = true;
+    for (const auto& g : decision["gates"]) all_passed = all_passed && g["passed"].get<bool>();
+    EXPECT_EQ(decision["promoted"].get<bool>(), all_passed) << decision.dump();
+    if (!all_passed) {
+      ++rejected;
+      const std::string gate = decision["failed_gate"];
+      EXPECT_EQ(decision["validation"].get<std::string>().rfind("gate " + gate + " ", 0), 0u)
+          << decision.dump();
+    }
+  }
+  EXPECT_GT(validated, 0);
+  EXPECT_EQ(rejected, json["policies"][0]["rejected"].get<int>());
 }
 
 TEST_F(Elec2SimulationTest, FirstTrainingLargerThanTheDataIsRefused) {

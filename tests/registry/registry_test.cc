@@ -497,6 +497,22 @@ TEST(RegistryTest, DecisionsRoundTripAndLinkToTheirVersion) {
             StatusCode::kInvalidArgument);
 }
 
+TEST(RegistryTest, ADecisionsOutcomeIsRecordedOnce) {
+  auto r = InMemory();
+  const int64_t id = *r->RecordDecision(SampleDecision("m", 10, "retrain"));
+  EXPECT_EQ((*r->GetDecision(id))->outcome, "");
+  const std::string rejected = "v2 rejected: gate segments_accuracy rejected: segment day=4 ...";
+  ASSERT_TRUE(r->RecordDecisionOutcome(id, rejected).ok());
+  EXPECT_EQ((*r->GetDecision(id))->outcome, rejected);
+  EXPECT_TRUE(r->RecordDecisionOutcome(id, rejected).ok());  // the same outcome: no-op
+  Status changed = r->RecordDecisionOutcome(id, "v2 promoted");
+  EXPECT_EQ(changed.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(changed.message(), "decision " + std::to_string(id) + " already has an outcome: " +
+                                   rejected);
+  EXPECT_EQ(r->RecordDecisionOutcome(id + 100, "x").code(), StatusCode::kNotFound);
+  EXPECT_EQ(r->RecordDecisionOutcome(id, "").code(), StatusCode::kInvalidArgument);
+}
+
 TEST(RegistryTest, ListDecisionsReturnsTheNewestOldestFirst) {
   auto r = InMemory();
   for (int t = 1; t <= 6; ++t)
@@ -546,6 +562,7 @@ TEST(RegistryTest, EvaluationsRoundTrip) {
   e.passed = true;
   e.reason = "roc_auc +0.03 >= margin 0.01 (DeLong p=0.002)";
   e.time = 77;
+  e.report_json = R"({"passed":true,"gates":[{"name":"significance_auc","passed":true}]})";
   auto id = r->RecordEvaluation(e);
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   e.id = *id;
@@ -1102,6 +1119,10 @@ class FaultyStore final : public store::RegistryStore {
   Status SetDecisionVersion(int64_t d, int64_t v) override {
     MLLOOP_RETURN_IF_ERROR(Fault("SetDecisionVersion"));
     return inner_->SetDecisionVersion(d, v);
+  }
+  Status SetDecisionOutcome(int64_t d, const std::string& outcome) override {
+    MLLOOP_RETURN_IF_ERROR(Fault("SetDecisionOutcome"));
+    return inner_->SetDecisionOutcome(d, outcome);
   }
   Result<std::optional<Decision>> FindDecision(int64_t id) override {
     return inner_->FindDecision(id);

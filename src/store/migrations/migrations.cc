@@ -164,6 +164,13 @@ constexpr std::string_view kV6Collected = R"sql(
 ALTER TABLE model_versions ADD COLUMN artifact_collected_at INTEGER;
 )sql";
 
+// Version 7: what the validation gates found (the evaluation report as JSON, with every
+// gate's numbers) and what came of a decision (e.g. which gate rejected its candidate).
+constexpr std::string_view kV7EvaluationReports = R"sql(
+ALTER TABLE evaluations ADD COLUMN report_json TEXT NOT NULL DEFAULT '';
+ALTER TABLE decisions ADD COLUMN outcome TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr std::string_view kCreateMigrationsTable = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version     INTEGER PRIMARY KEY,
@@ -203,6 +210,7 @@ const std::vector<Migration>& RegistryMigrations() {
       {4, "audit head", kV4AuditHead},
       {5, "signatures: the store's public key, artifact signatures", kV5Signatures},
       {6, "garbage collection: artifact_collected_at", kV6Collected},
+      {7, "evaluation reports and decision outcomes", kV7EvaluationReports},
   };
   return kMigrations;
 }
