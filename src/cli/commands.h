@@ -141,8 +141,10 @@ inline constexpr int kExitDataQuality = 11;
 Result<int> RunDrift(const DriftArgs& args, std::ostream& out);
 
 // `mlloop serve`: the champion of `model` from the registry in `store`, behind HTTP (KServe
-// v1, Open Inference Protocol v2, /metrics, health), reloaded when the registry names a new
-// champion, until SIGTERM or SIGINT, which drain in-flight requests. Prints the address.
+// v1, Open Inference Protocol v2, feedback, /metrics, health), every prediction and label in
+// the inference log, the controller ticking beside it on the wall clock, reloaded when the
+// registry names a new champion, until SIGTERM or SIGINT, which drain in-flight requests and
+// flush the log. Prints the address.
 struct ServeArgs {
   std::string store = ".mlloop";
   std::string model;  // empty: the store's only model
@@ -152,7 +154,19 @@ struct ServeArgs {
   size_t max_rows = 10000;
   size_t max_body_bytes = 1 << 20;
   double reload_seconds = 2;  // registry poll for a new champion; 0: never
+  // The inference log (serve/inference_log.h): every prediction, and labels from
+  // POST /v1/models/NAME/feedback. Empty: STORE/inference/MODEL.
+  std::string log_dir;
+  bool log = true;           // false: no log, no feedback, no loop
+  int log_flush_ms = 50;     // the log's write-and-fsync interval
+  // The controller beside the server (loop/live_loop.h): retrains on logged, labelled rows
+  // and swaps in what it promotes. `config`: the model config it runs (default: the one
+  // recorded in the champion's lineage); `tick_seconds` > 0 overrides policy.tick.
+  bool loop = true;
+  std::string config;
+  double tick_seconds = 0;
 };
+
 Status RunServe(const ServeArgs& args, std::ostream& out);
 
 // Writes `text` to `path` through a temporary file in the same directory and a rename, so a

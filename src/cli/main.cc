@@ -130,6 +130,18 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--reload-interval", serve.reload_seconds,
                         "seconds between checks for a new champion (0: never)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
+  serve_cmd->add_option("--log-dir", serve.log_dir,
+                        "inference log directory (default: STORE/inference/MODEL)");
+  serve_cmd->add_flag("!--no-log", serve.log, "log no predictions (and take no feedback, run no loop)");
+  serve_cmd->add_option("--log-flush-ms", serve.log_flush_ms,
+                        "milliseconds between the log's writes (each one fsynced)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  serve_cmd->add_flag("!--no-loop", serve.loop, "serve only: run no controller beside the server");
+  serve_cmd->add_option("--config", serve.config,
+                        "the model config the controller runs (default: the champion's recorded one)");
+  serve_cmd->add_option("--tick", serve.tick_seconds,
+                        "seconds between controller ticks (default: the config's policy.tick)")
+      ->check(CLI::PositiveNumber);
 
   cli::DetectArgs detect;
   auto* detect_cmd = app.add_subcommand(

@@ -89,7 +89,9 @@ Result<registry::ModelVersion> Controller::RegisterCandidate(const pipeline::Xgb
   MLLOOP_ASSIGN_OR_RETURN(std::string artifact, model.Serialize());
   registry::Lineage lineage;
   lineage.data_hash = io::SnapshotHash(*data_, begin, end);
-  if (!config_.data_path.empty()) {
+  if (!live_source_.empty()) {
+    lineage.data_source = live_source_;  // live rows: the log's row ids
+  } else if (!config_.data_path.empty()) {
     // Absolute, so that `mlloop reproduce` finds the file from any working directory.
     lineage.data_source = std::filesystem::absolute(config_.data_path).lexically_normal().string();
     if (data_file_hash_.empty()) {
@@ -165,10 +167,7 @@ Result<std::optional<registry::ModelVersion>> Controller::PromoteApproved() {
                                       std::to_string(approved->lineage.row_end) +
                                       " are not in the data this controller serves");
   }
-  // The artifact is read back through the registry, which checks its hash and signature.
-  auto bytes = registry_->LoadArtifact(*approved);
-  if (!bytes.ok()) return bytes.status().WithContext("promoting approved " + label);
-  auto model = pipeline::XgbModel::Load(*bytes, config_.schema.label.task);
+  auto model = LoadModel(*approved);
   if (!model.ok()) return model.status().WithContext("promoting approved " + label);
   MLLOOP_ASSIGN_OR_RETURN(std::vector<registry::StateChange> history,
                           registry_->History(*approved));
@@ -205,6 +204,55 @@ Status Controller::Bootstrap(const core::Dataset& data, size_t labelled_end) {
   return Accept(version, "initial model: no champion to compare with", std::move(model), begin,
                 end)
       .status();
+}
+
+Result<std::unique_ptr<pipeline::XgbModel>> Controller::LoadModel(
+    const registry::ModelVersion& version) {
+  // The artifact is read back through the registry, which checks its hash and signature.
+  MLLOOP_ASSIGN_OR_RETURN(std::string bytes, registry_->LoadArtifact(version));
+  return pipeline::XgbModel::Load(bytes, config_.schema.label.task);
+}
+
+Status Controller::Resume(const core::Dataset& data, const std::string& source,
+                          const core::Dataset& reference, size_t begin, size_t end) {
+  MLLOOP_RETURN_IF_ERROR(monitor_.status());
+  data_ = &data;
+  live_source_ = source;
+  MLLOOP_ASSIGN_OR_RETURN(std::optional<registry::ModelVersion> champion,
+                          registry_->Champion(config_.name));
+  if (!champion) return Status::NotFound("model " + config_.name + " has no champion to resume");
+  auto model = LoadModel(*champion);
+  if (!model.ok()) {
+    return model.status().WithContext("resuming " + config_.name + " v" +
+                                      std::to_string(champion->version));
+  }
+  champion_ = std::move(model).value();
+  champion_version_ = std::move(champion);
+  // A champion trained on these live rows must not be scored on them.
+  champion_train_end_ = 0;
+  const registry::Lineage& lineage = champion_version_->lineage;
+  if (!source.empty() && lineage.data_source == source) {
+    champion_train_end_ = static_cast<size_t>(
+        std::lower_bound(data.row.begin(), data.row.end(), lineage.row_end) - data.row.begin());
+  }
+  monitor_.SetChampion(champion_version_->id, reference, begin, end);
+  labelled_end_ = predicted_end_ = data.rows();
+  policy_ = std::make_unique<policy::RetrainPolicy>(config_.policy, clock_->Now());
+  return Status::Ok();
+}
+
+void Controller::ObservePrediction(int64_t id, const float* features, float prediction) {
+  monitor_.OnPrediction(id, features, prediction);
+}
+
+void Controller::ObserveLabelledRows() {
+  for (size_t i = labelled_end_; i < data_->rows(); ++i) ObserveLabel(data_->row[i], data_->y[i]);
+  labelled_end_ = predicted_end_ = data_->rows();
+}
+
+void Controller::ObserveLabel(int64_t id, float label) {
+  // NotFound: predicted before a restart, so the monitor cannot score it.
+  monitor_.OnLabel(id, label).IgnoreError();
 }
 
 Status Controller::NeedChampion() const {

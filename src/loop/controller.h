@@ -94,6 +94,27 @@ class Controller {
   // when some of those rows were never predicted.
   Status RevealLabels(size_t end);
 
+  // Live traffic (`mlloop serve`): the server predicts, the controller observes.
+  //
+  // Resume takes the registry's champion as the champion (its artifact loaded through the
+  // registry's checks) instead of training one. `data` is the labelled live rows so far, row
+  // numbers being the inference log's row ids, ascending; it grows (ObserveLabelledRows) and
+  // must outlive the controller. `source` names where those rows come from (the log's
+  // directory) in the lineage of versions trained on them. The champion's training rows,
+  // the monitor's drift reference, are rows [begin, end) of `reference`, which need not
+  // outlive the call. NotFound when the model has no champion; the registry's error when its
+  // artifact fails to load.
+  Status Resume(const core::Dataset& data, const std::string& source,
+                const core::Dataset& reference, size_t begin, size_t end);
+  // The server answered prediction `id` (a log row id) with `prediction` for `features`.
+  void ObservePrediction(int64_t id, const float* features, float prediction);
+  // Rows were appended to the data since the last call: their labels go to the monitor, and
+  // they are training rows from now on. A label whose prediction the monitor never saw (made
+  // before a restart) is not scored.
+  void ObserveLabelledRows();
+  // A label whose row could not join the data (older than its last row): the monitor only.
+  void ObserveLabel(int64_t id, float label);
+
   // One tick at clock->Now(): PromoteApproved(), then monitor -> policy -> decision, and a
   // retrain when decided. FailedPrecondition when there is no champion.
   Result<TickOutcome> Tick();
@@ -121,6 +142,8 @@ class Controller {
   Status Promote(const registry::ModelVersion& version, const std::string& reason,
                  std::unique_ptr<pipeline::XgbModel> model, size_t begin, size_t end);
   Status NeedChampion() const;
+  // The model of a stored `version`, read through the registry's hash and signature checks.
+  Result<std::unique_ptr<pipeline::XgbModel>> LoadModel(const registry::ModelVersion& version);
   Result<RetrainOutcome> Retrain(int64_t decision_id);
   // Records `evaluation` of `version` against the current champion in the registry: the
   // validation metric's numbers, the verdict, the summary and the report JSON.
@@ -139,6 +162,7 @@ class Controller {
   pipeline::TrainOptions train_options_;
   std::string params_json_;
   std::string data_file_hash_;  // of config_.data_path, computed at the first registration
+  std::string live_source_;     // Resume()'s `source`: recorded instead of config_.data_path
 
   std::unique_ptr<pipeline::XgbModel> champion_;
   std::optional<registry::ModelVersion> champion_version_;

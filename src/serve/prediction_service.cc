@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/version.h"
+#include "serve/feedback.h"
 #include "serve/json_value.h"
 #include "serve/prediction_api.h"
 
@@ -157,6 +158,10 @@ void PredictionService::Handle(const HttpRequest& request, HttpResponse* respons
   std::string_view rest = path;
   if (ConsumePrefix(&rest, "/v1/models/")) {
     if (model_route(rest, ":predict", &slot)) return predict(Protocol::kKserveV1);
+    if (model_route(rest, "/feedback", &slot)) {
+      if (slot != nullptr) Feedback(*slot, request, response);
+      return finish();
+    }
     if (model_route(rest, "", &slot)) return model_status(/*with_version=*/true);
   } else if (ConsumePrefix(&rest, "/v2/models/")) {
     // /v2/models/NAME/versions/V/SUFFIX is routed as /v2/models/NAME/SUFFIX for version V.
@@ -261,6 +266,23 @@ void PredictionService::Predict(Protocol protocol, ModelSlot& slot,
   }
   response->model_version = model->version_text();
   model->metrics().Record(VersionMetrics::Outcome::kOk, scratch.rows.rows, elapsed_ns());
+  if (const LogBinding* log = LogFor(slot)) {  // a copy into a buffer; written off this path
+    log->log->AppendPrediction(response->request_id, model->version(), scratch.rows.x.data(),
+                               scratch.rows.rows, scratch.predictions.data());
+  }
+}
+
+void PredictionService::Feedback(const ModelSlot& slot, const HttpRequest& request,
+                                 HttpResponse* response) {
+  const LogBinding* log = LogFor(slot);
+  if (request.method != "POST") return SetError(405, "use POST to send feedback", response);
+  if (log == nullptr) {
+    return SetError(404, "model '" + slot.name() + "' keeps no inference log here, so it takes " +
+                             "no feedback", response);
+  }
+  auto body = AnswerFeedback(slot.name(), *log->log, log->label, request.body, response->request_id);
+  if (!body.ok()) return SetError(HttpStatusFor(body.status().code()), body.status().message(), response);
+  response->body = std::move(body).value();
 }
 
 }  // namespace mlloop::serve

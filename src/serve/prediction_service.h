@@ -2,6 +2,7 @@
 //
 //   POST /v1/models/NAME:predict   KServe v1 prediction            (prediction_api.h)
 //   GET  /v1/models/NAME           KServe v1 model status           {"name", "ready"}
+//   POST /v1/models/NAME/feedback  late labels, joined by request id (feedback.h)
 //   POST /v2/models/NAME/infer     Open Inference Protocol v2      (prediction_api.h)
 //   GET  /v2/models/NAME           OIP v2 model metadata
 //   GET  /v2/models/NAME/ready     200 when NAME has a live version, else 503
@@ -26,7 +27,9 @@
 #include <string>
 #include <vector>
 
+#include "core/schema.h"
 #include "serve/http_server.h"
+#include "serve/inference_log.h"
 #include "serve/served_model.h"
 #include "serve/server_metrics.h"
 
@@ -54,6 +57,14 @@ class PredictionService {
 
   ServerMetrics& metrics() { return metrics_; }
 
+  // Logs every prediction `slot` answers into `log` (not owned; must outlive the service),
+  // and takes its labels at POST /v1/models/NAME/feedback (feedback.h), read as `label`
+  // says. Without a log, the feedback route answers 404. REQUIRES: before the server starts
+  // calling Handle().
+  void AttachLog(const ModelSlot& slot, InferenceLog* log, core::LabelSpec label) {
+    logs_.push_back({&slot, log, std::move(label)});
+  }
+
   // Readiness turns false (503) while the server drains, so load balancers stop sending.
   void SetDraining(bool draining) { draining_.store(draining); }
 
@@ -65,11 +76,24 @@ class PredictionService {
   void Predict(Protocol protocol, ModelSlot& slot, std::string_view required_version,
                const HttpRequest& request, HttpResponse* response);
   bool Ready() const;
+  struct LogBinding {
+    const ModelSlot* slot;
+    InferenceLog* log;
+    core::LabelSpec label;
+  };
+  const LogBinding* LogFor(const ModelSlot& slot) const {
+    for (const LogBinding& b : logs_) {
+      if (b.slot == &slot) return &b;
+    }
+    return nullptr;
+  }
+  void Feedback(const ModelSlot& slot, const HttpRequest& request, HttpResponse* response);
 
   const Options options_;
   ServerMetrics metrics_;
   std::vector<std::unique_ptr<ModelSlot>> slots_;  // fixed once serving starts
   std::atomic<bool> draining_{false};
+  std::vector<LogBinding> logs_;  // fixed once serving starts
 };
 
 }  // namespace mlloop::serve

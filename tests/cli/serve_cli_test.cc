@@ -15,12 +15,14 @@
 
 #include "pipeline/xgb/xgb_model.h"
 #include "registry/registry.h"
+#include "serve_process.h"
 #include "testutil/testutil.h"
 
 namespace mlloop {
 namespace {
 
 using ::testing::HasSubstr;
+using testutil::ServeProcess;
 
 constexpr const char* kConfig =
     "model: toy\n"
@@ -58,70 +60,6 @@ void AddChampion(const std::string& store, int rounds) {
     ASSERT_TRUE((*reg)->Transition(v->id, to, "test", "cli test", 1000).ok());
   }
 }
-
-// `mlloop serve ARGS` in a child process whose stdout and stderr come back through a pipe.
-class ServeProcess {
- public:
-  explicit ServeProcess(const std::vector<std::string>& args) {
-    int fds[2];
-    EXPECT_EQ(pipe(fds), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], 1);
-      dup2(fds[1], 2);
-      close(fds[0]);
-      std::vector<std::string> argv_s = {std::string(MLLOOP_BINARY_DIR) + "/bin/mlloop", "serve"};
-      argv_s.insert(argv_s.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& a : argv_s) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    out_fd_ = fds[0];
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      Wait();
-    }
-    close(out_fd_);
-  }
-
-  // Reads output until `needle` appears (or the process ends, or 10 s pass).
-  bool ReadUntil(const std::string& needle) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    char buf[1024];
-    while (output_.find(needle) == std::string::npos) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      ssize_t n = read(out_fd_, buf, sizeof(buf));
-      if (n <= 0) return output_.find(needle) != std::string::npos;
-      output_.append(buf, static_cast<size_t>(n));
-    }
-    return true;
-  }
-  // The port in "on http://127.0.0.1:PORT".
-  int Port() {
-    if (!ReadUntil("\n")) return -1;
-    size_t p = output_.find("127.0.0.1:");
-    return p == std::string::npos ? -1 : std::stoi(output_.substr(p + 10));
-  }
-  // Exit code after the process ends; -1 if killed by a signal.
-  int Wait() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  void Signal(int sig) { kill(pid_, sig); }
-  const std::string& output() const { return output_; }
-
- private:
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  std::string output_;
-};
 
 TEST(ServeCliTest, ServesTheChampionReloadsANewOneAndStopsOnSigterm) {
   testutil::TempDir dir;

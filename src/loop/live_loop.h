@@ -1,0 +1,97 @@
+// LiveLoop: the Controller on the wall clock over live traffic — what `mlloop serve` runs
+// beside the server. It knows nothing of HTTP: its caller (the cli) hands it the predictions
+// the server made and the labels joined to them, both from the inference log, and calls
+// TickIfDue() often; it keeps the growing data the controller trains on and ticks every
+// `policy.tick` (or Options::tick).
+//
+// The training data: the labelled predictions, as rows whose row numbers are the inference
+// log's row ids (so the controller's monitor, which keys predictions by those ids, and its
+// rows agree) and whose time is the prediction's. Labels arriving between two ticks are
+// sorted by row id and appended at the next tick; a label for a row older than the data's
+// newest row (it came after a later row's label was already taken) still reaches the
+// monitor but not the training data (counted in late_labels()), so the data stays in time
+// order and its indices never move. The first champion's training rows, the monitor's drift
+// reference, are read back from the file its lineage names (or, for a champion trained
+// live, from this data).
+//
+// Thread-safety: none; one thread drives a LiveLoop.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/model_config.h"
+#include "core/clock.h"
+#include "core/schema.h"
+#include "core/status.h"
+#include "loop/controller.h"
+#include "registry/registry.h"
+
+namespace mlloop::loop {
+
+class LiveLoop {
+ public:
+  struct Options {
+    // Between ticks; zero: the config's policy.tick. Shorter ticks suit tests and demos.
+    std::chrono::milliseconds tick{0};
+    // Recorded in lineage as the live rows' source (the inference log's directory).
+    std::string data_source;
+    std::string actor = "mlloop-serve";
+  };
+
+  // `registry` is this loop's own connection; `clock` must outlive the loop.
+  LiveLoop(config::ModelConfig config, Options options,
+           std::unique_ptr<registry::Registry> registry, const core::Clock* clock);
+
+  // A label joined to prediction `id` of `features` (n_features floats), predicted at
+  // `time` (Unix seconds). Before Start(): a replayed label (the data is rebuilt, the monitor
+  // starts afresh); after: taken at the next tick.
+  void AddLabel(int64_t id, const float* features, float label, int64_t time);
+  // The server answered prediction `id`. Ignored before Start().
+  void AddPrediction(int64_t id, const float* features, float prediction);
+
+  // Takes the registry's champion and starts the clock: the first tick is one interval
+  // away. NotFound when the model has no champion; Unavailable/NotFound/DataLoss when its
+  // training rows cannot be read back (naming the file), FailedPrecondition when they changed.
+  Status Start();
+
+  // When a tick is due: appends the labels received since the last one, then one
+  // controller tick in one registry transaction. nullopt when no tick was due.
+  Result<std::optional<TickOutcome>> TickIfDue();
+
+  const Controller& controller() const { return controller_; }
+  size_t training_rows() const { return data_.rows(); }
+  uint64_t late_labels() const { return late_labels_; }
+  std::chrono::milliseconds tick() const { return tick_; }
+
+ private:
+  struct Pending {
+    int64_t id;
+    float label;
+    int64_t time;
+    size_t x;  // offset into pending_x_
+  };
+  // Appends pending labels to the data (ascending ids; older ones go to the monitor only).
+  void TakePending(bool started);
+  Status ReadReference(const registry::ModelVersion& champion, core::Dataset* reference,
+                       size_t* begin, size_t* end) const;
+
+  const config::ModelConfig config_;  // the controller keeps a reference
+  const Options options_;
+  std::unique_ptr<registry::Registry> registry_;
+  const core::Clock* clock_;
+  core::Dataset data_;
+  Controller controller_;
+  std::chrono::milliseconds tick_;
+  std::chrono::steady_clock::time_point next_tick_;
+  bool started_ = false;
+  std::vector<Pending> pending_;
+  std::vector<float> pending_x_;
+  uint64_t late_labels_ = 0;
+};
+
+}  // namespace mlloop::loop

@@ -1,0 +1,222 @@
+// InferenceLog: every prediction a model served (request id, version, time, feature rows,
+// predictions) and every label joined to one, in append-only segment files, written in
+// batches by a background thread. The request thread only copies its record into a buffer.
+//
+// On disk: DIR/NNNNNNNN.log segments (a new one past Options::segment_bytes), each a run of
+//   [u32 payload length][u32 CRC-32 of the payload][payload]        (little-endian)
+// payload: u8 kind, then
+//   prediction: u64 first row id, i64 time (ms), i64 version, u32 rows, u32 width,
+//               u16 request id length, the id, rows*width f32 features, rows f32 predictions
+//   label:      u64 row id, i64 time (ms), f32 label
+// Every row of every prediction gets the next row id (a request of 3 rows takes 3), so a
+// label names exactly one row.
+//
+// Durability ("acknowledged"): the writer wakes every Options::flush_interval (or sooner when
+// a caller waits, or when the buffer passes flush_bytes), writes the batch with one write()
+// and fdatasync()s it. So:
+//   - AddLabels() returns only after its label records, and everything appended before them
+//     (the predictions they join), are fsynced: a 200 from the feedback endpoint is the
+//     acknowledgement, and nothing acknowledged is lost, by a crash or by power loss;
+//   - a prediction's own response is not an acknowledgement: its record is in the file
+//     (fsynced) within flush_interval of the response; a crash loses at most the records of
+//     that last interval; Flush() and Close() (SIGTERM) write and fsync everything appended.
+// Open() replays the segments: a torn record at the end of the last segment (a crash during
+// a write) is cut off and reported in replay_report(); a bad record anywhere else is
+// DataLoss naming the file and byte.
+//
+// Joins: labels are joined by request id (and row, for batch requests) to the predictions
+// still in the join window, the newest Options::join_window_rows rows (older ones are too
+// late: reported per item). A request id seen twice joins its latest prediction.
+//
+// Thread-safety: AppendPrediction, AddLabels, Flush and TakeEvents may be called from any
+// threads at once; Close from one.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+
+namespace mlloop::serve {
+
+// What the log hands to its consumer (the controller of `mlloop serve`), in log order: every
+// predicted row, and every label with the row it joined.
+struct LogEvents {
+  enum class Kind : uint8_t { kPrediction, kLabel };
+  struct Event {
+    Kind kind;
+    uint64_t row_id;
+    int64_t time_ms;     // of the prediction (for a label too: the row's time)
+    int64_t version;     // the version that predicted the row
+    float prediction;
+    float label;         // kLabel only
+  };
+  size_t width = 0;
+  std::vector<Event> events;
+  std::vector<float> x;  // events.size() * width: the row's features, for both kinds
+
+  void Clear() {
+    events.clear();
+    x.clear();
+  }
+};
+
+// One label from the feedback endpoint.
+struct LabelItem {
+  std::string request_id;
+  uint32_t row = 0;  // row of a batch request; 0 for single-row requests
+  float label = 0;
+};
+
+// What happened to one LabelItem.
+enum class JoinResult : uint8_t {
+  kJoined,       // recorded, joined to its prediction
+  kUnknownId,    // no prediction with this id in the join window
+  kNoSuchRow,    // the request had fewer rows
+  kAlreadyLabelled,
+};
+std::string_view JoinResultName(JoinResult r);
+
+class InferenceLog {
+ public:
+  struct Options {
+    size_t width = 0;  // features per row; REQUIRES: > 0
+    std::chrono::milliseconds flush_interval{50};
+    size_t flush_bytes = 1 << 20;       // the writer wakes early past this much buffered
+    size_t max_buffer_bytes = 64 << 20; // appenders wait past this (a stalled disk)
+    uint64_t segment_bytes = 64 << 20;
+    size_t join_window_rows = 1'000'000;
+    // Keep LogEvents for TakeEvents(); when false nothing is queued. At most
+    // max_queued_predictions prediction events wait (labels always queue); beyond that they
+    // are dropped and counted, so a stalled consumer cannot exhaust memory.
+    bool queue_events = false;
+    size_t max_queued_predictions = 1'000'000;
+  };
+
+  // What Open() found in the existing segments.
+  struct ReplayReport {
+    size_t segments = 0;
+    uint64_t predictions = 0;  // rows
+    uint64_t labels = 0;
+    uint64_t torn_bytes = 0;   // cut off the end of the last segment
+    std::string torn_message;  // empty when nothing was cut
+  };
+
+  // Opens (creating) the log in `dir`, replays its segments — rebuilding the join window and,
+  // when `replay` is given, handing it every event in log order, in chunks — and starts the
+  // writer. Unavailable naming the path when the directory or a file cannot be used;
+  // DataLoss naming the file and byte for a bad record before the end of the log.
+  static Result<std::unique_ptr<InferenceLog>> Open(
+      const std::string& dir, const Options& options,
+      const std::function<void(const LogEvents&)>& replay = nullptr);
+
+  ~InferenceLog();  // Close()
+  InferenceLog(const InferenceLog&) = delete;
+  InferenceLog& operator=(const InferenceLog&) = delete;
+
+  // The hot path: copies one request's record into the buffer and returns; the writer does
+  // the rest. `x` is rows*width features, `predictions` rows values. Waits only when
+  // max_buffer_bytes are already buffered. A request id longer than 65,535 bytes is cut.
+  void AppendPrediction(std::string_view request_id, int64_t version, const float* x,
+                        size_t rows, const float* predictions);
+
+  // Joins each item to its prediction, appends the label records and returns once they are
+  // fsynced (see the file comment), with one result per item. Unavailable when the log
+  // cannot be written (nothing of the batch is acknowledged then).
+  Result<std::vector<JoinResult>> AddLabels(const std::vector<LabelItem>& items);
+
+  // Writes and fsyncs everything appended so far. Unavailable after a write error.
+  Status Flush();
+
+  // Moves the queued events into *out (cleared first). Options::queue_events only.
+  void TakeEvents(LogEvents* out);
+  // Stops queueing events and drops those queued (the consumer has gone).
+  void StopEvents();
+
+  // Flushes and stops the writer. Idempotent. Returns the writer's first error, if any.
+  Status Close();
+
+  const ReplayReport& replay_report() const { return replay_report_; }
+  const std::string& dir() const { return dir_; }
+  // Counters for /metrics and tests.
+  uint64_t rows_logged() const;
+  uint64_t bytes_written() const;
+  uint64_t dropped_events() const;
+
+ private:
+  InferenceLog(std::string dir, const Options& options);
+  // One prediction in the join window.
+  struct Entry {
+    std::string id;
+    uint64_t first_row = 0;
+    int64_t time_ms = 0;
+    int64_t version = 0;
+    uint32_t rows = 0;
+    std::vector<float> data;        // rows*width features, then rows predictions
+    std::vector<bool> labelled;     // empty until the first label
+  };
+  Status Replay(const std::function<void(const LogEvents&)>& replay);
+  Status OpenSegment(uint64_t number, bool truncate_to, uint64_t size);
+  void WriterLoop();
+  // Indexes the records of `batch` (and queues their events); fills in their CRCs.
+  // Index*: one record's payload into the join window, its events into `events` (the
+  // replay's batch, the consumer's queue_, or null). REQUIRES: index_mu_ held.
+  void ProcessBatch(std::string* batch);
+  void IndexPrediction(const char* p, size_t n, LogEvents* events);
+  void IndexLabel(const char* p, size_t n, LogEvents* events);
+  Status WriteBatch(const std::string& batch);
+  const Entry* FindRow(uint64_t row_id, uint32_t* row) const;  // REQUIRES: index_mu_ held
+  // Waits until everything appended before the call is indexed (and fsynced when `durable`).
+  Status WaitFor(bool durable);
+
+  const std::string dir_;
+  const Options options_;
+  ReplayReport replay_report_;
+
+  // The append buffer.
+  std::mutex mu_;
+  std::condition_variable wake_writer_;   // with mu_
+  std::condition_variable progress_;      // with mu_: indexed_/durable_ moved, or space freed
+  std::string buffer_;                    // guarded by mu_
+  uint64_t next_row_id_ = 0;              // guarded by mu_
+  uint64_t appended_ = 0;                 // batches' end marks: bytes ever appended; mu_
+  uint64_t indexed_ = 0;                  // bytes indexed (mu_)
+  uint64_t durable_ = 0;                  // bytes fsynced (mu_)
+  size_t waiters_ = 0;                    // callers waiting for the writer (mu_)
+  bool stop_ = false;                     // mu_
+  bool writer_done_ = false;              // mu_: the writer has exited
+  Status write_error_;                    // the writer's first failure (mu_)
+
+  // The join window and the event queue.
+  mutable std::mutex index_mu_;
+  std::deque<Entry> window_;                             // by first_row; index_mu_
+  size_t window_rows_ = 0;                               // index_mu_
+  std::unordered_map<std::string, uint64_t> by_id_;      // id -> first_row; index_mu_
+  LogEvents queue_;                                      // index_mu_
+  bool queue_events_ = false;                            // index_mu_
+  size_t queued_predictions_ = 0;                        // index_mu_
+  uint64_t dropped_events_ = 0;                          // index_mu_
+
+  // The writer's own state.
+  int fd_ = -1;
+  uint64_t segment_number_ = 0;
+  uint64_t segment_size_ = 0;
+  std::atomic<uint64_t> bytes_written_{0};
+  std::atomic<uint64_t> rows_logged_{0};
+  std::thread writer_;
+  bool closed_ = false;
+};
+
+}  // namespace mlloop::serve
