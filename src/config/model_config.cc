@@ -104,6 +104,14 @@ int LineOf(const YAML::Node& node, int fallback) {
 // ---------------------------------------------------------------------------------------------
 // Located values
 
+bool HasDetector(const Trigger& t) {
+  if (t.kind == Trigger::Kind::kDetector) return true;
+  for (const Trigger& c : t.children) {
+    if (HasDetector(c)) return true;
+  }
+  return false;
+}
+
 // A value in the document together with its key path ("trainer.window.last") and 1-based line.
 struct Field {
   std::string path;
@@ -500,13 +508,22 @@ Status Parser::ParseSchema(const Field& f, core::Schema& schema) const {
 // Trainer, monitoring
 
 Result<TrainingWindow> Parser::ParseWindow(const Field& f) const {
-  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"last_rows", "last", "since", "all"}));
-  if (m.entries.size() != 1) {
-    std::string got = m.entries.empty() ? Describe(f.node) : "";
-    for (const auto& [name, field] : m.entries) got += (got.empty() ? "" : " and ") + name;
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"last_rows", "last", "since", "all", "since_change",
+                                             "recency_half_life"}));
+  std::vector<const std::pair<std::string, Field>*> base;
+  for (const auto& entry : m.entries) {
+    if (entry.first != "since_change" && entry.first != "recency_half_life") base.push_back(&entry);
+  }
+  if (base.size() != 1) {
+    std::string got;
+    for (const auto* entry : base) got += (got.empty() ? "" : " and ") + entry->first;
+    if (base.empty()) {
+      for (const auto& [name, field] : m.entries) got += (got.empty() ? "only " : " and ") + name;
+      if (got.empty()) got = Describe(f.node);
+    }
     return Error(f.line, f.path, "expected exactly one of last_rows, last, since, all; got " + got);
   }
-  const auto& [key, value] = m.entries.front();
+  const auto& [key, value] = *base.front();
   TrainingWindow w;
   if (key == "last_rows") {
     w.kind = TrainingWindow::Kind::kLastRows;
@@ -521,6 +538,31 @@ Result<TrainingWindow> Parser::ParseWindow(const Field& f) const {
     w.kind = TrainingWindow::Kind::kAll;
     MLLOOP_ASSIGN_OR_RETURN(bool all, Bool(value));
     if (!all) return Expected(value, "true (train on every labelled row)");
+  }
+  if (const Field* sc = m.Find("since_change")) {
+    MLLOOP_ASSIGN_OR_RETURN(Mapping c, Map(*sc, {"wait_labels", "min_rows", "refresh_labels"}));
+    TrainingWindow::SinceChange since_change;
+    since_change.line = sc->line;
+    if (const Field* v = c.Find("wait_labels")) {
+      MLLOOP_ASSIGN_OR_RETURN(since_change.wait_labels, Int(*v, 1, INT64_MAX, "a positive integer"));
+    }
+    if (const Field* v = c.Find("min_rows")) {
+      MLLOOP_ASSIGN_OR_RETURN(since_change.min_rows, Int(*v, 0, INT64_MAX, "a non-negative integer"));
+    }
+    if (const Field* v = c.Find("refresh_labels")) {
+      MLLOOP_ASSIGN_OR_RETURN(since_change.refresh_labels,
+                              Int(*v, 0, INT64_MAX, "a non-negative integer"));
+      if (since_change.refresh_labels != 0 &&
+          since_change.refresh_labels <= since_change.wait_labels) {
+        return OutOfRange(*v, "0 (no refresh) or more than wait_labels (" +
+                                  std::to_string(since_change.wait_labels) + ")");
+      }
+    }
+    w.since_change = since_change;
+  }
+  if (const Field* hl = m.Find("recency_half_life")) {
+    MLLOOP_ASSIGN_OR_RETURN(w.recency_half_life,
+                            Int(*hl, 0, INT64_MAX, "a non-negative number of rows"));
   }
   return w;
 }
@@ -614,9 +656,9 @@ Status Parser::ParsePerformance(const Field& f, core::Task task, Trigger& t) con
 
 Result<Trigger> Parser::ParseTrigger(const Field& f, core::Task task) const {
   constexpr std::string_view kKinds =
-      "any, all, performance, drift, new_labels, schedule, detector";
+      "any, all, performance, drift, new_labels, schedule, detector, estimated_performance";
   MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"any", "all", "performance", "drift", "new_labels",
-                                             "schedule", "detector"}));
+                                             "schedule", "detector", "estimated_performance"}));
   if (m.entries.size() != 1) {
     std::string got = m.entries.empty() ? Describe(f.node) : "";
     for (const auto& [name, field] : m.entries) got += (got.empty() ? "" : " and ") + name;
@@ -729,6 +771,28 @@ Result<Trigger> Parser::ParseTrigger(const Field& f, core::Task task) const {
             double v, Number(field, "a number", [](double x) { return std::isfinite(x); }));
         t.detector_params[key] = v;
       }
+    }
+  } else if (key == "estimated_performance") {
+    t.kind = Trigger::Kind::kEstimatedPerformance;
+    if (task != core::Task::kBinaryClassification) {
+      return Error(value.line, value.path,
+                   "estimates a binary classifier's metrics (CBPE); this model is regression");
+    }
+    MLLOOP_ASSIGN_OR_RETURN(Mapping e, Map(value, {"metric", "below", "window", "reference"}));
+    t.metric = "accuracy";
+    if (const Field* v = e.Find("metric")) {
+      MLLOOP_ASSIGN_OR_RETURN(t.metric, OneOf(*v, {"accuracy", "precision", "recall", "f1", "auc"}));
+    }
+    const Field* below = e.Find("below");
+    if (below == nullptr) return Missing(e, "below", "the metric's lowest acceptable estimate");
+    MLLOOP_ASSIGN_OR_RETURN(
+        t.threshold, Number(*below, "a number in (0, 1]", [](double x) { return x > 0 && x <= 1; }));
+    if (const Field* v = e.Find("window")) {
+      MLLOOP_ASSIGN_OR_RETURN(t.estimate_window, Int(*v, 10, 10'000'000, "an integer from 10 to 10000000"));
+    }
+    if (const Field* v = e.Find("reference")) {
+      MLLOOP_ASSIGN_OR_RETURN(t.reference_labels,
+                              Int(*v, 50, 10'000'000, "an integer from 50 to 10000000"));
     }
   } else if (key == "new_labels") {
     t.kind = Trigger::Kind::kNewLabels;
@@ -1217,6 +1281,11 @@ Result<ModelConfig> Parser::Parse(const YAML::Node& root) {
   MLLOOP_RETURN_IF_ERROR(ParseTrainer(section("trainer"), task, cfg.trainer));
   MLLOOP_RETURN_IF_ERROR(ParseMonitoring(section("monitoring"), cfg.monitoring));
   MLLOOP_RETURN_IF_ERROR(ParsePolicy(section("policy"), task, cfg.policy));
+  if (cfg.trainer.window.since_change && !HasDetector(cfg.policy.trigger)) {
+    return Error(cfg.trainer.window.since_change->line, "trainer.window.since_change",
+                 "needs a detector trigger in policy.trigger (only a detector locates where a "
+                 "change began)");
+  }
   MLLOOP_RETURN_IF_ERROR(ParseValidation(section("validation"), task, cfg.validation));
   MLLOOP_RETURN_IF_ERROR(ParseSimulation(section("simulation"), cfg.simulation));
   return cfg;
@@ -1257,6 +1326,11 @@ void AppendTrigger(const Trigger& t, std::string& out) {
     case Trigger::Kind::kDetector:
       out += "detector(" + t.detector + " on " + t.detector_on + ")";
       return;
+    case Trigger::Kind::kEstimatedPerformance:
+      out += "estimated_performance(" + t.metric + " < " + FormatNumber(t.threshold) + " over " +
+             std::to_string(t.estimate_window) + ", reference " +
+             std::to_string(t.reference_labels) + ")";
+      return;
     case Trigger::Kind::kSchedule:
       out += "schedule(every " + core::FormatDuration(t.every) + ")";
       return;
@@ -1266,17 +1340,36 @@ void AppendTrigger(const Trigger& t, std::string& out) {
 }  // namespace
 
 std::string TrainingWindow::Describe() const {
+  std::string out;
   switch (kind) {
     case Kind::kLastRows:
-      return "last " + std::to_string(rows) + " rows";
+      out = "last " + std::to_string(rows) + " rows";
+      break;
     case Kind::kLastDuration:
-      return "last " + core::FormatDuration(seconds);
+      out = "last " + core::FormatDuration(seconds);
+      break;
     case Kind::kSince:
-      return "since " + core::FormatTimestamp(since);
+      out = "since " + core::FormatTimestamp(since);
+      break;
     case Kind::kAll:
-      return "all";
+      out = "all";
+      break;
   }
-  return "?";
+  if (since_change) {
+    out += "; since a detected change (wait for " + std::to_string(since_change->wait_labels) +
+           " labels";
+    if (since_change->min_rows > 0) {
+      out += ", at least " + std::to_string(since_change->min_rows) + " rows";
+    }
+    if (since_change->refresh_labels > 0) {
+      out += ", refresh after " + std::to_string(since_change->refresh_labels);
+    }
+    out += ")";
+  }
+  if (recency_half_life > 0) {
+    out += "; recency half-life " + std::to_string(recency_half_life) + " rows";
+  }
+  return out;
 }
 
 std::string_view GateKindName(GateConfig::Kind kind) {

@@ -20,15 +20,41 @@
 
 namespace mlloop::config {
 
-// Which labelled rows a retrain learns from. YAML (exactly one key):
+// Which labelled rows a retrain learns from. YAML (exactly one of the first four keys):
 //   window: {last_rows: 5000} | {last: 30d} | {since: 1997-01-01} | {all: true}
+// optionally with
+//   since_change: {wait_labels: 200, min_rows: 200, refresh_labels: 1000}
+//   recency_half_life: 1000
+//
+// since_change: when a detector trigger located where a change began, the retrain learns
+// from the rows since that point only — a fixed window would be mostly the old concept, and
+// a model trained on it is as wrong as the one it replaces. The retrain waits until
+// `wait_labels` labelled rows since the change can be trained on (the holdout set aside),
+// takes at least `min_rows` rows (reaching back before the change when there are fewer),
+// never reaches back further than the window itself, and with `refresh_labels` > 0 runs once
+// more when that many labelled rows since the change exist.
+//
+// recency_half_life: row weights halve every N rows back from the newest training row, so
+// the newest rows count most and the window's edge fades out; 0 (the default) weighs all
+// rows equally.
 struct TrainingWindow {
   enum class Kind { kLastRows, kLastDuration, kSince, kAll };
   Kind kind = Kind::kLastRows;
   int64_t rows = 5000;     // kLastRows
   int64_t seconds = 0;     // kLastDuration
   int64_t since = 0;       // kSince, Unix seconds
-  std::string Describe() const;  // "last 5000 rows", "last 30d", "since 1997-01-01T00:00:00Z", "all"
+  struct SinceChange {
+    int64_t wait_labels = 200;   // > 0
+    int64_t min_rows = 0;        // >= 0
+    int64_t refresh_labels = 0;  // 0: no refresh; else > wait_labels
+    int line = 0;                // of `since_change` in the config file
+  };
+  std::optional<SinceChange> since_change;
+  int64_t recency_half_life = 0;  // rows, >= 0; 0 = equal weights
+  // "last 5000 rows", "last 30d", "since 1997-01-01T00:00:00Z", "all", then the options:
+  // "last 4000 rows; since a detected change (wait for 200 labels, at least 200 rows,
+  // refresh after 1000); recency half-life 1000 rows"
+  std::string Describe() const;
 };
 
 struct TrainerConfig {
@@ -57,10 +83,13 @@ struct MonitoringConfig {
 //       - new_labels: {at_least: 1000}
 //       - schedule: {every: 7d}
 //       - detector: {name: adwin, on: errors}
+//       - estimated_performance: {metric: accuracy, below: 0.75, window: 500}
 //       - all: [...]                            # nesting is allowed
 // A single leaf may stand without any/all.
 struct Trigger {
-  enum class Kind { kAny, kAll, kPerformance, kDrift, kNewLabels, kSchedule, kDetector };
+  enum class Kind {
+    kAny, kAll, kPerformance, kDrift, kNewLabels, kSchedule, kDetector, kEstimatedPerformance
+  };
   Kind kind = Kind::kAny;
   std::vector<Trigger> children;  // kAny / kAll: at least one
 
@@ -100,6 +129,15 @@ struct Trigger {
   std::string detector;
   std::string detector_on = "errors";
   std::map<std::string, double, std::less<>> detector_params;
+
+  // kEstimatedPerformance (binary classifiers): fires when the champion's `metric`
+  // (accuracy, precision, recall, f1 or auc), estimated without labels by CBPE
+  // (drift/cbpe.h) on its latest `estimate_window` predictions, is below `threshold`. CBPE
+  // is fitted on the champion's first `reference_labels` labelled predictions; until they
+  // are in, the trigger is not available. YAML:
+  //   estimated_performance: {metric: accuracy, below: 0.75, window: 500, reference: 1000}
+  int64_t estimate_window = 500;
+  int64_t reference_labels = 1000;
 
   // kNewLabels: fires when at least `at_least` labels arrived since the last training.
   int64_t at_least = 1000;

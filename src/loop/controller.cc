@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,7 @@ pipeline::TrainOptions TrainOptionsFor(const config::ModelConfig& config) {
   options.params = config.trainer.params;
   options.rounds = config.trainer.rounds;
   options.seed = config.trainer.seed;
+  options.recency_half_life = config.trainer.window.recency_half_life;
   return options;
 }
 
@@ -72,6 +74,106 @@ std::pair<size_t, size_t> Controller::WindowRows(size_t end) const {
   return {begin, std::max(begin, end)};
 }
 
+size_t Controller::HoldoutBegin() const {
+  // The schedule baseline skips validation and so trains on everything labelled.
+  if (!options_.validate) return labelled_end_;
+  const size_t want = static_cast<size_t>(config_.validation.holdout_rows);
+  size_t begin = labelled_end_ > want ? labelled_end_ - want : 0;
+  begin = std::max(begin, champion_train_end_);
+  return std::min(begin, labelled_end_);
+}
+
+Controller::TrainingPlan Controller::PlanTraining(size_t holdout_begin,
+                                                 const std::optional<ChangePoint>& change) const {
+  const config::TrainingWindow& window = config_.trainer.window;
+  TrainingPlan plan;
+  plan.holdout_begin = holdout_begin;
+  std::tie(plan.begin, plan.end) = WindowRows(plan.holdout_begin);
+  config::TrainingWindow base = window;
+  base.since_change.reset();
+  base.recency_half_life = 0;
+  plan.description = base.Describe();
+  if (change && window.since_change) {
+    const size_t end = plan.end;
+    plan.since_change = end > change->row ? end - change->row : 0;
+    const size_t min_rows = static_cast<size_t>(window.since_change->min_rows);
+    size_t begin = std::min(change->row, end - std::min(end, min_rows));
+    begin = std::max(begin, plan.begin);  // never further back than the window itself
+    plan.description = "since the change at data row " + std::to_string(data_->row[change->row]) +
+                       " (" + change->source + "): " + std::to_string(end - begin) + " rows";
+    if (begin < change->row) {
+      plan.description += ", " + std::to_string(change->row - begin) +
+                          " of them from before the change to reach min_rows " +
+                          std::to_string(min_rows);
+    } else if (begin > change->row) {
+      plan.description += ", the window (" + base.Describe() + ") cuts " +
+                          std::to_string(begin - change->row) + " rows since the change";
+    }
+    plan.begin = std::min(begin, end);
+  }
+  if (window.recency_half_life > 0) {
+    plan.description += "; recency half-life " + std::to_string(window.recency_half_life) + " rows";
+  }
+  return plan;
+}
+
+std::optional<Controller::ChangePoint> Controller::LatestChange(
+    const monitor::Observation& obs) const {
+  std::optional<ChangePoint> latest;
+  for (const auto& [line, check] : obs.detector_checks) {
+    if (!check.fired || !check.change_request) continue;
+    const auto& rows = data_->row;
+    const auto it = std::lower_bound(rows.begin(), rows.end(), *check.change_request);
+    if (it == rows.end() || *it != *check.change_request) continue;  // not a row of this data
+    const size_t row = static_cast<size_t>(it - rows.begin());
+    if (latest && latest->row >= row) continue;
+    latest = ChangePoint{row, check.source + ", trigger at line " + std::to_string(line)};
+  }
+  return latest;
+}
+
+std::optional<Controller::TrainingPlan> Controller::ChooseTraining(
+    const monitor::Observation& obs, policy::Decision* decision) {
+  const auto& since_change = config_.trainer.window.since_change;
+  std::optional<TrainingPlan> plan;
+  if (decision->action == policy::Action::kRetrain) {
+    const std::optional<ChangePoint> change =
+        since_change ? LatestChange(obs) : std::optional<ChangePoint>();
+    plan = PlanTraining(HoldoutBegin(), change);
+    if (change && plan->since_change < static_cast<size_t>(since_change->wait_labels)) {
+      // Training now would learn mostly the old concept; the detector stays fired, so the
+      // trigger asks again at the next tick.
+      decision->action = policy::Action::kNone;
+      decision->reason = "waiting for labelled rows since the change at data row " +
+                         std::to_string(data_->row[change->row]) + " (" + change->source +
+                         "): " + std::to_string(plan->since_change) + " of " +
+                         std::to_string(since_change->wait_labels) + " (" + decision->reason + ")";
+      decision->training_window = plan->description;
+      return std::nullopt;
+    }
+    if (change && since_change->refresh_labels > 0) {
+      refresh_ = change;
+    } else if (!change) {
+      refresh_.reset();  // a retrain on the plain window supersedes a pending refresh
+    }
+  } else if (refresh_ && decision->action == policy::Action::kNone && !decision->triggered) {
+    TrainingPlan refresh = PlanTraining(HoldoutBegin(), refresh_);
+    policy::Action blocked_action = policy::Action::kNone;
+    if (refresh.since_change >= static_cast<size_t>(since_change->refresh_labels) &&
+        policy_->RetrainBlocked(decision->time, &blocked_action).empty()) {
+      decision->action = policy::Action::kRetrain;
+      decision->reason = "refresh: " + std::to_string(refresh.since_change) +
+                         " labelled rows since the change at data row " +
+                         std::to_string(data_->row[refresh_->row]) + " (" + refresh_->source + ")";
+      if (decision->budget_left > 0) --decision->budget_left;
+      refresh_.reset();
+      plan = std::move(refresh);
+    }
+  }
+  if (plan) decision->training_window = plan->description;
+  return plan;
+}
+
 Result<std::unique_ptr<pipeline::XgbModel>> Controller::TrainTimed(size_t begin, size_t end) {
   const double start = core::MonotonicSeconds();
   auto model = pipeline::XgbModel::Train(*data_, begin, end, train_options_);
@@ -84,6 +186,7 @@ Result<std::unique_ptr<pipeline::XgbModel>> Controller::TrainTimed(size_t begin,
 
 Result<registry::ModelVersion> Controller::RegisterCandidate(const pipeline::XgbModel& model,
                                                              size_t begin, size_t end,
+                                                             const std::string& window,
                                                              std::optional<int64_t> decision_id,
                                                              double seconds) {
   MLLOOP_ASSIGN_OR_RETURN(std::string artifact, model.Serialize());
@@ -103,7 +206,7 @@ Result<registry::ModelVersion> Controller::RegisterCandidate(const pipeline::Xgb
   lineage.row_end = data_->row[end - 1] + 1;
   lineage.time_begin = data_->time[begin];
   lineage.time_end = data_->time[end - 1];
-  lineage.training_window = config_.trainer.window.Describe();
+  lineage.training_window = window;
   lineage.config_hash = config_.config_hash;
   lineage.config_text = config_.text;
   lineage.params_json = params_json_;
@@ -189,7 +292,8 @@ Status Controller::Bootstrap(const core::Dataset& data, size_t labelled_end) {
                                    " rows but the data has " + std::to_string(data.rows()));
   }
   labelled_end_ = predicted_end_ = labelled_end;
-  auto [begin, end] = WindowRows(labelled_end);
+  const TrainingPlan plan = PlanTraining(labelled_end, std::nullopt);
+  const size_t begin = plan.begin, end = plan.end;
   if (begin >= end) {
     return Status::InvalidArgument("training window '" + config_.trainer.window.Describe() +
                                    "' selects no rows of the first " + std::to_string(labelled_end) +
@@ -198,8 +302,8 @@ Status Controller::Bootstrap(const core::Dataset& data, size_t labelled_end) {
   }
   const double before = train_seconds_;
   MLLOOP_ASSIGN_OR_RETURN(auto model, TrainTimed(begin, end));
-  MLLOOP_ASSIGN_OR_RETURN(auto version, RegisterCandidate(*model, begin, end, std::nullopt,
-                                                          train_seconds_ - before));
+  MLLOOP_ASSIGN_OR_RETURN(auto version, RegisterCandidate(*model, begin, end, plan.description,
+                                                          std::nullopt, train_seconds_ - before));
   policy_ = std::make_unique<policy::RetrainPolicy>(config_.policy, clock_->Now());
   return Accept(version, "initial model: no champion to compare with", std::move(model), begin,
                 end)
@@ -288,35 +392,30 @@ Status Controller::RevealLabels(size_t end) {
   return Status::Ok();
 }
 
-Result<RetrainOutcome> Controller::Retrain(int64_t decision_id) {
+Result<RetrainOutcome> Controller::Retrain(int64_t decision_id, const TrainingPlan& plan) {
   RetrainOutcome out;
   // An attempt spends budget and starts the cooldown even if it then fails: a broken
   // trainer must not be run again on every tick.
   policy_->RecordRetrain(clock_->Now(), monitor_.labels_total());
   // The most recent labelled rows that the champion did not train on are the holdout; the
-  // candidate trains on the window that ends where the holdout begins, so neither model has
-  // seen it. The schedule baseline skips validation and so trains on everything labelled.
-  size_t holdout_begin = labelled_end_;
-  if (options_.validate) {
-    const size_t want = static_cast<size_t>(config_.validation.holdout_rows);
-    holdout_begin = labelled_end_ > want ? labelled_end_ - want : 0;
-    holdout_begin = std::max(holdout_begin, champion_train_end_);
-    holdout_begin = std::min(holdout_begin, labelled_end_);
-  }
-  auto [begin, end] = WindowRows(holdout_begin);
+  // candidate trains on rows that end where the holdout begins, so neither model has seen it.
+  const size_t holdout_begin = plan.holdout_begin;
+  const size_t begin = plan.begin, end = plan.end;
   out.train_begin = begin;
   out.train_end = end;
   out.holdout_begin = holdout_begin;
   out.holdout_end = labelled_end_;
+  out.training_window = plan.description;
   if (begin >= end) {
-    return Status::FailedPrecondition("training window '" + config_.trainer.window.Describe() +
+    return Status::FailedPrecondition("training window '" + plan.description +
                                       "' selects no labelled rows before row " + std::to_string(holdout_begin));
   }
   const double before = train_seconds_;
   MLLOOP_ASSIGN_OR_RETURN(auto model, TrainTimed(begin, end));
   out.train_seconds = train_seconds_ - before;
   ++retrains_;
-  MLLOOP_ASSIGN_OR_RETURN(auto version, RegisterCandidate(*model, begin, end, decision_id, out.train_seconds));
+  MLLOOP_ASSIGN_OR_RETURN(auto version, RegisterCandidate(*model, begin, end, plan.description,
+                                                          decision_id, out.train_seconds));
   out.version_id = version.id;
   out.version = version.version;
 
@@ -388,7 +487,9 @@ Result<TickOutcome> Controller::Tick() {
   const int64_t now = clock_->Now();
   MLLOOP_ASSIGN_OR_RETURN(out.promoted_approved, PromoteApproved());
   MLLOOP_RETURN_IF_ERROR(NeedChampion());
-  out.decision = policy_->Decide(monitor_.Observe(now));
+  const monitor::Observation obs = monitor_.Observe(now);
+  out.decision = policy_->Decide(obs);
+  const std::optional<TrainingPlan> plan = ChooseTraining(obs, &out.decision);
 
   registry::Decision record;
   record.model = config_.name;
@@ -402,7 +503,7 @@ Result<TickOutcome> Controller::Tick() {
   MLLOOP_ASSIGN_OR_RETURN(out.decision_id, registry_->RecordDecision(record));
 
   if (out.decision.action != policy::Action::kRetrain) return out;
-  auto retrain = Retrain(out.decision_id);
+  auto retrain = Retrain(out.decision_id, *plan);
   if (!retrain.ok()) {
     // A failed retrain must not stop the loop: the champion keeps serving, and the failure is
     // on record next to the decision that asked for it.

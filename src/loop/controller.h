@@ -42,6 +42,7 @@ struct RetrainOutcome {
   bool awaiting_approval = false;  // passed validation; approval: manual waits for a person
   size_t train_begin = 0, train_end = 0;      // data rows [begin, end)
   size_t holdout_begin = 0, holdout_end = 0;  // data rows [begin, end)
+  std::string training_window;  // how [train_begin, train_end) was chosen, as in lineage
   double train_seconds = 0;
   // The validation gates' verdicts (none when validation is off), and in one line what
   // they decided: evaluation.Summary(), or why validation was off.
@@ -127,11 +128,35 @@ class Controller {
   const std::optional<registry::ModelVersion>& champion() const { return champion_version_; }
 
  private:
+  // Where a change began, as a detector trigger located it (trainer.window.since_change).
+  struct ChangePoint {
+    size_t row = 0;      // index into data_ of the first row of the new regime
+    std::string source;  // "adwin on errors (trigger at line 28)"
+  };
+  // The rows a retrain learns from, and how they were chosen.
+  struct TrainingPlan {
+    size_t holdout_begin = 0;  // the holdout is [holdout_begin, labelled_end_)
+    size_t begin = 0, end = 0;
+    size_t since_change = 0;   // with a change: labelled rows since it, before the holdout
+    std::string description;   // recorded with the decision and in the version's lineage
+  };
   // Rows the window selects from [0, end). Empty range when it selects nothing.
   std::pair<size_t, size_t> WindowRows(size_t end) const;
+  // The most recent labelled rows that the champion did not train on (validation's holdout).
+  size_t HoldoutBegin() const;
+  // The window's rows before `holdout_begin`; with `change`, only those since the change (at
+  // least since_change.min_rows of them, never more than the window).
+  TrainingPlan PlanTraining(size_t holdout_begin, const std::optional<ChangePoint>& change) const;
+  // The latest change a fired detector trigger located, when it lies in this data.
+  std::optional<ChangePoint> LatestChange(const monitor::Observation& obs) const;
+  // With since_change: turns a retrain into a wait until enough rows since the change exist,
+  // or a quiet tick into the scheduled refresh; fills decision->training_window.
+  std::optional<TrainingPlan> ChooseTraining(const monitor::Observation& obs,
+                                             policy::Decision* decision);
   Result<std::unique_ptr<pipeline::XgbModel>> TrainTimed(size_t begin, size_t end);
   Result<registry::ModelVersion> RegisterCandidate(const pipeline::XgbModel& model, size_t begin,
-                                                   size_t end, std::optional<int64_t> decision_id,
+                                                   size_t end, const std::string& window,
+                                                   std::optional<int64_t> decision_id,
                                                    double seconds);
   // Marks `version` validated for `reason`; with approval: auto also approves and promotes
   // it. Returns whether it was promoted (false: it awaits a person's approval).
@@ -144,7 +169,7 @@ class Controller {
   Status NeedChampion() const;
   // The model of a stored `version`, read through the registry's hash and signature checks.
   Result<std::unique_ptr<pipeline::XgbModel>> LoadModel(const registry::ModelVersion& version);
-  Result<RetrainOutcome> Retrain(int64_t decision_id);
+  Result<RetrainOutcome> Retrain(int64_t decision_id, const TrainingPlan& plan);
   // Records `evaluation` of `version` against the current champion in the registry: the
   // validation metric's numbers, the verdict, the summary and the report JSON.
   Status RecordEvaluation(const registry::ModelVersion& version,
@@ -167,6 +192,9 @@ class Controller {
   std::unique_ptr<pipeline::XgbModel> champion_;
   std::optional<registry::ModelVersion> champion_version_;
   size_t champion_train_end_ = 0;  // rows before this may be in the champion's training data
+  // since_change with refresh_labels: the change the last since-change retrain learnt from,
+  // until its refresh has run.
+  std::optional<ChangePoint> refresh_;
 
   size_t labelled_end_ = 0;
   size_t predicted_end_ = 0;

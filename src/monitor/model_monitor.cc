@@ -15,11 +15,15 @@ ModelMonitor::ModelMonitor(const config::MonitoringConfig& config, const core::S
     : config_(config), metric_(std::move(metric)), n_features_(schema.features.size()) {
   schema_.features = schema.features;
   task_ = schema.label.task;
-  if (trigger != nullptr) CollectDriftRules(*trigger);
   for (const auto& f : schema.features) {
     feature_names_.push_back(f.name);
     feature_types_.push_back(f.type);
   }
+  // After the names: a detector on a feature finds its column among them.
+  if (trigger != nullptr) CollectDriftRules(*trigger);
+  size_t ring = 0;
+  for (const auto& e : estimates_) ring = std::max(ring, e.window);
+  scores_.resize(ring);
   window_y_.resize(static_cast<size_t>(config_.metric_window));
   window_pred_.resize(static_cast<size_t>(config_.metric_window));
   recent_.resize(static_cast<size_t>(config_.drift_window) * n_features_);
@@ -28,6 +32,15 @@ ModelMonitor::ModelMonitor(const config::MonitoringConfig& config, const core::S
 
 void ModelMonitor::CollectDriftRules(const config::Trigger& node) {
   for (const auto& child : node.children) CollectDriftRules(child);
+  if (node.kind == config::Trigger::Kind::kEstimatedPerformance) {
+    EstimateWatch e;
+    e.line = node.line;
+    e.metric = node.metric;
+    e.window = static_cast<size_t>(node.estimate_window);
+    e.reference_size = static_cast<size_t>(node.reference_labels);
+    estimates_.push_back(std::move(e));
+    return;
+  }
   if (node.kind == config::Trigger::Kind::kDetector) {
     DetectorWatch w;
     w.line = node.line;
@@ -66,12 +79,21 @@ void ModelMonitor::CollectDriftRules(const config::Trigger& node) {
   drift_rules_.push_back(std::move(rule));
 }
 
-void ModelMonitor::Feed(DetectorWatch& w, double x) {
+void ModelMonitor::Feed(DetectorWatch& w, double x, int64_t request_id) {
   if (!w.detector || w.fired) return;  // latched until the next champion
+  w.ids.push_back(request_id);
+  if (w.ids.size() > kDetectorIdMemory) {
+    w.ids.pop_front();
+    ++w.ids_dropped;
+  }
   if (w.detector->Update(x) == drift::Verdict::kDrift) {
     w.fired = true;
     w.change_start = w.detector->ChangeStart();
     w.fired_at = w.detector->updates() - 1;
+    w.fired_request = request_id;
+    const uint64_t start = w.change_start.value_or(w.fired_at);
+    w.change_request = w.ids[start > w.ids_dropped ? start - w.ids_dropped : 0];
+    w.ids.clear();  // latched: no more values until the next champion
   }
 }
 
@@ -142,6 +164,18 @@ void ModelMonitor::SetChampion(int64_t version_id, const core::Dataset& data, si
     w.fired = false;
     w.change_start.reset();
     w.fired_at = 0;
+    w.ids.clear();
+    w.ids_dropped = 0;
+    w.change_request.reset();
+    w.fired_request = 0;
+  }
+  // A new champion's scores mean something else: its estimates start from a new reference.
+  scores_next_ = scores_size_ = 0;
+  for (auto& e : estimates_) {
+    e.reference_scores.clear();
+    e.reference_labels.clear();
+    e.cbpe.reset();
+    e.error.clear();
   }
   std::vector<float> column(end - begin);
   for (size_t j = 0; j < n_features_; ++j) {
@@ -162,8 +196,13 @@ void ModelMonitor::OnPrediction(int64_t request_id, const float* features, float
   pending_[request_id] = Pending{prediction, champion_version_};
   if (champion_version_ >= 0) {
     for (auto& w : detectors_) {
-      if (!w.on_errors) Feed(w, features[w.feature]);
+      if (!w.on_errors) Feed(w, features[w.feature], request_id);
     }
+  }
+  if (champion_version_ >= 0 && !scores_.empty()) {
+    scores_[scores_next_] = prediction;
+    scores_next_ = (scores_next_ + 1) % scores_.size();
+    scores_size_ = std::min(scores_size_ + 1, scores_.size());
   }
   ++predictions_total_;
   const bool full = recent_size_ == static_cast<size_t>(config_.drift_window);
@@ -192,7 +231,21 @@ Status ModelMonitor::OnLabel(int64_t request_id, float label) {
                              ? std::fabs(static_cast<double>(p) - label)
                              : ((p >= 0.5f) != (label >= 0.5f) ? 1.0 : 0.0);
     for (auto& w : detectors_) {
-      if (w.on_errors) Feed(w, error);
+      if (w.on_errors) Feed(w, error, request_id);
+    }
+    for (auto& e : estimates_) {
+      if (e.cbpe || !e.error.empty()) continue;
+      e.reference_scores.push_back(p);
+      e.reference_labels.push_back(label >= 0.5f ? 1.0f : 0.0f);
+      if (e.reference_scores.size() < e.reference_size) continue;
+      auto fitted = drift::CbpeEstimator::Fit(e.reference_scores, e.reference_labels);
+      if (fitted.ok()) {
+        e.cbpe = std::move(fitted).value();
+      } else {
+        e.error = fitted.status().message();
+      }
+      e.reference_scores = {};
+      e.reference_labels = {};
     }
   }
   pending_.erase(it);
@@ -207,6 +260,56 @@ Status ModelMonitor::status() const {
     }
   }
   return Status::Ok();
+}
+
+EstimateCheck ModelMonitor::CheckEstimate(const EstimateWatch& e) const {
+  EstimateCheck c;
+  const std::string head = "estimated " + e.metric;
+  if (!e.error.empty()) {
+    c.detail = head + ": CBPE could not be fitted on the champion's first " +
+               std::to_string(e.reference_size) + " labels: " + e.error;
+    return c;
+  }
+  if (!e.cbpe) {
+    c.detail = head + ": collecting the reference, " + std::to_string(e.reference_scores.size()) +
+               " of " + std::to_string(e.reference_size) + " labels";
+    return c;
+  }
+  // The latest `window` scores, oldest first (CBPE's AUC sorts them anyway).
+  const size_t n = std::min(e.window, scores_size_);
+  if (n < e.window) {
+    c.detail = head + ": " + std::to_string(n) + " of " + std::to_string(e.window) +
+               " predictions in the window";
+    return c;
+  }
+  std::vector<float> window(n);
+  for (size_t k = 0; k < n; ++k) {
+    window[n - 1 - k] = scores_[(scores_next_ + scores_.size() - 1 - k) % scores_.size()];
+  }
+  auto estimate = e.cbpe->Estimate(window);
+  if (!estimate.ok()) {
+    c.detail = head + ": " + estimate.status().message();
+    return c;
+  }
+  drift::CbpeMetric metric = drift::CbpeMetric::kAccuracy;
+  for (drift::CbpeMetric m : drift::kCbpeMetrics) {
+    if (drift::CbpeMetricName(m) == e.metric) metric = m;
+  }
+  const drift::MetricEstimate& m = (*estimate)[metric];
+  c.rows = static_cast<int64_t>(n);
+  c.reference = m.reference;
+  if (!m.defined) {
+    c.detail = head + ": undefined on the latest " + std::to_string(n) + " predictions";
+    return c;
+  }
+  c.available = true;
+  c.value = m.value;
+  c.lower = m.lower;
+  c.upper = m.upper;
+  c.detail = head + " " + core::FormatFixed(m.value, 4) + " [" + core::FormatFixed(m.lower, 4) +
+             ", " + core::FormatFixed(m.upper, 4) + "] over the latest " + std::to_string(n) +
+             " predictions (realised " + core::FormatFixed(m.reference, 4) + " on the reference)";
+  return c;
 }
 
 Observation ModelMonitor::Observe(int64_t now) const {
@@ -247,6 +350,7 @@ Observation ModelMonitor::Observe(int64_t now) const {
   }
   for (const auto& w : detectors_) {
     DetectorCheck c;
+    c.source = w.name + " on " + (w.on_errors ? "errors" : feature_names_[w.feature]);
     c.available = w.detector != nullptr;
     if (!c.available) {
       c.detail = "detector " + w.name + ": " + w.error;
@@ -255,22 +359,24 @@ Observation ModelMonitor::Observe(int64_t now) const {
       c.updates = w.fired ? w.fired_at + 1 : w.detector->updates();
       c.change_start = w.change_start;
       c.fired_at = w.fired_at;
-      const std::string on = w.on_errors ? "errors" : feature_names_[w.feature];
+      c.change_request = w.change_request;
+      c.fired_request = w.fired_request;
       if (w.fired) {
-        c.detail = w.name + " on " + on + ": change at value " + std::to_string(w.fired_at);
+        c.detail = c.source + ": change at value " + std::to_string(w.fired_at);
         if (w.change_start) {
           c.detail += ", began at value " + std::to_string(*w.change_start) + " (" +
                       std::to_string(w.fired_at - std::min(w.fired_at, *w.change_start)) +
                       " values before the alarm)";
         }
       } else {
-        c.detail = w.name + " on " + on + ": " +
+        c.detail = c.source + ": " +
                    std::string(drift::VerdictName(w.detector->verdict())) + " after " +
                    std::to_string(c.updates) + " values";
       }
     }
     obs.detector_checks[w.line] = std::move(c);
   }
+  for (const auto& e : estimates_) obs.estimate_checks[e.line] = CheckEstimate(e);
   if (!drift_rules_.empty() && !reference_error_.empty() && recent_size_ > 0) {
     for (const DriftRule& rule : drift_rules_) {
       obs.drift_checks[rule.line].detail = "reference profile failed: " + reference_error_;

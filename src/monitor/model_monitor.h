@@ -5,12 +5,16 @@
 // predictions, from which the watched metric is computed — labels for predictions that an
 // earlier champion made are counted but kept out of the window, so a new model is judged on
 // its own errors; (c) the most recent feature rows, compared per feature by PSI with the
-// champion's training window.
+// champion's training window; (d) for detector triggers, a streaming detector on the
+// champion's errors or a feature, which places a change on the request where it began; (e)
+// for estimated_performance triggers, CBPE fitted on the champion's first labels, estimating
+// its metric on its latest predictions before their labels come.
 //
 // Thread-safety: none; the controller that owns it serialises access.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,6 +25,7 @@
 #include "config/model_config.h"
 #include "core/schema.h"
 #include "core/status.h"
+#include "drift/cbpe.h"
 #include "drift/detector.h"
 #include "drift/drift_report.h"
 #include "drift/reference_profile.h"
@@ -54,13 +59,33 @@ struct DriftCheck {
 
 // A detector trigger's state (config::Trigger::Kind::kDetector), since the champion took over.
 struct DetectorCheck {
+  std::string source;      // "adwin on errors", "page_hinkley on nswprice"
   bool available = false;  // false: the detector could not be created (see `detail`)
   bool fired = false;      // flagged a change since the champion took over
   uint64_t updates = 0;    // values it has seen since then
   std::optional<uint64_t> change_start;  // when fired: the value where the change began
   uint64_t fired_at = 0;                  // when fired: the value that raised the alarm
+  // When fired: the request whose value began the change (for errors, the prediction whose
+  // label it was) and the one that raised the alarm. A change that began before the oldest
+  // remembered value (kDetectorIdMemory) is placed there.
+  std::optional<int64_t> change_request;
+  int64_t fired_request = 0;
   std::string detail;
 };
+
+// An estimated_performance trigger's view (config::Trigger::Kind::kEstimatedPerformance):
+// CBPE on the champion's latest predictions, fitted on its first labelled ones.
+struct EstimateCheck {
+  bool available = false;  // false: still collecting the reference, or CBPE failed (`detail`)
+  double value = 0;        // the estimate, never NaN
+  double lower = 0, upper = 0;  // its confidence band
+  double reference = 0;    // realised on the reference labels
+  int64_t rows = 0;        // predictions in the estimated window
+  std::string detail;
+};
+
+// How many of a detector's latest values the monitor can place on a request id.
+inline constexpr size_t kDetectorIdMemory = size_t{1} << 20;
 
 // The monitor's view at one moment: the policy's only input besides the clock.
 struct Observation {
@@ -76,6 +101,7 @@ struct Observation {
   std::vector<QualityIssue> quality;  // over the same window
   std::map<int, DriftCheck> drift_checks;  // by the drift trigger's config line
   std::map<int, DetectorCheck> detector_checks;  // by the detector trigger's config line
+  std::map<int, EstimateCheck> estimate_checks;  // by the estimated_performance trigger's line
 };
 
 class ModelMonitor {
@@ -128,8 +154,29 @@ class ModelMonitor {
     bool fired = false;
     std::optional<uint64_t> change_start;
     uint64_t fired_at = 0;
+    // The request id of each value fed since the champion took over, the latest
+    // kDetectorIdMemory of them; ids.front() is value number `ids_dropped`.
+    std::deque<int64_t> ids;
+    uint64_t ids_dropped = 0;
+    std::optional<int64_t> change_request;
+    int64_t fired_request = 0;
   };
-  static void Feed(DetectorWatch& w, double x);
+  static void Feed(DetectorWatch& w, double x, int64_t request_id);
+  // An estimated_performance trigger: its reference, then its fitted estimator.
+  struct EstimateWatch {
+    int line = 0;
+    std::string metric;
+    size_t window = 0;
+    size_t reference_size = 0;
+    std::vector<float> reference_scores, reference_labels;
+    std::optional<drift::CbpeEstimator> cbpe;
+    std::string error;  // why CBPE could not be fitted on the reference
+  };
+  std::vector<EstimateWatch> estimates_;
+  EstimateCheck CheckEstimate(const EstimateWatch& w) const;
+  // The champion's latest predictions, for the estimates: a ring of the largest window.
+  std::vector<float> scores_;
+  size_t scores_next_ = 0, scores_size_ = 0;
   std::vector<DetectorWatch> detectors_;
   core::Task task_ = core::Task::kBinaryClassification;
   DriftCheck CheckDrift(const DriftRule& rule, const core::Dataset& recent) const;

@@ -40,6 +40,17 @@ std::string Describe(const Signal& s) {
   return out;
 }
 
+// The monitor's check for the trigger at `line`; nullptr, with `s` marked unavailable and
+// the check's reason in its detail, when there is none or it has no value yet.
+template <typename Check>
+const Check* FindCheck(const std::map<int, Check>& checks, int line, Signal& s) {
+  const auto it = checks.find(line);
+  if (it != checks.end() && it->second.available) return &it->second;
+  s.available = false;
+  s.detail = it == checks.end() ? "no champion yet" : it->second.detail;
+  return nullptr;
+}
+
 }  // namespace
 
 std::string Decision::SignalsJson() const {
@@ -54,7 +65,9 @@ std::string Decision::SignalsJson() const {
                    {"fired", s.fired},
                    {"detail", s.detail}});
   }
-  return nlohmann::json{{"signals", arr}}.dump();
+  nlohmann::json out{{"signals", arr}};
+  if (!training_window.empty()) out["training_window"] = training_window;
+  return out.dump();
 }
 
 RetrainPolicy::RetrainPolicy(config::PolicyConfig config, int64_t start)
@@ -143,15 +156,22 @@ bool RetrainPolicy::Evaluate(const config::Trigger& node, const std::string& pat
       s.name = "detector";
       s.threshold = 1;
       s.comparison = ">=";
-      const auto it = obs.detector_checks.find(node.line);
-      if (it == obs.detector_checks.end() || !it->second.available) {
-        s.available = false;
-        s.detail = it == obs.detector_checks.end() ? "no champion yet" : it->second.detail;
-        break;
-      }
-      s.value = it->second.fired ? 1.0 : 0.0;
-      s.fired = it->second.fired;
-      s.detail = it->second.detail;
+      const monitor::DetectorCheck* check = FindCheck(obs.detector_checks, node.line, s);
+      if (check == nullptr) break;
+      s.value = check->fired ? 1.0 : 0.0;
+      s.fired = check->fired;
+      s.detail = check->detail;
+      break;
+    }
+    case Kind::kEstimatedPerformance: {
+      s.name = "estimated_performance";
+      s.threshold = node.threshold;
+      s.comparison = "<";
+      const monitor::EstimateCheck* check = FindCheck(obs.estimate_checks, node.line, s);
+      if (check == nullptr) break;
+      s.value = check->value;
+      s.fired = s.value < s.threshold;
+      s.detail = check->detail;
       break;
     }
     case Kind::kNewLabels:
@@ -218,23 +238,28 @@ Decision RetrainPolicy::Decide(const monitor::Observation& obs) const {
     d.reason = "no trigger fired";
     return d;
   }
-  // The cooldown runs from the last training, the first one included.
-  if (config_.cooldown > 0 && obs.time - last_training_time_ < config_.cooldown) {
-    d.action = Action::kNone;
-    d.reason = "cooldown until " + core::FormatTimestamp(last_training_time_ + config_.cooldown) +
-               " (" + fired + ")";
-    return d;
-  }
-  if (limited && used >= config_.max_retrains) {
-    d.action = Action::kAlert;
-    d.reason = "retraining justified but the budget of " + std::to_string(config_.max_retrains) +
-               " per " + core::FormatDuration(config_.budget_period) + " is spent (" + fired + ")";
+  if (std::string blocked = RetrainBlocked(obs.time, &d.action); !blocked.empty()) {
+    d.reason = blocked + " (" + fired + ")";
     return d;
   }
   d.action = Action::kRetrain;
   d.reason = fired;
   if (limited) d.budget_left -= 1;
   return d;
+}
+
+std::string RetrainPolicy::RetrainBlocked(int64_t now, Action* action) const {
+  // The cooldown runs from the last training, the first one included.
+  if (config_.cooldown > 0 && now - last_training_time_ < config_.cooldown) {
+    *action = Action::kNone;
+    return "cooldown until " + core::FormatTimestamp(last_training_time_ + config_.cooldown);
+  }
+  if (config_.max_retrains > 0 && RetrainsInPeriod(now) >= config_.max_retrains) {
+    *action = Action::kAlert;
+    return "retraining justified but the budget of " + std::to_string(config_.max_retrains) +
+           " per " + core::FormatDuration(config_.budget_period) + " is spent";
+  }
+  return "";
 }
 
 void RetrainPolicy::RecordRetrain(int64_t time, int64_t labels_total) {

@@ -1,7 +1,7 @@
 // RetrainPolicy: turns what the monitor observed into a decision, with its reasons.
 //
-// The configured trigger tree (any / all over performance, drift, new_labels and schedule
-// leaves) says whether retraining is justified; the monitor's data-quality issues, the
+// The configured trigger tree (any / all over performance, drift, new_labels, schedule,
+// detector and estimated_performance leaves) says whether retraining is justified; the monitor's data-quality issues, the
 // cooldown and the budget (at most K retrains per period) say whether it is allowed now: a
 // justified retrain during a data-quality issue becomes an alert. Every call returns a Decision, even
 // when it decides nothing, carrying each leaf's value, threshold and verdict, so that any
@@ -26,7 +26,8 @@ std::string_view ActionName(Action action);
 
 // One leaf of the trigger tree as evaluated at one tick.
 struct Signal {
-  std::string name;        // "performance", "drift", "new_labels", "schedule"
+  std::string name;        // "performance", "drift", "new_labels", "schedule", "detector",
+                           // "estimated_performance"
   std::string path;        // position in the tree, e.g. "any[1]"
   double value = 0;        // the observed value (metric, share of drifted features, count, seconds)
   double threshold = 0;
@@ -43,8 +44,13 @@ struct Decision {
   Action action = Action::kNone;
   std::string reason;
   int64_t budget_left = -1;  // retrains still allowed in the current period; -1 = no limit
+  // The rows a retrain decided now learns from, as the controller chose them ("last 4000
+  // rows", "since the change at data row 20731 (adwin on errors): 412 rows", ...); empty
+  // when nothing is decided.
+  std::string training_window;
 
-  // {"signals": [{"name", "path", "value", "threshold", "comparison", "available", "fired", "detail"}...]}
+  // {"signals": [{"name", "path", "value", "threshold", "comparison", "available", "fired",
+  // "detail"}...], "training_window": "..." (when set)}
   std::string SignalsJson() const;
 };
 
@@ -57,6 +63,10 @@ class RetrainPolicy {
   // Evaluates the triggers on `obs` at time obs.time. Pure with respect to the budget: a
   // kRetrain decision does not spend it until RecordRetrain is called.
   Decision Decide(const monitor::Observation& obs) const;
+
+  // Why a retrain at `now` is not allowed — the cooldown or the spent budget — with the
+  // action that says so (kNone for the cooldown, kAlert for the budget); empty when allowed.
+  std::string RetrainBlocked(int64_t now, Action* action) const;
 
   // A retrain ran at `time` (whatever validation then said): it spends budget, starts the
   // cooldown and resets the schedule and new_labels counters.

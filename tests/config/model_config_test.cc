@@ -367,6 +367,95 @@ TEST(TrainingWindowTest, NeedsExactlyOneKey) {
             "got 'false'");
 }
 
+constexpr std::string_view kDetectorPolicy = "policy: {trigger: {detector: {name: adwin}}}\n";
+
+TEST(TrainingWindowTest, SinceChangeAndRecencyWeightsAreOptions) {
+  Result<ModelConfig> r = Parse(MinimalWith(
+      "trainer:\n  window:\n    last_rows: 4000\n"
+      "    since_change: {wait_labels: 150, min_rows: 300, refresh_labels: 1000}\n"
+      "    recency_half_life: 800\n" + std::string(kDetectorPolicy)));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const TrainingWindow& w = r->trainer.window;
+  EXPECT_EQ(w.kind, TrainingWindow::Kind::kLastRows);
+  EXPECT_EQ(w.rows, 4000);
+  ASSERT_TRUE(w.since_change.has_value());
+  EXPECT_EQ(w.since_change->wait_labels, 150);
+  EXPECT_EQ(w.since_change->min_rows, 300);
+  EXPECT_EQ(w.since_change->refresh_labels, 1000);
+  EXPECT_EQ(w.since_change->line, 7);
+  EXPECT_EQ(w.recency_half_life, 800);
+  EXPECT_EQ(w.Describe(),
+            "last 4000 rows; since a detected change (wait for 150 labels, at least 300 rows, "
+            "refresh after 1000); recency half-life 800 rows");
+
+  Result<ModelConfig> defaults = Parse(MinimalWith(
+      "trainer: {window: {last: 30d, since_change: {}}}\n" + std::string(kDetectorPolicy)));
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->trainer.window.since_change->wait_labels, 200);
+  EXPECT_EQ(defaults->trainer.window.since_change->min_rows, 0);
+  EXPECT_EQ(defaults->trainer.window.since_change->refresh_labels, 0);
+  EXPECT_EQ(defaults->trainer.window.recency_half_life, 0);
+  EXPECT_EQ(defaults->trainer.window.Describe(), "last 30d; since a detected change (wait for 200 labels)");
+}
+
+TEST(TrainingWindowTest, SinceChangeErrors) {
+  // Only a detector says where a change began.
+  EXPECT_EQ(ErrorOf(MinimalWith("trainer:\n  window: {last_rows: 10, since_change: {}}\n")),
+            "model.yaml:5: trainer.window.since_change: needs a detector trigger in "
+            "policy.trigger (only a detector locates where a change began)");
+  EXPECT_EQ(ErrorOf(MinimalWith("trainer:\n  window:\n    last_rows: 10\n"
+                                "    since_change: {wait_labels: 100, refresh_labels: 100}\n" +
+                                std::string(kDetectorPolicy))),
+            "model.yaml:7: trainer.window.since_change.refresh_labels: expected 0 (no refresh) "
+            "or more than wait_labels (100), got 100");
+  EXPECT_THAT(ErrorOf(MinimalWith("trainer:\n  window: {last_rows: 10, since_change: {wait: 5}}\n" +
+                                  std::string(kDetectorPolicy))),
+              StartsWith("model.yaml:5: trainer.window.since_change.wait: unknown key"));
+  EXPECT_EQ(ErrorOf(MinimalWith("trainer:\n  window: {since_change: {}}\n" +
+                                std::string(kDetectorPolicy))),
+            "model.yaml:5: trainer.window: expected exactly one of last_rows, last, since, all; "
+            "got only since_change");
+  EXPECT_THAT(ErrorOf(MinimalWith("trainer:\n  window: {last_rows: 10, recency_half_life: -1}\n")),
+              StartsWith("model.yaml:5: trainer.window.recency_half_life: expected a non-negative "
+                         "number of rows"));
+}
+
+TEST(ModelConfigTest, EstimatedPerformanceTrigger) {
+  Result<ModelConfig> r = Parse(MinimalWith(
+      "policy:\n  trigger:\n    estimated_performance: {metric: f1, below: 0.7, window: 300, "
+      "reference: 800}\n"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Trigger& t = r->policy.trigger;
+  EXPECT_EQ(t.kind, Trigger::Kind::kEstimatedPerformance);
+  EXPECT_EQ(t.metric, "f1");
+  EXPECT_DOUBLE_EQ(t.threshold, 0.7);
+  EXPECT_EQ(t.estimate_window, 300);
+  EXPECT_EQ(t.reference_labels, 800);
+  EXPECT_EQ(t.line, 6);
+
+  Result<ModelConfig> defaults =
+      Parse(MinimalWith("policy: {trigger: {estimated_performance: {below: 0.8}}}\n"));
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->policy.trigger.metric, "accuracy");
+  EXPECT_EQ(defaults->policy.trigger.estimate_window, 500);
+  EXPECT_EQ(defaults->policy.trigger.reference_labels, 1000);
+}
+
+TEST(ModelConfigErrorTest, EstimatedPerformanceErrors) {
+  EXPECT_EQ(ErrorOf(MinimalWith("policy: {trigger: {estimated_performance: {metric: auc}}}\n")),
+            "model.yaml:4: policy.trigger.estimated_performance.below: required key is missing "
+            "(expected the metric's lowest acceptable estimate)");
+  EXPECT_THAT(ErrorOf(MinimalWith("policy: {trigger: {estimated_performance: {below: 0.8, "
+                                  "metric: rmse}}}\n")),
+              StartsWith("model.yaml:4: policy.trigger.estimated_performance.metric: expected one of"));
+  EXPECT_THAT(ErrorOf(std::string(kMinimalRegression) +
+                      "policy: {trigger: {estimated_performance: {below: 0.8}}}\n"),
+              HasSubstr("estimates a binary classifier's metrics (CBPE); this model is regression"));
+  EXPECT_THAT(ErrorOf(MinimalWith("policy: {trigger: {estimated_performance: {below: 0.8, "
+                                  "window: 5}}}\n")),
+              HasSubstr("window: expected an integer from 10 to 10000000, got 5"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Error classes: each names file, line and key path.
 
@@ -496,7 +585,8 @@ TEST(ModelConfigErrorTest, EmptyAnyOrAllAndMultiKeyTriggers) {
               StartsWith("model.yaml:6: policy.trigger: expected exactly one of any, all, "));
   EXPECT_THAT(ErrorOf(MinimalWith("policy:\n  trigger:\n    any: [{drfit: {}}]\n")),
               StartsWith("model.yaml:6: policy.trigger.any[0].drfit: unknown key (expected one "
-                         "of: any, all, performance, drift, new_labels, schedule, detector)"));
+                         "of: any, all, performance, drift, new_labels, schedule, detector, "
+                         "estimated_performance)"));
 }
 
 TEST(ModelConfigErrorTest, MissingRequiredKeysNameTheParentLine) {

@@ -310,3 +310,122 @@ TEST(ControllerTest, ABrokenFeedRaisesAlertsAndNoRetrainUntilFixed) {
 
 }  // namespace
 }  // namespace mlloop::loop
+
+namespace mlloop::loop {
+namespace {
+
+// The rule reverses at row 1000. ADWIN on the errors sees it; a retrain then learns from the
+// rows since the change, not from a window that is mostly the old rule.
+constexpr size_t kFlip = 1000;
+
+core::Dataset FlippedRows(size_t n) {
+  core::Dataset d = Rows(n);
+  for (size_t i = kFlip; i < n; ++i) d.y[i] = 1.0f - d.y[i];
+  return d;
+}
+
+config::ModelConfig DetectorConfig(bool since_change) {
+  config::ModelConfig c = Config();
+  c.trainer.rounds = 10;
+  c.trainer.window.rows = 600;
+  if (since_change) {
+    c.trainer.window.since_change = config::TrainingWindow::SinceChange{50, 0, 250, 4};
+  }
+  c.policy.trigger = config::Trigger{};
+  c.policy.trigger.kind = config::Trigger::Kind::kDetector;
+  c.policy.trigger.detector = "adwin";
+  c.policy.trigger.line = 7;
+  return c;
+}
+
+struct Replayed {
+  double accuracy_after_flip = 0;  // over rows [kFlip, end)
+  std::vector<TickOutcome> ticks;
+  std::vector<registry::ModelVersion> versions;
+};
+
+// Predicts and labels 10 rows an hour from row 600 to `end`, ticking each hour.
+Replayed Replay(const config::ModelConfig& config, const core::Dataset& data, size_t end) {
+  Replayed run;
+  auto registry = registry::Registry::OpenInMemory();
+  EXPECT_TRUE(registry.ok());
+  core::VirtualClock clock(data.time[600]);
+  Controller c(config, {}, registry->get(), &clock);
+  EXPECT_TRUE(c.Bootstrap(data, 600).ok());
+  std::vector<float> preds;
+  for (size_t row = 600; row < end; row += 10) {
+    EXPECT_TRUE(c.PredictRows(row, row + 10, &preds).ok());
+    EXPECT_TRUE(c.RevealLabels(row + 10).ok());
+    clock.AdvanceTo(data.time[row + 9]);
+    auto outcome = c.Tick();
+    EXPECT_TRUE(outcome.ok()) << outcome.status().ToString();
+    if (outcome.ok()) run.ticks.push_back(std::move(outcome).value());
+  }
+  size_t right = 0;
+  for (size_t i = kFlip; i < end; ++i) right += (preds[i - 600] >= 0.5f) == (data.y[i] >= 0.5f);
+  run.accuracy_after_flip = static_cast<double>(right) / static_cast<double>(end - kFlip);
+  auto versions = (*registry)->ListVersions("toy");
+  EXPECT_TRUE(versions.ok());
+  if (versions.ok()) run.versions = *versions;
+  return run;
+}
+
+TEST(ControllerSinceChangeTest, WaitsThenTrainsOnTheRowsSinceTheChangeThenRefreshes) {
+  const core::Dataset data = FlippedRows(1600);
+  const Replayed run = Replay(DetectorConfig(true), data, 1600);
+
+  // First a wait: the detector fired, but too few rows since the change can be trained on.
+  size_t first_wait = run.ticks.size(), first_retrain = run.ticks.size();
+  for (size_t t = 0; t < run.ticks.size(); ++t) {
+    const policy::Decision& d = run.ticks[t].decision;
+    if (first_wait == run.ticks.size() &&
+        d.reason.find("waiting for labelled rows since the change at data row") != std::string::npos) {
+      first_wait = t;
+      EXPECT_EQ(d.action, policy::Action::kNone);
+      EXPECT_NE(run.ticks[t].signals_json.find("\"training_window\""), std::string::npos);
+    }
+    if (first_retrain == run.ticks.size() && run.ticks[t].retrain) first_retrain = t;
+  }
+  ASSERT_LT(first_wait, run.ticks.size());
+  ASSERT_LT(first_retrain, run.ticks.size());
+  EXPECT_LT(first_wait, first_retrain);
+
+  // The retrain learnt from the change on, and says so in its lineage and its decision.
+  const RetrainOutcome& retrain = *run.ticks[first_retrain].retrain;
+  EXPECT_GE(retrain.train_begin, kFlip - 30);
+  EXPECT_LE(retrain.train_begin, kFlip + 30);
+  EXPECT_GE(retrain.train_end - retrain.train_begin, 50u);
+  EXPECT_TRUE(retrain.promoted) << retrain.training_window;
+  EXPECT_EQ(retrain.training_window.rfind("since the change at data row ", 0), 0u)
+      << retrain.training_window;
+  EXPECT_EQ(run.ticks[first_retrain].decision.training_window, retrain.training_window);
+  bool in_lineage = false;
+  for (const auto& v : run.versions) in_lineage |= v.lineage.training_window == retrain.training_window;
+  EXPECT_TRUE(in_lineage);
+
+  // Once 250 rows since the change are labelled, one refresh learns from all of them.
+  int refreshes = 0;
+  for (size_t t = first_retrain + 1; t < run.ticks.size(); ++t) {
+    const TickOutcome& tick = run.ticks[t];
+    if (tick.decision.reason.rfind("refresh: ", 0) != 0) continue;
+    ++refreshes;
+    ASSERT_TRUE(tick.retrain.has_value());
+    EXPECT_EQ(tick.retrain->train_begin, retrain.train_begin);
+    EXPECT_GE(tick.retrain->train_end - tick.retrain->train_begin, 250u);
+  }
+  EXPECT_EQ(refreshes, 1);
+  EXPECT_GT(run.accuracy_after_flip, 0.8);
+}
+
+// The failure since_change exists for: a fixed window right after the change is mostly the
+// old rule, so the same detector with a plain window recovers later.
+TEST(ControllerSinceChangeTest, BeatsAFixedWindowAfterAnAbruptChange) {
+  const core::Dataset data = FlippedRows(1400);
+  const Replayed since = Replay(DetectorConfig(true), data, 1400);
+  const Replayed fixed = Replay(DetectorConfig(false), data, 1400);
+  EXPECT_GT(since.accuracy_after_flip, fixed.accuracy_after_flip + 0.05)
+      << "since change " << since.accuracy_after_flip << ", fixed " << fixed.accuracy_after_flip;
+}
+
+}  // namespace
+}  // namespace mlloop::loop

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/random.h"
+
 namespace mlloop::monitor {
 namespace {
 
@@ -226,6 +228,38 @@ TEST(ModelMonitorTest, DetectorOnTheChampionsErrors) {
   EXPECT_EQ(m.Observe(3).detector_checks.at(9).updates, 0u);
 }
 
+// The change is placed on requests, not only on value positions: the loop trains from the
+// request where it began. Ids here are sparse, so a position mistaken for an id shows.
+TEST(ModelMonitorTest, DetectorPlacesTheChangeOnARequestId) {
+  config::Trigger trigger;
+  trigger.kind = config::Trigger::Kind::kDetector;
+  trigger.detector = "adwin";
+  trigger.line = 9;
+  ModelMonitor m(SmallWindows(), TwoFeatures(), "accuracy", &trigger);
+  auto ref = Reference(100);
+  m.SetChampion(1, ref, 0, 100);
+  const float f[2] = {1, 0};
+  const auto id_of = [](int64_t k) { return 7000 + 3 * k; };
+  for (int64_t k = 0; k < 1000; ++k) {
+    m.OnPrediction(id_of(k), f, 0.9f);
+    const bool wrong = k < 600 ? k % 10 == 0 : k % 10 < 7;
+    ASSERT_TRUE(m.OnLabel(id_of(k), wrong ? 0.0f : 1.0f).ok());
+  }
+  const DetectorCheck c = m.Observe(1).detector_checks.at(9);
+  ASSERT_TRUE(c.fired) << c.detail;
+  EXPECT_EQ(c.source, "adwin on errors");
+  ASSERT_TRUE(c.change_start.has_value());
+  ASSERT_TRUE(c.change_request.has_value());
+  EXPECT_EQ(*c.change_request, id_of(static_cast<int64_t>(*c.change_start)));
+  EXPECT_EQ(c.fired_request, id_of(static_cast<int64_t>(c.fired_at)));
+  EXPECT_NEAR(static_cast<double>(*c.change_request), static_cast<double>(id_of(600)), 300.0);
+
+  // The next champion's detector knows nothing of the old change.
+  m.SetChampion(2, ref, 0, 100);
+  const DetectorCheck fresh = m.Observe(2).detector_checks.at(9);
+  EXPECT_FALSE(fresh.change_request.has_value());
+}
+
 TEST(ModelMonitorTest, DetectorWithABadParameterIsAnError) {
   config::Trigger trigger;
   trigger.kind = config::Trigger::Kind::kDetector;
@@ -236,6 +270,90 @@ TEST(ModelMonitorTest, DetectorWithABadParameterIsAnError) {
   EXPECT_EQ(m.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(m.status().message().find("line 4"), std::string::npos) << m.status().message();
   EXPECT_FALSE(m.Observe(0).detector_checks.at(4).available);
+}
+
+}  // namespace
+}  // namespace mlloop::monitor
+
+namespace mlloop::monitor {
+namespace {
+
+// CBPE on the champion: fitted on its first 400 labelled predictions (confident and right
+// 95% of the time), it estimates a lower accuracy once the scores turn unsure (0.4 / 0.6:
+// right about 60% of the time), before any of those predictions is labelled.
+TEST(ModelMonitorTest, EstimatedAccuracyFallsWhenScoresTurnUnsure) {
+  config::Trigger trigger;
+  trigger.kind = config::Trigger::Kind::kEstimatedPerformance;
+  trigger.metric = "accuracy";
+  trigger.threshold = 0.8;
+  trigger.estimate_window = 200;
+  trigger.reference_labels = 400;
+  trigger.line = 12;
+  ModelMonitor m(SmallWindows(), TwoFeatures(), "accuracy", &trigger);
+  auto ref = Reference(100);
+  m.SetChampion(1, ref, 0, 100);
+  const float f[2] = {1, 0};
+  EXPECT_FALSE(m.Observe(0).estimate_checks.at(12).available);
+
+  uint64_t state = 17;
+  const auto uniform = [&] { return static_cast<double>(core::SplitMix64(state) >> 11) * 0x1.0p-53; };
+  int64_t id = 0;
+  for (; id < 400; ++id) {  // calibrated, confident: label 1 with probability p
+    const float p = id % 2 == 0 ? 0.95f : 0.05f;
+    m.OnPrediction(id, f, p);
+    ASSERT_TRUE(m.OnLabel(id, uniform() < p ? 1.0f : 0.0f).ok());
+  }
+  const EstimateCheck confident = m.Observe(1).estimate_checks.at(12);
+  ASSERT_TRUE(confident.available) << confident.detail;
+  EXPECT_NEAR(confident.value, 0.95, 0.01);
+  EXPECT_NEAR(confident.reference, 0.95, 0.04);
+
+  for (; id < 600; ++id) m.OnPrediction(id, f, id % 2 == 0 ? 0.6f : 0.4f);  // no labels yet
+  const EstimateCheck unsure = m.Observe(2).estimate_checks.at(12);
+  ASSERT_TRUE(unsure.available) << unsure.detail;
+  EXPECT_NEAR(unsure.value, 0.6, 0.02) << unsure.detail;
+  EXPECT_EQ(unsure.rows, 200);
+  EXPECT_LE(unsure.lower, unsure.value);
+  EXPECT_GE(unsure.upper, unsure.value);
+  EXPECT_EQ(unsure.detail.rfind("estimated accuracy 0.", 0), 0u) << unsure.detail;
+  EXPECT_NE(unsure.detail.find("over the latest 200 predictions"), std::string::npos) << unsure.detail;
+
+  // A new champion starts a new reference.
+  m.SetChampion(2, ref, 0, 100);
+  const EstimateCheck fresh = m.Observe(3).estimate_checks.at(12);
+  EXPECT_FALSE(fresh.available);
+  EXPECT_NE(fresh.detail.find("collecting the reference, 0 of 400"), std::string::npos) << fresh.detail;
+}
+
+// A detector on a feature watches that feature, not the first one.
+TEST(ModelMonitorTest, DetectorOnAFeatureWatchesThatFeature) {
+  config::Trigger trigger;
+  trigger.kind = config::Trigger::Kind::kDetector;
+  trigger.detector = "page_hinkley";
+  trigger.detector_on = "c";
+  trigger.line = 5;
+  core::Schema schema = TwoFeatures();
+  schema.features.push_back({"c", core::FeatureType::kNumeric, {}});
+  ModelMonitor m(SmallWindows(), schema, "accuracy", &trigger);
+  core::Dataset ref;
+  ref.n_features = 3;
+  for (size_t i = 0; i < 50; ++i) {
+    ref.x.insert(ref.x.end(), {static_cast<float>(i), 0.0f, 1.0f});
+    ref.y.push_back(0);
+    ref.time.push_back(static_cast<int64_t>(i));
+    ref.row.push_back(static_cast<int64_t>(i));
+  }
+  m.SetChampion(1, ref, 0, 50);
+  // Feature a is constant; feature c jumps from 1 to 50 at row 500.
+  for (int64_t id = 0; id < 1000; ++id) {
+    const float row[3] = {1.0f, 0.0f, id < 500 ? 1.0f : 50.0f};
+    m.OnPrediction(id, row, 0.5f);
+  }
+  const DetectorCheck c = m.Observe(0).detector_checks.at(5);
+  EXPECT_EQ(c.source, "page_hinkley on c");
+  EXPECT_TRUE(c.fired) << c.detail;
+  ASSERT_TRUE(c.change_request.has_value());
+  EXPECT_GE(*c.change_request, 480);
 }
 
 }  // namespace

@@ -91,9 +91,17 @@ TEST(RetrainPolicyTest, DetectorTriggerFiresOnceTheDetectorHas) {
   RetrainPolicy p(c, 0);
   monitor::Observation obs = Obs(kDay, 0.9, 10);
   EXPECT_FALSE(p.Decide(obs).signals[0].available);  // no champion, no check
-  obs.detector_checks[3] = {true, false, 500, std::nullopt, 0, "ddm on errors: stable after 500 values"};
+  monitor::DetectorCheck& check = obs.detector_checks[3];
+  check.source = "ddm on errors";
+  check.available = true;
+  check.updates = 500;
+  check.detail = "ddm on errors: stable after 500 values";
   EXPECT_EQ(p.Decide(obs).action, Action::kNone);
-  obs.detector_checks[3] = {true, true, 812, 700, 811, "ddm on errors: change at value 811"};
+  check.fired = true;
+  check.updates = 812;
+  check.change_start = 700;
+  check.fired_at = 811;
+  check.detail = "ddm on errors: change at value 811";
   Decision d = p.Decide(obs);
   EXPECT_EQ(d.action, Action::kRetrain);
   EXPECT_EQ(d.signals[0].name, "detector");
@@ -215,6 +223,40 @@ TEST(RetrainPolicyQualityTest, BrokenFeedAlertsInsteadOfRetraining) {
   obs.metric_value = 0.5;
   obs.quality.clear();
   EXPECT_EQ(p.Decide(obs).action, Action::kRetrain);
+}
+
+}  // namespace
+}  // namespace mlloop::policy
+
+namespace mlloop::policy {
+namespace {
+
+TEST(RetrainPolicyTest, EstimatedPerformanceReadsTheMonitorsEstimate) {
+  config::PolicyConfig c;
+  c.trigger = Leaf(config::Trigger::Kind::kEstimatedPerformance);
+  c.trigger.metric = "accuracy";
+  c.trigger.threshold = 0.8;
+  c.trigger.line = 4;
+  RetrainPolicy p(c, 0);
+  monitor::Observation obs = Obs(kDay, 0.9, 10);
+  monitor::EstimateCheck& e = obs.estimate_checks[4];
+  e.detail = "estimated accuracy: collecting the reference, 10 of 1000 labels";
+  Decision waiting = p.Decide(obs);
+  EXPECT_EQ(waiting.action, Action::kNone);
+  EXPECT_FALSE(waiting.signals[0].available);
+  EXPECT_EQ(waiting.signals[0].detail, e.detail);
+
+  e.available = true;
+  e.value = 0.85;
+  e.detail = "estimated accuracy 0.8500 [0.8000, 0.9000] over the latest 500 predictions";
+  EXPECT_EQ(p.Decide(obs).action, Action::kNone);
+  e.value = 0.71;
+  Decision d = p.Decide(obs);
+  EXPECT_EQ(d.action, Action::kRetrain);
+  EXPECT_EQ(d.signals[0].name, "estimated_performance");
+  EXPECT_DOUBLE_EQ(d.signals[0].value, 0.71);
+  EXPECT_EQ(d.signals[0].comparison, "<");
+  EXPECT_TRUE(d.signals[0].fired);
 }
 
 }  // namespace

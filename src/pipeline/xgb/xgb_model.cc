@@ -182,6 +182,16 @@ Result<std::unique_ptr<XgbModel>> XgbModel::Train(const core::Dataset& data, siz
   MLLOOP_RETURN_IF_ERROR(
       XgbCall(XGDMatrixSetFloatInfo(dtrain.get(), "label", data.y.data() + begin, rows))
           .WithContext("setting labels"));
+  if (options.recency_half_life > 0) {
+    // The newest row weighs 1, a row h rows older 2^(-h / half_life).
+    std::vector<float> weights(rows);
+    const double rate = std::log(2.0) / static_cast<double>(options.recency_half_life);
+    for (size_t i = 0; i < rows; ++i) {
+      weights[i] = static_cast<float>(std::exp(-rate * static_cast<double>(rows - 1 - i)));
+    }
+    MLLOOP_RETURN_IF_ERROR(XgbCall(XGDMatrixSetFloatInfo(dtrain.get(), "weight", weights.data(), rows))
+                               .WithContext("setting recency weights"));
+  }
 
   auto booster = std::make_unique<Booster>();
   const DMatrixHandle cache[] = {dtrain.get()};

@@ -54,6 +54,8 @@ struct TrainOptions {
   std::map<std::string, std::string> params;
   int rounds = 100;    // boosting rounds; REQUIRES: > 0
   uint64_t seed = 42;  // sets XGBoost's "seed" and "random_state"
+  // > 0: row weights halve every this many rows back from the newest training row; 0: equal.
+  int64_t recency_half_life = 0;
 };
 
 // A trained XGBoost booster plus what it needs to be used safely: its task and feature count.

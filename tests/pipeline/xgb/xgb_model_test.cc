@@ -357,3 +357,46 @@ TEST(XgbModelTest, ReportsElec2TrainingTime) {
 
 }  // namespace
 }  // namespace mlloop::pipeline
+
+namespace mlloop::pipeline {
+namespace {
+
+// 900 rows where y = (x > 0.5), then 100 where the rule is reversed. Equal weights learn the
+// old rule; a short recency half-life makes the newest rows outweigh the rest.
+TEST(XgbModelTest, RecencyHalfLifeMakesTheNewestRowsCount) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  core::Dataset data;
+  data.n_features = 1;
+  for (size_t i = 0; i < 1000; ++i) {
+    const float x = u(rng);
+    data.x.push_back(x);
+    data.y.push_back((x > 0.5f) == (i < 900) ? 1.0f : 0.0f);
+  }
+  core::Dataset probe;
+  probe.n_features = 1;
+  probe.x = {0.2f, 0.8f};
+  probe.y = {0, 0};
+
+  TrainOptions equal = BinaryOptions(20);
+  TrainOptions recent = equal;
+  recent.recency_half_life = 30;
+  auto old_rule = MustTrain(data, 0, 1000, equal);
+  auto new_rule = MustTrain(data, 0, 1000, recent);
+  ASSERT_NE(old_rule, nullptr);
+  ASSERT_NE(new_rule, nullptr);
+  const std::vector<float> by_old = MustPredict(*old_rule, probe, 0, 2);
+  const std::vector<float> by_new = MustPredict(*new_rule, probe, 0, 2);
+  EXPECT_LT(by_old[0], 0.5f);
+  EXPECT_GT(by_old[1], 0.5f);
+  EXPECT_GT(by_new[0], 0.5f);
+  EXPECT_LT(by_new[1], 0.5f);
+
+  // Weighted training is as reproducible as the rest.
+  auto again = MustTrain(data, 0, 1000, recent);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(*new_rule->Serialize(), *again->Serialize());
+}
+
+}  // namespace
+}  // namespace mlloop::pipeline
