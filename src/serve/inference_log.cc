@@ -95,6 +95,7 @@ Result<std::unique_ptr<InferenceLog>> InferenceLog::Open(
   fs::create_directories(dir, ec);
   if (ec) return Status::Unavailable("inference log: creating " + dir + ": " + ec.message());
   std::unique_ptr<InferenceLog> log(new InferenceLog(dir, options));
+  log->buffer_.reserve(options.flush_bytes);
   MLLOOP_RETURN_IF_ERROR(log->Replay(replay));
   log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
   return log;
@@ -237,9 +238,10 @@ void InferenceLog::AppendPrediction(std::string_view request_id, int64_t version
     progress_.wait(lock, [&] { return buffer_.size() < options_.max_buffer_bytes || stop_; });
     --waiters_;
   }
-  const size_t at = buffer_.size();
-  buffer_.resize(at + kHeader + payload);
-  char* p = buffer_.data() + at;
+  // Appended piece by piece: no zero-filling, and the buffer keeps its capacity between
+  // batches (the writer hands back the one it wrote), so the common case is a few memcpys.
+  char head[kHeader + kPredictionFixed];
+  char* p = head;
   auto put = [&p](const void* v, size_t n) {
     std::memcpy(p, v, n);
     p += n;
@@ -256,9 +258,10 @@ void InferenceLog::AppendPrediction(std::string_view request_id, int64_t version
   put(&rows32, 4);
   put(&width32, 4);
   put(&id_len, 2);
-  put(request_id.data(), id_len);
-  put(x, 4 * rows * width);
-  put(predictions, 4 * rows);
+  buffer_.append(head, sizeof(head));
+  buffer_.append(request_id.data(), id_len);
+  buffer_.append(reinterpret_cast<const char*>(x), 4 * rows * width);
+  buffer_.append(reinterpret_cast<const char*>(predictions), 4 * rows);
   next_row_id_ += rows;
   appended_ += kHeader + payload;
   if (buffer_.size() >= options_.flush_bytes) wake_writer_.notify_one();
@@ -383,6 +386,7 @@ Status InferenceLog::WriteBatch(const std::string& batch) {
 
 void InferenceLog::WriterLoop() {
   std::string batch;
+  batch.reserve(options_.flush_bytes);
   std::unique_lock lock(mu_);
   while (true) {
     // With the buffer empty every waiter is already satisfied (all swapped batches are
