@@ -140,6 +140,26 @@ inline constexpr int kExitDrift = 10;
 inline constexpr int kExitDataQuality = 11;
 Result<int> RunDrift(const DriftArgs& args, std::ostream& out);
 
+// `mlloop evaluate`: the evaluation report of a candidate against a champion, on registry
+// versions (`version`, `against`) or outside the loop on two model files and a labelled CSV
+// (`candidate_file`, `champion_file`, `data`, `config`). Exit 0 when every gate passed,
+// kExitRejected when one failed; errors as ExitCode().
+struct EvaluateArgs {
+  std::string version;              // registry mode: "7", "v7" or "champion"
+  std::string against = "champion";  // registry mode: a version, "champion" or "none"
+  std::string store = ".mlloop";
+  std::string model;  // empty: the only model
+  std::string token;  // --token; empty: $MLLOOP_TOKEN
+  std::string config;          // file mode: the model's YAML (schema, validation gates)
+  std::string candidate_file;  // file mode: XGBoost UBJSON or JSON
+  std::string champion_file;   // file mode, optional
+  std::string data;            // the labelled CSV (registry mode: overrides the recorded file)
+  std::string html;
+  std::string json;
+};
+inline constexpr int kExitRejected = 10;
+Result<int> RunEvaluate(const EvaluateArgs& args, std::ostream& out);
+
 // `mlloop serve`: the champion of `model` from the registry in `store`, behind HTTP (KServe
 // v1, Open Inference Protocol v2, feedback, /metrics, health), every prediction and label in
 // the inference log, the controller ticking beside it on the wall clock, reloaded when the

@@ -59,6 +59,31 @@ int main(int argc, char** argv) {
   drift_cmd->add_option("--json", drift.json, "write the report as JSON to this file");
   drift_cmd->add_option("--html", drift.html, "write a self-contained HTML report to this file");
 
+  cli::EvaluateArgs evaluate;
+  auto* evaluate_cmd = app.add_subcommand(
+      "evaluate", "The evaluation report of a candidate against a champion: every gate with its "
+                  "numbers, metric deltas with intervals, segments, calibration, confusion "
+                  "matrices, latency. Exit 0 passed, 10 rejected");
+  evaluate_cmd->add_option("candidate", evaluate.version,
+                           "registry version to evaluate: 3, v3 or champion");
+  evaluate_cmd->add_option("--against", evaluate.against,
+                           "registry version to compare with: 3, v3, champion or none")
+      ->capture_default_str();
+  evaluate_cmd->add_option("--store", evaluate.store, "registry directory")->capture_default_str();
+  evaluate_cmd->add_option("--model", evaluate.model, "model name (default: the only model)");
+  evaluate_cmd->add_option("--token", evaluate.token, "access token (default: $MLLOOP_TOKEN)");
+  evaluate_cmd->add_option("--config", evaluate.config,
+                           "outside the loop: the model's YAML (schema and validation gates)");
+  evaluate_cmd->add_option("--candidate", evaluate.candidate_file,
+                           "outside the loop: the candidate model file (XGBoost UBJSON or JSON)");
+  evaluate_cmd->add_option("--champion", evaluate.champion_file,
+                           "outside the loop: the champion model file");
+  evaluate_cmd->add_option("--data", evaluate.data,
+                           "labelled CSV to compare on (registry versions: instead of the "
+                           "recorded data file)");
+  evaluate_cmd->add_option("--html", evaluate.html, "write the self-contained HTML report here");
+  evaluate_cmd->add_option("--json", evaluate.json, "write the report as JSON here");
+
   cli::ModelsArgs models;
   auto* models_cmd = app.add_subcommand("models", "Inspect the model registry");
   models_cmd->require_subcommand(1);
@@ -214,6 +239,10 @@ int main(int argc, char** argv) {
     status = code.status();
   } else if (detect_cmd->parsed()) {
     Result<int> code = cli::RunDetect(detect, std::cout);
+    if (code.ok()) return *code;
+    status = code.status();
+  } else if (evaluate_cmd->parsed()) {
+    Result<int> code = cli::RunEvaluate(evaluate, std::cout);
     if (code.ok()) return *code;
     status = code.status();
   } else if (check_cmd->parsed()) status = cli::RunCheck(check, std::cout);
