@@ -239,6 +239,7 @@ Status RunServe(const ServeArgs& args, std::ostream& out) {
       MLLOOP_ASSIGN_OR_RETURN(auto loop_registry, registry::Registry::Open(args.store));
       loop::LiveLoop::Options loop_options;
       loop_options.data_source = dir;
+      loop_options.join_window_rows = static_cast<int64_t>(serve::InferenceLog::Options().join_window_rows);
       loop_options.tick = std::chrono::milliseconds(static_cast<int64_t>(args.tick_seconds * 1000));
       live = std::make_unique<loop::LiveLoop>(*config, loop_options, std::move(loop_registry),
                                               &clock);

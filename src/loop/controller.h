@@ -115,6 +115,9 @@ class Controller {
   void ObserveLabelledRows();
   // A label whose row could not join the data (older than its last row): the monitor only.
   void ObserveLabel(int64_t id, float label);
+  // Predictions before `id` will get no label any more (the log's join window has passed
+  // them): the monitor stops waiting for them. Returns how many it forgot.
+  size_t ForgetPredictionsBefore(int64_t id) { return monitor_.ForgetPendingBefore(id); }
 
   // One tick at clock->Now(): PromoteApproved(), then monitor -> policy -> decision, and a
   // retrain when decided. FailedPrecondition when there is no champion.

@@ -31,7 +31,9 @@ void LiveLoop::AddLabel(int64_t id, const float* features, float label, int64_t 
 }
 
 void LiveLoop::AddPrediction(int64_t id, const float* features, float prediction) {
-  if (started_) controller_.ObservePrediction(id, features, prediction);
+  if (!started_) return;
+  controller_.ObservePrediction(id, features, prediction);
+  newest_prediction_ = std::max(newest_prediction_, id);
 }
 
 void LiveLoop::TakePending(bool started) {
@@ -117,6 +119,7 @@ Result<std::optional<TickOutcome>> LiveLoop::TickIfDue() {
   // is not made up for by a burst of ticks.
   next_tick_ = std::max(next_tick_ + tick_, now);
   TakePending(true);
+  controller_.ForgetPredictionsBefore(newest_prediction_ + 1 - options_.join_window_rows);
   MLLOOP_RETURN_IF_ERROR(registry_->Begin());
   auto outcome = controller_.Tick();
   if (!outcome.ok()) {

@@ -41,6 +41,9 @@ class LiveLoop {
     // Recorded in lineage as the live rows' source (the inference log's directory).
     std::string data_source;
     std::string actor = "mlloop-serve";
+    // Labels join only the newest this many predicted rows (the inference log's join
+    // window); the monitor stops waiting for older ones at each tick.
+    int64_t join_window_rows = 1'000'000;
   };
 
   // `registry` is this loop's own connection; `clock` must outlive the loop.
@@ -51,7 +54,7 @@ class LiveLoop {
   // `time` (Unix seconds). Before Start(): a replayed label (the data is rebuilt, the monitor
   // starts afresh); after: taken at the next tick.
   void AddLabel(int64_t id, const float* features, float label, int64_t time);
-  // The server answered prediction `id`. Ignored before Start().
+  // The server answered prediction `id` (ids ascending). Ignored before Start().
   void AddPrediction(int64_t id, const float* features, float prediction);
 
   // Takes the registry's champion and starts the clock: the first tick is one interval
@@ -92,6 +95,7 @@ class LiveLoop {
   std::vector<Pending> pending_;
   std::vector<float> pending_x_;
   uint64_t late_labels_ = 0;
+  int64_t newest_prediction_ = -1;
 };
 
 }  // namespace mlloop::loop

@@ -252,6 +252,10 @@ Status ModelMonitor::OnLabel(int64_t request_id, float label) {
   return Status::Ok();
 }
 
+size_t ModelMonitor::ForgetPendingBefore(int64_t request_id) {
+  return std::erase_if(pending_, [request_id](const auto& p) { return p.first < request_id; });
+}
+
 Status ModelMonitor::status() const {
   for (const auto& w : detectors_) {
     if (!w.detector) {

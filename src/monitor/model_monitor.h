@@ -129,6 +129,12 @@ class ModelMonitor {
   // created (an unknown parameter, an invalid value); OK otherwise. Check before running.
   Status status() const;
 
+  // Forgets the predictions still waiting for a label whose request id is below
+  // `request_id`: their labels can no longer come (`mlloop serve` joins labels only to its
+  // latest rows), and a server must not keep every unlabelled prediction forever. Returns how
+  // many were forgotten. O(pending).
+  size_t ForgetPendingBefore(int64_t request_id);
+
   size_t pending_labels() const { return pending_.size(); }
   int64_t labels_total() const { return labels_total_; }
 

@@ -54,6 +54,20 @@ TEST(ModelMonitorTest, RollingAccuracyOverTheLastLabels) {
   EXPECT_EQ(m.pending_labels(), 0u);
 }
 
+TEST(ModelMonitorTest, ForgetsPredictionsWhoseLabelsCanNoLongerCome) {
+  ModelMonitor m(SmallWindows(), TwoFeatures(), "accuracy");
+  auto ref = Reference(100);
+  m.SetChampion(1, ref, 0, 100);
+  const float f[2] = {1, 0};
+  for (int id = 0; id < 10; ++id) m.OnPrediction(id, f, 0.9f);
+  EXPECT_EQ(m.ForgetPendingBefore(6), 6u);
+  EXPECT_EQ(m.pending_labels(), 4u);
+  EXPECT_EQ(m.OnLabel(3, 1).code(), StatusCode::kNotFound);
+  EXPECT_TRUE(m.OnLabel(7, 1).ok());
+  EXPECT_EQ(m.ForgetPendingBefore(6), 0u);
+  EXPECT_EQ(m.Observe(0).labels_total, 1);
+}
+
 TEST(ModelMonitorTest, LateLabelsOfAnOldChampionStayOutOfTheWindow) {
   ModelMonitor m(SmallWindows(), TwoFeatures(), "accuracy");
   auto ref = Reference(100);
