@@ -121,6 +121,11 @@ Status RunModelsShow(const ModelsArgs& args, std::ostream& out) {
     for (const auto& g : report.value("gates", nlohmann::json::array())) {
       out << "  gate " << g.value("name", "?") << ": " << g.value("reason", "") << "\n";
     }
+    if (v.state == registry::VersionState::kValidated) {
+      // What an approver reads before `mlloop approve` (approval: manual).
+      out << "  the full report: mlloop evaluate " << v.version << " --html v" << v.version
+          << ".html --store " << args.store << "\n";
+    }
   }
   return Status::Ok();
 }

@@ -121,6 +121,18 @@ TEST_F(RegistryCliTest, ManualApprovalWaitsForAPersonWhoApprovesOrRejects) {
   ASSERT_GE(versions.size(), 3u);
   EXPECT_EQ(versions[0]["state"], "champion");  // the replay's first model
   EXPECT_EQ(versions[1]["state"], "validated");
+  // What the approver reads first: every gate, and the command for the full report, which
+  // passes again (exit 0) against the champion.
+  testutil::CommandResult show = RunMlloop("models show 2 --store " + Store());
+  ASSERT_EQ(show.exit_code, 0) << show.output;
+  EXPECT_NE(show.output.find("  gate margin: passed: candidate accuracy"), std::string::npos)
+      << show.output;
+  EXPECT_NE(show.output.find("the full report: mlloop evaluate 2 --html v2.html --store " + Store()),
+            std::string::npos)
+      << show.output;
+  testutil::CommandResult report = RunMlloop("evaluate 2 --html " + dir_.File("v2.html") +
+                                             " --store " + Store());
+  EXPECT_EQ(report.exit_code, 0) << report.output;
 
   testutil::CommandResult approve =
       RunMlloop("approve v2 --as alice --reason 'better on the holdout' --store " + Store());
