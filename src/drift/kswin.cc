@@ -101,7 +101,15 @@ uint32_t PythonRandom::RandBelow(uint32_t n) {
 }
 
 std::vector<uint32_t> PythonRandom::SampleRange(uint32_t n, uint32_t k) {
-  std::vector<uint32_t> result(k);
+  std::vector<uint32_t> result, pool;
+  SampleRange(n, k, &result, &pool);
+  return result;
+}
+
+void PythonRandom::SampleRange(uint32_t n, uint32_t k, std::vector<uint32_t>* out,
+                               std::vector<uint32_t>* pool_buffer) {
+  std::vector<uint32_t>& result = *out;
+  result.resize(k);
   // Lib/random.py sample(): a list pool when it is smaller than a set of k, else rejection
   // against the set of indices already drawn. The branch changes which draws are made.
   uint64_t setsize = 21;
@@ -110,7 +118,8 @@ std::vector<uint32_t> PythonRandom::SampleRange(uint32_t n, uint32_t k) {
     setsize += uint64_t{1} << (2 * static_cast<int>(exponent));
   }
   if (n <= setsize) {
-    std::vector<uint32_t> pool(n);
+    std::vector<uint32_t>& pool = *pool_buffer;
+    pool.resize(n);
     for (uint32_t i = 0; i < n; ++i) pool[i] = i;
     for (uint32_t i = 0; i < k; ++i) {
       const uint32_t j = RandBelow(n - i);
@@ -126,7 +135,6 @@ std::vector<uint32_t> PythonRandom::SampleRange(uint32_t n, uint32_t k) {
       result[i] = j;
     }
   }
-  return result;
 }
 
 void PythonRandom::Save(stats::wire::Writer* w) const {
@@ -163,36 +171,44 @@ Kswin::Kswin(const KswinOptions& options, uint64_t seed) : options_(options), se
 
 void Kswin::ResetAlgorithm() {
   rng_.Seed(seed_);
-  window_.clear();
-  positions_.clear();
+  window_.assign(static_cast<size_t>(options_.window_size), 0.0);
+  positions_.assign(window_.size(), 0);
+  window_head_ = window_length_ = 0;
+  recent_sorted_.clear();
+  ranks_valid_ = false;
   p_value_ = 0;
   statistic_ = 0;
   change_start_ = 0;
 }
 
 Verdict Kswin::Step(double x, uint64_t position) {
-  const size_t window_size = static_cast<size_t>(options_.window_size);
+  const size_t window_size = window_.size();
   const size_t stat_size = static_cast<size_t>(options_.stat_size);
-  window_.push_back(x);
-  positions_.push_back(position);
-  if (window_.size() > window_size) {
-    window_.pop_front();
-    positions_.pop_front();
-  }
-  if (window_.size() < window_size) return Verdict::kStable;
-
   const size_t older = window_size - stat_size;
-  sampled_.clear();
-  recent_.clear();
-  for (uint32_t i :
-       rng_.SampleRange(static_cast<uint32_t>(older), static_cast<uint32_t>(stat_size))) {
-    sampled_.push_back(static_cast<float>(window_[i]));
+  // The value that leaves the recent stat_size (into the older part, or out of the window).
+  if (window_length_ >= stat_size) {
+    const auto leaving = static_cast<float>(At(window_length_ - stat_size));
+    recent_sorted_.erase(std::lower_bound(recent_sorted_.begin(), recent_sorted_.end(), leaving));
   }
-  for (size_t i = older; i < window_size; ++i) recent_.push_back(static_cast<float>(window_[i]));
-  std::sort(sampled_.begin(), sampled_.end());
-  std::sort(recent_.begin(), recent_.end());
+  const auto entering = static_cast<float>(x);
+  recent_sorted_.insert(std::upper_bound(recent_sorted_.begin(), recent_sorted_.end(), entering),
+                        entering);
+  if (window_length_ == window_size) {
+    if (ranks_valid_) SlideRanks(window_head_, (window_head_ + older) % window_size);
+    window_head_ = (window_head_ + 1) % window_size;
+    --window_length_;
+  }
+  const size_t slot = (window_head_ + window_length_) % window_size;
+  window_[slot] = x;
+  positions_[slot] = position;
+  ++window_length_;
+  if (window_length_ < window_size) return Verdict::kStable;
+
+  rng_.SampleRange(static_cast<uint32_t>(older), static_cast<uint32_t>(stat_size), &sample_index_,
+                   &sample_pool_);
+  SortedSample();
   // The same D and p-value stats::KsTwoSample gives (kswin_test checks River's indices).
-  statistic_ = stats::KsStatisticSorted(sampled_, recent_);
+  statistic_ = stats::KsStatisticSorted(sampled_, recent_sorted_);
   const auto k = static_cast<size_t>(std::lround(statistic_ * static_cast<double>(stat_size)));
   if (p_of_k_.size() != stat_size + 1) {
     p_of_k_.assign(stat_size + 1, std::numeric_limits<double>::quiet_NaN());
@@ -205,10 +221,73 @@ Verdict Kswin::Step(double x, uint64_t position) {
   }
   p_value_ = p_of_k_[k];
   if (p_value_ <= options_.alpha && statistic_ > 0.1) {
-    change_start_ = positions_[older];
+    change_start_ = positions_[(window_head_ + older) % window_size];
     return Verdict::kDrift;
   }
   return Verdict::kStable;
+}
+
+void Kswin::BuildRanks() {
+  const size_t older = window_.size() - static_cast<size_t>(options_.stat_size);
+  std::vector<size_t> slots(older);
+  for (size_t i = 0; i < older; ++i) slots[i] = (window_head_ + i) % window_.size();
+  std::sort(slots.begin(), slots.end(), [&](size_t a, size_t b) {
+    return window_[a] != window_[b] ? window_[a] < window_[b] : positions_[a] < positions_[b];
+  });
+  rank_.assign(window_.size(), 0);
+  by_rank_.resize(older);
+  for (size_t r = 0; r < older; ++r) {
+    rank_[slots[r]] = static_cast<uint16_t>(r);
+    by_rank_[r] = window_[slots[r]];
+  }
+  ranks_valid_ = true;
+}
+
+void Kswin::SlideRanks(size_t leaving, size_t entering) {
+  const size_t size = window_.size();
+  const size_t older = size - static_cast<size_t>(options_.stat_size);
+  const double v = window_[entering];
+  const uint16_t out = rank_[leaving];
+  // The entering value's rank among the older values that stay: it is the newest of them,
+  // so it goes after every value equal to it; the leaving one (the oldest) does not count.
+  const auto at_most = static_cast<size_t>(std::upper_bound(by_rank_.begin(), by_rank_.end(), v) -
+                                           by_rank_.begin());
+  const auto in = static_cast<uint16_t>(at_most - (window_[leaving] <= v ? 1 : 0));
+  for (size_t i = 1, slot = leaving + 1; i < older; ++i, ++slot) {
+    if (slot == size) slot = 0;
+    uint16_t r = rank_[slot];
+    r = static_cast<uint16_t>(r - (r > out));
+    r = static_cast<uint16_t>(r + (r >= in));
+    rank_[slot] = r;
+    by_rank_[r] = window_[slot];
+  }
+  rank_[entering] = in;
+  by_rank_[in] = v;
+}
+
+void Kswin::SortedSample() {
+  const size_t stat_size = static_cast<size_t>(options_.stat_size);
+  const size_t older = window_.size() - stat_size;
+  sampled_.resize(stat_size);
+  if (older > kRankedOlder) {
+    for (size_t i = 0; i < stat_size; ++i) sampled_[i] = static_cast<float>(At(sample_index_[i]));
+    std::sort(sampled_.begin(), sampled_.end());
+    return;
+  }
+  if (!ranks_valid_) BuildRanks();
+  uint64_t bits[kRankedOlder / 64] = {};
+  for (uint32_t i : sample_index_) {
+    size_t slot = window_head_ + i;
+    if (slot >= window_.size()) slot -= window_.size();
+    const uint16_t r = rank_[slot];
+    bits[r / 64] |= uint64_t{1} << (r % 64);
+  }
+  size_t n = 0;
+  for (size_t w = 0; w < kRankedOlder / 64; ++w) {
+    for (uint64_t word = bits[w]; word != 0; word &= word - 1) {
+      sampled_[n++] = static_cast<float>(by_rank_[w * 64 + static_cast<size_t>(std::countr_zero(word))]);
+    }
+  }
 }
 
 void Kswin::SaveAlgorithm(stats::wire::Writer* w) const {
@@ -218,10 +297,11 @@ void Kswin::SaveAlgorithm(stats::wire::Writer* w) const {
   w->U64(static_cast<uint64_t>(options_.seed));
   w->U64(seed_);
   rng_.Save(w);
-  w->U32(static_cast<uint32_t>(window_.size()));
-  for (size_t i = 0; i < window_.size(); ++i) {
-    w->F64(window_[i]);
-    w->U64(positions_[i]);
+  w->U32(static_cast<uint32_t>(window_length_));
+  for (size_t i = 0; i < window_length_; ++i) {
+    const size_t slot = (window_head_ + i) % window_.size();
+    w->F64(window_[slot]);
+    w->U64(positions_[slot]);
   }
   w->F64(p_value_);
   w->F64(statistic_);
@@ -276,8 +356,19 @@ Status Kswin::RestoreAlgorithm(stats::wire::Reader* r, uint64_t updates) {
   if (change_start > updates) return Inconsistent("change start");
   seed_ = seed;
   rng_ = rng;
-  window_ = std::move(window);
-  positions_ = std::move(positions);
+  window_.assign(window_size, 0.0);
+  positions_.assign(window_size, 0);
+  std::copy(window.begin(), window.end(), window_.begin());
+  std::copy(positions.begin(), positions.end(), positions_.begin());
+  window_head_ = 0;
+  window_length_ = window.size();
+  ranks_valid_ = false;
+  const size_t recent = std::min(window_length_, static_cast<size_t>(options_.stat_size));
+  recent_sorted_.clear();
+  for (size_t i = window_length_ - recent; i < window_length_; ++i) {
+    recent_sorted_.push_back(static_cast<float>(window_[i]));
+  }
+  std::sort(recent_sorted_.begin(), recent_sorted_.end());
   p_value_ = p_value;
   statistic_ = statistic;
   change_start_ = change_start;

@@ -71,6 +71,10 @@ class PythonRandom {
   uint32_t RandBelow(uint32_t n);
   // As rng.sample(range(n), k). REQUIRES: k <= n < 2^32.
   std::vector<uint32_t> SampleRange(uint32_t n, uint32_t k);
+  // The same draws into *out (resized to k), reusing *pool: no allocation once they are
+  // large enough (KSWIN samples at every value).
+  void SampleRange(uint32_t n, uint32_t k, std::vector<uint32_t>* out,
+                   std::vector<uint32_t>* pool);
 
   void Save(stats::wire::Writer* w) const;
   // False on truncation or an out-of-range index; *this is unchanged then.
@@ -98,7 +102,7 @@ class Kswin final : public Detector {
   // Of the last test; p = 0 and D = 0 (River's initial p_value) before the window fills.
   double p_value() const { return p_value_; }
   double statistic() const { return statistic_; }
-  size_t window_length() const { return window_.size(); }
+  size_t window_length() const { return window_length_; }
 
  private:
   Kswin(const KswinOptions& options, uint64_t seed);
@@ -112,14 +116,37 @@ class Kswin final : public Detector {
   KswinOptions options_;
   uint64_t seed_;
   internal::PythonRandom rng_;
-  std::deque<double> window_;       // oldest first
-  std::deque<uint64_t> positions_;  // position of each window value
+  // The window as a ring of window_size values, oldest at window_head_, and the position
+  // of each value.
+  std::vector<double> window_;
+  std::vector<uint64_t> positions_;
+  size_t window_head_ = 0, window_length_ = 0;
+  double At(size_t i) const {
+    const size_t slot = window_head_ + i;
+    return window_[slot < window_.size() ? slot : slot - window_.size()];
+  }
   double p_value_ = 0;
   double statistic_ = 0;
   // Both samples always hold stat_size values, so D is k / stat_size and its p-value depends
-  // on k alone: computed once per k (NaN until then), then looked up. Scratch for the sorts.
+  // on k alone: computed once per k (NaN until then), then looked up.
   std::vector<double> p_of_k_;
-  std::vector<float> sampled_, recent_;
+  // The sample of the older values (sorted at each test), and the stat_size most recent
+  // values kept sorted as the window slides: one insertion and one removal per value.
+  std::vector<float> sampled_, recent_sorted_;
+  std::vector<uint32_t> sample_index_, sample_pool_;
+  // With at most kRankedOlder older values (River's default has 70), the sample comes out
+  // sorted without a sort: each older value keeps its rank among the older ones (by value,
+  // then position), updated in one pass as the window slides; the sampled ranks are set in a
+  // bitmap and read back in order.
+  static constexpr size_t kRankedOlder = 256;
+  bool ranks_valid_ = false;
+  std::vector<uint16_t> rank_;     // per ring slot, for the older values
+  std::vector<double> by_rank_;    // the older values in rank order
+  void BuildRanks();
+  // The oldest value (slot `leaving`) leaves the older values and the value at slot
+  // `entering` joins them.
+  void SlideRanks(size_t leaving, size_t entering);
+  void SortedSample();
   uint64_t change_start_ = 0;
 };
 

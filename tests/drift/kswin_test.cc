@@ -94,3 +94,63 @@ TEST(KswinTest, ValidatesOptions) {
 
 }  // namespace
 }  // namespace mlloop::drift
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+
+#include "core/random.h"
+#include "stats/ks_test.h"
+
+namespace mlloop::drift {
+namespace {
+
+// KSWIN keeps the older values ranked so that its sample comes out sorted without a sort.
+// Against the plain way — River's: draw the sample, sort it and the recent values, take D —
+// on a stream with many ties and two level shifts, through every alarm and reset, and
+// through a save and restore in the middle.
+TEST(KswinTest, RankedSampleGivesTheStatisticOfASortedOne) {
+  KswinOptions options;
+  options.seed = 7;
+  auto kswin = Kswin::Create(options).value();
+  internal::PythonRandom rng(7);
+  std::deque<double> window;
+  core::SplitMixRng values(3);
+  bool reset_next = false;
+  int alarms = 0, tests = 0;
+  for (int i = 0; i < 30000; ++i) {
+    const double level = i < 10000 ? 0.0 : i < 20000 ? 1.5 : -0.5;
+    const double x = std::round((level + values.Normal()) * 2) / 2;  // steps of 0.5: ties
+    if (reset_next) {
+      window.clear();
+      rng.Seed(7);
+      reset_next = false;
+    }
+    if (i == 15000) {  // the state survives a save and restore
+      auto restored = Kswin::Create(options).value();
+      ASSERT_TRUE(restored->RestoreState(kswin->SaveState()).ok());
+      kswin = std::move(restored);
+    }
+    const Verdict verdict = kswin->Update(x);
+    window.push_back(x);
+    if (window.size() > 100) window.pop_front();
+    if (window.size() == 100) {
+      std::vector<float> sampled, recent;
+      for (uint32_t k : rng.SampleRange(70, 30)) sampled.push_back(static_cast<float>(window[k]));
+      for (size_t k = 70; k < 100; ++k) recent.push_back(static_cast<float>(window[k]));
+      std::sort(sampled.begin(), sampled.end());
+      std::sort(recent.begin(), recent.end());
+      ASSERT_EQ(kswin->statistic(), stats::KsStatisticSorted(sampled, recent)) << "value " << i;
+      ++tests;
+    }
+    if (verdict == Verdict::kDrift) {
+      ++alarms;
+      reset_next = true;
+    }
+  }
+  EXPECT_GT(alarms, 2);
+  EXPECT_GT(tests, 25000);
+}
+
+}  // namespace
+}  // namespace mlloop::drift
