@@ -85,7 +85,9 @@ TEST_F(EvaluateCliTest, RegistryVersionsGetTheLoopsVerdictAgain) {
     for (size_t i = 0; i < gates.size(); ++i) {
       EXPECT_EQ(gates[i]["name"], then[i]["name"]);
       EXPECT_EQ(gates[i]["passed"], then[i]["passed"]);
-      if (gates[i]["kind"] != "latency") EXPECT_EQ(gates[i]["reason"], then[i]["reason"]);
+      if (gates[i]["kind"] != "latency") {
+        EXPECT_EQ(gates[i]["reason"], then[i]["reason"]);
+      }
     }
     EXPECT_NE(testutil::ReadFile(html).find(state == "rejected" ? "REJECTED" : "PASSED"),
               std::string::npos);
