@@ -170,7 +170,8 @@ std::optional<Controller::TrainingPlan> Controller::ChooseTraining(
       plan = std::move(refresh);
     }
   }
-  if (plan) decision->training_window = plan->description;
+  // A retrain names the rows it will learn from; any other decision, the window in force.
+  decision->training_window = plan ? plan->description : config_.trainer.window.Describe();
   return plan;
 }
 

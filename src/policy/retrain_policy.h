@@ -45,8 +45,8 @@ struct Decision {
   std::string reason;
   int64_t budget_left = -1;  // retrains still allowed in the current period; -1 = no limit
   // The rows a retrain decided now learns from, as the controller chose them ("last 4000
-  // rows", "since the change at data row 20731 (adwin on errors): 412 rows", ...); empty
-  // when nothing is decided.
+  // rows", "since the change at data row 20731 (adwin on errors): 412 rows", ...); for any
+  // other decision, the configured window in force (trainer.window's description).
   std::string training_window;
 
   // {"signals": [{"name", "path", "value", "threshold", "comparison", "available", "fired",

@@ -389,6 +389,11 @@ TEST(ControllerSinceChangeTest, WaitsThenTrainsOnTheRowsSinceTheChangeThenRefres
   ASSERT_LT(first_wait, run.ticks.size());
   ASSERT_LT(first_retrain, run.ticks.size());
   EXPECT_LT(first_wait, first_retrain);
+  // Before the change, quiet ticks record the window in force.
+  EXPECT_EQ(run.ticks[0].decision.training_window,
+            "last 600 rows; since a detected change (wait for 50 labels, refresh after 250)");
+  EXPECT_NE(run.ticks[0].signals_json.find("\"training_window\":\"last 600 rows"),
+            std::string::npos) << run.ticks[0].signals_json;
 
   // The retrain learnt from the change on, and says so in its lineage and its decision.
   const RetrainOutcome& retrain = *run.ticks[first_retrain].retrain;
