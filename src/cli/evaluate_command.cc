@@ -73,7 +73,8 @@ Status SetUpFromFiles(const EvaluateArgs& args, Setup& s) {
 }
 
 // Registry versions: the candidate's recorded configuration and data file; the rows are the
-// `holdout_rows` rows after both models' training rows, as the loop's holdout was.
+// `holdout_rows` rows (or the `holdout_last` duration) after both models' training rows, as
+// the loop's holdout was.
 Status SetUpFromRegistry(const EvaluateArgs& args, Setup& s) {
   MLLOOP_ASSIGN_OR_RETURN(auto reg, OpenExistingRegistry(args.store));
   MLLOOP_RETURN_IF_ERROR(
@@ -123,6 +124,14 @@ Status SetUpFromRegistry(const EvaluateArgs& args, Setup& s) {
     }
   }
   s.end = std::min(rows.size(), s.begin + static_cast<size_t>(length));
+  if (!as_recorded && s.config.validation.holdout_seconds > 0 && s.begin < rows.size()) {
+    // validation.holdout_last: the rows of that long after the training rows.
+    const auto& time = s.data.time;
+    const int64_t until = time[s.begin] + s.config.validation.holdout_seconds;
+    s.end = static_cast<size_t>(std::upper_bound(time.begin() + static_cast<std::ptrdiff_t>(s.begin),
+                                                 time.end(), until) -
+                                time.begin());
+  }
   if (s.begin >= s.end) {
     return Status::FailedPrecondition(
         "no rows of " + path + " after row " + std::to_string(first) +

@@ -855,9 +855,16 @@ Status Parser::ParsePolicy(const Field& f, core::Task task, PolicyConfig& policy
 Status Parser::ParseValidation(const Field& f, core::Task task,
                                ValidationConfig& validation) const {
   MLLOOP_ASSIGN_OR_RETURN(Mapping m,
-                          Map(f, {"holdout_rows", "margin", "metric", "min_rows", "gates"}));
+                          Map(f, {"holdout_rows", "holdout_last", "margin", "metric", "min_rows",
+                                  "gates"}));
   if (const Field* v = m.Find("holdout_rows")) {
     MLLOOP_ASSIGN_OR_RETURN(validation.holdout_rows, Int(*v, 1, INT64_MAX, "a positive integer"));
+  }
+  if (const Field* v = m.Find("holdout_last")) {
+    if (m.Find("holdout_rows") != nullptr) {
+      return Error(v->line, v->path, "expected one of holdout_rows and holdout_last, not both");
+    }
+    MLLOOP_ASSIGN_OR_RETURN(validation.holdout_seconds, Duration(*v, /*positive=*/true));
   }
   if (const Field* v = m.Find("margin")) {
     MLLOOP_ASSIGN_OR_RETURN(validation.margin,
@@ -870,7 +877,7 @@ Status Parser::ParseValidation(const Field& f, core::Task task,
     MLLOOP_ASSIGN_OR_RETURN(validation.min_rows, Int(*v, 1, INT64_MAX, "a positive integer"));
   }
   // More required rows than the holdout holds would reject every candidate.
-  if (validation.min_rows > validation.holdout_rows) {
+  if (validation.holdout_seconds == 0 && validation.min_rows > validation.holdout_rows) {
     const Field* at = m.Find("min_rows") != nullptr ? m.Find("min_rows") : m.Find("holdout_rows");
     return Error(at != nullptr ? at->line : m.line, at != nullptr ? at->path : m.path,
                  "min_rows (" + std::to_string(validation.min_rows) + ") is larger than " +

@@ -242,6 +242,9 @@ struct ValidationConfig {
   // neither trained on. The candidate is promoted unless it is worse than the champion by
   // more than `margin` (in metric units: accuracy points as a fraction, or RMSE units).
   int64_t holdout_rows = 500;  // > 0
+  // > 0 (YAML `holdout_last: 3d`, instead of holdout_rows): the holdout is the labelled rows
+  // of the last this many seconds (by the data's time) that the champion did not train on.
+  int64_t holdout_seconds = 0;
   double margin = 0.0;         // >= 0
   std::string metric;          // default: accuracy (binary) or rmse (regression)
   int64_t min_rows = 50;       // fewer clean holdout rows than this: reject as "not enough data"

@@ -77,8 +77,19 @@ std::pair<size_t, size_t> Controller::WindowRows(size_t end) const {
 size_t Controller::HoldoutBegin() const {
   // The schedule baseline skips validation and so trains on everything labelled.
   if (!options_.validate) return labelled_end_;
-  const size_t want = static_cast<size_t>(config_.validation.holdout_rows);
-  size_t begin = labelled_end_ > want ? labelled_end_ - want : 0;
+  size_t begin = 0;
+  if (config_.validation.holdout_seconds > 0) {
+    // The labelled rows of the last holdout_seconds, by the data's time.
+    if (labelled_end_ > 0) {
+      const auto& time = data_->time;
+      const int64_t from = time[labelled_end_ - 1] - config_.validation.holdout_seconds;
+      const auto end = time.begin() + static_cast<std::ptrdiff_t>(labelled_end_);
+      begin = static_cast<size_t>(std::upper_bound(time.begin(), end, from) - time.begin());
+    }
+  } else {
+    const size_t want = static_cast<size_t>(config_.validation.holdout_rows);
+    begin = labelled_end_ > want ? labelled_end_ - want : 0;
+  }
   begin = std::max(begin, champion_train_end_);
   return std::min(begin, labelled_end_);
 }

@@ -650,6 +650,18 @@ TEST(ModelConfigErrorTest, SchemaValueErrors) {
             "timestamp column's name)");
 }
 
+TEST(ModelConfigTest, HoldoutAsATimeRange) {
+  Result<ModelConfig> r = Parse(MinimalWith("validation: {holdout_last: 3d, min_rows: 800}\n"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->validation.holdout_seconds, 3 * 86400);
+  EXPECT_EQ(r->validation.min_rows, 800);  // not held against holdout_rows
+  EXPECT_EQ(ErrorOf(MinimalWith("validation: {holdout_rows: 100, holdout_last: 3d}\n")),
+            "model.yaml:4: validation.holdout_last: expected one of holdout_rows and "
+            "holdout_last, not both");
+  EXPECT_THAT(ErrorOf(MinimalWith("validation: {holdout_last: soon}\n")),
+              StartsWith("model.yaml:4: validation.holdout_last: expected a positive duration"));
+}
+
 TEST(ModelConfigErrorTest, ValidationMinRowsCannotExceedHoldout) {
   EXPECT_EQ(ErrorOf(MinimalWith("validation:\n  holdout_rows: 20\n")),
             "model.yaml:5: validation.holdout_rows: min_rows (50) is larger than holdout_rows "

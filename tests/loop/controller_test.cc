@@ -434,3 +434,32 @@ TEST(ControllerSinceChangeTest, BeatsAFixedWindowAfterAnAbruptChange) {
 
 }  // namespace
 }  // namespace mlloop::loop
+
+namespace mlloop::loop {
+namespace {
+
+// validation.holdout_last: the holdout is the labelled rows of the last 30 hours (one row an
+// hour here), whatever holdout_rows says.
+TEST(ControllerTest, HoldoutAsATimeRange) {
+  auto data = Rows(300);
+  auto config = Config();
+  config.validation.holdout_seconds = 30 * kHour;
+  auto registry = registry::Registry::OpenInMemory();
+  ASSERT_TRUE(registry.ok());
+  core::VirtualClock clock(data.time[100]);
+  Controller c(config, {}, registry->get(), &clock);
+  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
+  std::vector<float> preds;
+  ASSERT_TRUE(c.PredictRows(100, 200, &preds).ok());
+  ASSERT_TRUE(c.RevealLabels(200).ok());
+  clock.AdvanceTo(data.time[199]);
+  auto outcome = c.Tick();
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_TRUE(outcome->retrain.has_value());
+  EXPECT_EQ(outcome->retrain->holdout_begin, 170u);
+  EXPECT_EQ(outcome->retrain->holdout_end, 200u);
+  EXPECT_EQ(outcome->retrain->train_end, 170u);
+}
+
+}  // namespace
+}  // namespace mlloop::loop
