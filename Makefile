@@ -12,8 +12,10 @@ DEB_PACKAGES := cmake ninja-build g++ ccache pkg-config git \
   libboost-dev libcpp-httplib-dev
 # For `make bench` only: the HTTP load generator and the nginx ceiling of bench/serve/.
 BENCH_PACKAGES := wrk nginx-light curl
+# For `make test` only: the HTML reports are checked in headless Chromium.
+TEST_PACKAGES := chromium
 
-.PHONY: all deps bench-deps configure build test demo bench asan clean
+.PHONY: all deps bench-deps test-deps configure build test demo bench asan clean
 
 all: build
 
@@ -36,6 +38,9 @@ deps:
 bench-deps:
 	$(call install_missing,$(BENCH_PACKAGES))
 
+test-deps:
+	$(call install_missing,$(TEST_PACKAGES))
+
 $(BUILD)/build.ninja: | deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
@@ -44,7 +49,7 @@ configure: deps $(BUILD)/build.ninja
 build: configure
 	cmake --build $(BUILD)
 
-test: build
+test: build test-deps
 	ctest --test-dir $(BUILD) --output-on-failure -j2
 
 # The main job: the Elec2 stream replayed under the example policy and the baselines.
