@@ -192,6 +192,7 @@ class Parser {
   Result<double> Micros(const Field& f) const;
   Result<int64_t> Bytes(const Field& f) const;
   Status ParseSimulation(const Field& f, SimulationConfig& simulation) const;
+  Status ParseRollout(const Field& f, core::Task task, RolloutConfig& rollout) const;
 
   std::string file_;
 };
@@ -1239,6 +1240,127 @@ Status Parser::ParseSimulation(const Field& f, SimulationConfig& simulation) con
 }
 
 // ---------------------------------------------------------------------------------------------
+// Rollout
+
+Status Parser::ParseRollout(const Field& f, core::Task task, RolloutConfig& rollout) const {
+  MLLOOP_ASSIGN_OR_RETURN(Mapping m, Map(f, {"strategy", "steps", "step_duration", "step_requests",
+                                             "sticky", "guard", "watch"}));
+  if (!f.node.IsNull()) rollout.line = f.line;
+  using Strategy = RolloutConfig::Strategy;
+  if (const Field* v = m.Find("strategy")) {
+    MLLOOP_ASSIGN_OR_RETURN(std::string s, OneOf(*v, {"canary", "linear", "blue_green", "shadow"}));
+    rollout.strategy = s == "linear"       ? Strategy::kLinear
+                       : s == "blue_green" ? Strategy::kBlueGreen
+                       : s == "shadow"     ? Strategy::kShadow
+                                           : Strategy::kCanary;
+  }
+  const bool takes_steps =
+      rollout.strategy == Strategy::kCanary || rollout.strategy == Strategy::kLinear;
+  if (rollout.strategy == Strategy::kLinear) rollout.steps = {0.25, 0.5, 0.75, 1.0};
+  if (!takes_steps) rollout.steps = {};
+  if (const Field* v = m.Find("steps")) {
+    if (!takes_steps) {
+      return Error(v->line, v->path,
+                   "not used by strategy " +
+                       std::string(RolloutStrategyName(rollout.strategy)) +
+                       " (expected steps only with canary or linear)");
+    }
+    if (rollout.strategy == Strategy::kLinear && v->node.IsScalar()) {
+      MLLOOP_ASSIGN_OR_RETURN(int64_t n, Int(*v, 1, 100, "a number of steps from 1 to 100, or a "
+                                                         "list of traffic shares"));
+      rollout.steps.clear();
+      for (int64_t i = 1; i <= n; ++i) {
+        rollout.steps.push_back(static_cast<double>(i) / static_cast<double>(n));
+      }
+    } else {
+      if (!v->node.IsSequence() || v->node.size() == 0) {
+        return Expected(*v, "a non-empty list of traffic shares such as [0.05, 0.25, 0.5]");
+      }
+      rollout.steps.clear();
+      for (size_t i = 0; i < v->node.size(); ++i) {
+        const Field step{IndexPath(v->path, i), v->node[i], LineOf(v->node[i], v->line)};
+        MLLOOP_ASSIGN_OR_RETURN(double share, Number(step, "a traffic share in (0, 1]",
+                                                     [](double x) { return x > 0 && x <= 1; }));
+        if (!rollout.steps.empty() && share <= rollout.steps.back()) {
+          return Error(step.line, step.path,
+                       "expected shares that grow step by step, got " + FormatNumber(share) +
+                           " after " + FormatNumber(rollout.steps.back()));
+        }
+        rollout.steps.push_back(share);
+      }
+    }
+  }
+  if (const Field* v = m.Find("step_duration")) {
+    MLLOOP_ASSIGN_OR_RETURN(rollout.step_duration, Duration(*v, /*positive=*/false));
+  }
+  if (const Field* v = m.Find("step_requests")) {
+    MLLOOP_ASSIGN_OR_RETURN(rollout.step_requests, Int(*v, 0, INT64_MAX, "a non-negative integer"));
+  }
+  if (rollout.step_duration == 0 && rollout.step_requests == 0) {
+    const Field* at = m.Find("step_duration");
+    return Error(at->line, at->path,
+                 "a step would never end (expected step_duration > 0 or step_requests > 0)");
+  }
+  if (const Field* v = m.Find("sticky")) {
+    MLLOOP_ASSIGN_OR_RETURN(Mapping sticky, Map(*v, {"header", "field"}));
+    if (sticky.entries.size() != 1) {
+      return Expected(*v, "exactly one of {header: NAME} or {field: NAME}");
+    }
+    const auto& [key, field] = sticky.entries.front();
+    rollout.sticky_source = key == "header" ? RolloutConfig::StickySource::kHeader
+                                            : RolloutConfig::StickySource::kField;
+    MLLOOP_ASSIGN_OR_RETURN(rollout.sticky_name, String(field));
+  }
+  if (const Field* v = m.Find("guard")) {
+    MLLOOP_ASSIGN_OR_RETURN(
+        Mapping g, Map(*v, {"min_requests", "max_error_rate", "max_error_rate_increase",
+                            "max_latency_p99_ratio", "max_prediction_psi", "metric",
+                            "max_metric_loss", "min_labels"}));
+    RolloutConfig::Guard& guard = rollout.guard;
+    auto share = [](double x) { return x >= 0 && x <= 1; };
+    auto non_negative = [](double x) { return x >= 0; };
+    if (const Field* x = g.Find("min_requests")) {
+      MLLOOP_ASSIGN_OR_RETURN(guard.min_requests, Int(*x, 1, INT64_MAX, "a positive integer"));
+    }
+    if (const Field* x = g.Find("max_error_rate")) {
+      MLLOOP_ASSIGN_OR_RETURN(guard.max_error_rate, Number(*x, "a share from 0 to 1", share));
+    }
+    if (const Field* x = g.Find("max_error_rate_increase")) {
+      MLLOOP_ASSIGN_OR_RETURN(guard.max_error_rate_increase,
+                              Number(*x, "a share from 0 to 1", share));
+    }
+    if (const Field* x = g.Find("max_latency_p99_ratio")) {
+      MLLOOP_ASSIGN_OR_RETURN(guard.max_latency_p99_ratio,
+                              Number(*x, "a ratio >= 1, or 0 for no latency guard",
+                                     [](double r) { return r == 0 || r >= 1; }));
+    }
+    if (const Field* x = g.Find("max_prediction_psi")) {
+      MLLOOP_ASSIGN_OR_RETURN(guard.max_prediction_psi,
+                              Number(*x, "a number >= 0 (0: no prediction drift guard)",
+                                     non_negative));
+    }
+    if (const Field* x = g.Find("metric")) {
+      MLLOOP_ASSIGN_OR_RETURN(guard.metric, Metric(*x, task));
+      if (guard.metric != "accuracy" && guard.metric != "rmse" && guard.metric != "mae") {
+        return Error(x->line, x->path,
+                     "'" + guard.metric +
+                         "' cannot be judged one label at a time (expected accuracy, rmse or mae)");
+      }
+    }
+    if (const Field* x = g.Find("max_metric_loss")) {
+      MLLOOP_ASSIGN_OR_RETURN(guard.max_metric_loss, Number(*x, "a number >= 0", non_negative));
+    }
+    if (const Field* x = g.Find("min_labels")) {
+      MLLOOP_ASSIGN_OR_RETURN(guard.min_labels, Int(*x, 1, INT64_MAX, "a positive integer"));
+    }
+  }
+  if (const Field* v = m.Find("watch")) {
+    MLLOOP_ASSIGN_OR_RETURN(rollout.watch, Duration(*v, /*positive=*/false));
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
 // Top level
 
 bool IsValidName(std::string_view name) {
@@ -1253,7 +1375,8 @@ Result<ModelConfig> Parser::Parse(const YAML::Node& root) {
   ModelConfig cfg;
   MLLOOP_ASSIGN_OR_RETURN(Mapping top, Map(Field{"", root, LineOf(root, 1)},
                                            {"model", "data", "schema", "trainer", "monitoring",
-                                            "policy", "validation", "simulation", "approval"}));
+                                            "policy", "validation", "simulation", "approval",
+                                            "rollout"}));
   if (const Field* model = top.Find("model")) {
     if (!model->node.IsScalar() || !IsValidName(model->node.Scalar())) {
       return Expected(*model, "a name of letters, digits, '_', '-' or '.'");
@@ -1295,6 +1418,8 @@ Result<ModelConfig> Parser::Parse(const YAML::Node& root) {
   }
   MLLOOP_RETURN_IF_ERROR(ParseValidation(section("validation"), task, cfg.validation));
   MLLOOP_RETURN_IF_ERROR(ParseSimulation(section("simulation"), cfg.simulation));
+  cfg.rollout.guard.metric = cfg.DefaultMetric();
+  MLLOOP_RETURN_IF_ERROR(ParseRollout(section("rollout"), task, cfg.rollout));
   return cfg;
 }
 
@@ -1399,6 +1524,16 @@ std::string_view GateKindName(GateConfig::Kind kind) {
       return "sanity";
   }
   return "?";
+}
+
+std::string_view RolloutStrategyName(RolloutConfig::Strategy strategy) {
+  switch (strategy) {
+    case RolloutConfig::Strategy::kCanary: return "canary";
+    case RolloutConfig::Strategy::kLinear: return "linear";
+    case RolloutConfig::Strategy::kBlueGreen: return "blue_green";
+    case RolloutConfig::Strategy::kShadow: return "shadow";
+  }
+  return "canary";
 }
 
 std::string ModelConfig::DefaultMetric() const {

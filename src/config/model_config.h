@@ -261,6 +261,54 @@ struct SimulationConfig {
   int64_t baseline_every = 7 * 86400;  // interval of the `schedule` baseline
 };
 
+// How an approved version reaches production: rollout/rollout_controller.h runs it in
+// `mlloop serve`. YAML (every key optional):
+//   rollout:
+//     strategy: canary             # canary | linear | blue_green | shadow
+//     steps: [0.05, 0.25, 0.5]     # canary: the challenger's share of traffic at each step;
+//                                  # linear: a count of equal steps (4: 0.25, 0.5, 0.75, 1) or
+//                                  # a list; blue_green (all at once) and shadow take none
+//     step_duration: 5m            # a step lasts at least this long (0: no time limit) ...
+//     step_requests: 0             # ... and until the challenger saw this many requests
+//     sticky: {header: X-User-Id}  # or {field: customer_id}: one entity, one version
+//     guard:
+//       min_requests: 100          # no verdict on a version with fewer requests
+//       max_error_rate: 0.01       # the challenger's share of server errors (5xx)
+//       max_error_rate_increase: 0.01  # its share of failed requests (4xx and 5xx) above
+//                                  # the champion's over the same period
+//       max_latency_p99_ratio: 2   # its p99 latency over the champion's (0: off)
+//       max_prediction_psi: 0.25   # its live predictions against its predictions on its
+//                                  # validation holdout (0: off)
+//       metric: accuracy           # online metric, once labels come back: accuracy, rmse, mae
+//       max_metric_loss: 0.02      # worse than the champion by more than this: roll back
+//       min_labels: 100
+//     watch: 30m                   # after promotion, keep judging the new champion against
+//                                  # the old one; an alarm rolls back to it (0: no watch)
+// After the last step the challenger is promoted; an alarm at any point rolls it back.
+struct RolloutConfig {
+  enum class Strategy { kCanary, kLinear, kBlueGreen, kShadow };
+  Strategy strategy = Strategy::kCanary;
+  std::vector<double> steps = {0.05, 0.25, 0.5};  // shares in (0, 1], increasing
+  int64_t step_duration = 300;                    // seconds, >= 0
+  int64_t step_requests = 0;                      // >= 0; not both 0
+  enum class StickySource { kNone, kHeader, kField };
+  StickySource sticky_source = StickySource::kNone;
+  std::string sticky_name;
+  struct Guard {
+    int64_t min_requests = 100;
+    double max_error_rate = 0.01;
+    double max_error_rate_increase = 0.01;
+    double max_latency_p99_ratio = 2.0;  // 0: off
+    double max_prediction_psi = 0.25;    // 0: off
+    std::string metric;                  // default: accuracy (binary) or rmse (regression)
+    double max_metric_loss = 0.02;
+    int64_t min_labels = 100;
+  } guard;
+  int64_t watch = 1800;  // seconds, >= 0
+  int line = 0;          // where the section's keys begin in the file (0: absent, all defaults)
+};
+std::string_view RolloutStrategyName(RolloutConfig::Strategy strategy);
+
 // Who turns a validated candidate into an approved one. YAML: `approval: auto` (default) or
 // `approval: manual`.
 //   auto   — the controller approves every candidate that passed all gates;
@@ -281,6 +329,7 @@ struct ModelConfig {
   ValidationConfig validation;
   SimulationConfig simulation;
   ApprovalMode approval = ApprovalMode::kAuto;
+  RolloutConfig rollout;
 
   // "accuracy" or "rmse": the metric the loop watches unless a trigger names another.
   std::string DefaultMetric() const;

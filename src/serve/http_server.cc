@@ -149,6 +149,13 @@ class Session : public std::enable_shared_from_this<Session> {
     request.method = std::string_view(req.method_string().data(), req.method_string().size());
     request.target = std::string_view(req.target().data(), req.target().size());
     request.body = req.body();
+    request.header_source = &req;
+    request.header_lookup = [](const void* source, std::string_view name) -> std::string_view {
+      const auto& r = *static_cast<const std::remove_reference_t<decltype(req)>*>(source);
+      auto it = r.find(beast::string_view(name.data(), name.size()));
+      if (it == r.end()) return {};
+      return {it->value().data(), it->value().size()};
+    };
     std::string generated;
     auto header = req.find("X-Request-Id");
     std::string_view client_id;

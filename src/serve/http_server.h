@@ -35,6 +35,15 @@ struct HttpRequest {
   std::string_view body;
   std::string_view request_id;  // never empty
   bool request_id_generated = false;  // true when the client sent no usable X-Request-Id
+
+  // The value of header `name` (case-insensitive); empty when the request has none. Valid
+  // while the request is. A request made without a server (tests) has no headers.
+  std::string_view Header(std::string_view name) const {
+    return header_lookup != nullptr ? header_lookup(header_source, name) : std::string_view();
+  }
+  // Set by the server: how Header() reaches the parsed request, without copying headers.
+  std::string_view (*header_lookup)(const void* source, std::string_view name) = nullptr;
+  const void* header_source = nullptr;
 };
 
 struct HttpResponse {

@@ -1,6 +1,8 @@
 #include "serve/prediction_service.h"
 
+#include <charconv>
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include "core/version.h"
@@ -62,7 +64,67 @@ std::string VersionNotLive(std::string_view name, std::string_view version,
 struct Scratch {
   DecodedRows rows;
   std::vector<float> predictions;
+  std::optional<JsonValue> body;  // when the body was parsed before decoding (a sticky field)
+  DecodedRows shadow_rows;        // a shadow whose features differ from the champion's
+  std::vector<float> shadow_predictions;
 };
+thread_local Scratch scratch;
+
+uint64_t NanosecondsSince(std::chrono::steady_clock::time_point start) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count());
+}
+
+bool SameFeatures(const ServedModel& a, const ServedModel& b) {
+  if (a.n_features() != b.n_features()) return false;
+  for (size_t i = 0; i < a.n_features(); ++i) {
+    const auto& x = a.features()[i];
+    const auto& y = b.features()[i];
+    if (x.name != y.name || x.type != y.type || x.categories != y.categories) return false;
+  }
+  return true;
+}
+
+// The request's rows in `model`'s feature order. `parsed`: the body already parsed, or null.
+// KServe v1 rows of numbers take the direct reader; everything else, errors included, the
+// general parser.
+Status DecodeRows(bool kserve_v1, const ServedModel& model, std::string_view body,
+                  const JsonValue* parsed, size_t max_rows, DecodedRows* rows) {
+  rows->id.clear();
+  if (kserve_v1 && parsed == nullptr && DecodeKserveV1Numeric(body, model, max_rows, rows)) {
+    return Status::Ok();
+  }
+  Result<JsonValue> own = Status::Internal("unparsed");
+  if (parsed == nullptr) {
+    own = ParseJson(body);
+    if (!own.ok()) return own.status().WithContext("request body");
+    parsed = &*own;
+  }
+  return kserve_v1 ? DecodeKserveV1(*parsed, model, max_rows, rows)
+                   : DecodeInferenceV2(*parsed, model, max_rows, rows);
+}
+
+// A sticky field's value as text: a string as it is, a number or boolean as written by
+// JSON; nullopt when the body has no such top-level field (OIP v2: nor parameters.NAME) or
+// it is null, an array or an object.
+std::optional<std::string> FieldKey(const JsonValue& body, const std::string& name) {
+  const JsonValue* v = body.Find(name);
+  if (v == nullptr) {
+    if (const JsonValue* parameters = body.Find("parameters")) v = parameters->Find(name);
+  }
+  if (v == nullptr) return std::nullopt;
+  switch (v->kind) {
+    case JsonValue::Kind::kString: return v->text;
+    case JsonValue::Kind::kBool: return std::string(v->boolean ? "true" : "false");
+    case JsonValue::Kind::kNumber: {
+      char buf[32];
+      auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), v->number_double);
+      return std::string(buf, ptr);
+    }
+    default: return std::nullopt;
+  }
+}
 
 }  // namespace
 
@@ -127,6 +189,11 @@ void PredictionService::Handle(const HttpRequest& request, HttpResponse* respons
   // the error response set.
   auto live_version = [&]() -> std::shared_ptr<const ServedModel> {
     auto live = slot->Get();
+    if (auto route = slot->route(); route && route->challenger &&
+                                    route->mode == ChallengerMode::kSplit &&
+                                    route->challenger->version_text() == required_version) {
+      return route->challenger;  // a challenger that answers traffic is served too
+    }
     if (!required_version.empty() && live && live->version_text() != required_version) {
       SetError(404, VersionNotLive(slot->name(), required_version, *live), response);
       return nullptr;
@@ -203,8 +270,17 @@ void PredictionService::Handle(const HttpRequest& request, HttpResponse* respons
   } else if (get && path == "/metrics") {
     std::vector<ServerMetrics::LiveModel> live;
     for (const auto& s : slots_) {
-      auto m = s->Get();
-      live.push_back({s->name(), m ? m->version_text() : std::string(), s->swaps()});
+      auto route = s->route();
+      ServerMetrics::LiveModel l;
+      l.model = s->name();
+      l.version = route ? route->champion->version_text() : "";
+      l.swaps = s->swaps();
+      if (route && route->challenger) {
+        l.challenger_version = route->challenger->version_text();
+        l.shadow = route->mode == ChallengerMode::kShadow;
+        l.challenger_weight = route->challenger_weight;
+      }
+      live.push_back(std::move(l));
     }
     response->content_type = "text/plain; version=0.0.4";
     metrics_.CountResponse(200);  // counted before rendering, so the scrape sees itself
@@ -219,56 +295,85 @@ void PredictionService::Predict(Protocol protocol, ModelSlot& slot,
                                  std::string_view required_version, const HttpRequest& request,
                                  HttpResponse* response) {
   const auto start = std::chrono::steady_clock::now();
-  // One reference for the whole request: a swap meanwhile does not change who answers.
-  std::shared_ptr<const ServedModel> model = slot.Get();
-  if (model == nullptr) {
+  // One route for the whole request: a swap or a new weight meanwhile does not change who
+  // answers, and the route keeps the versions in it alive until the response is written.
+  std::shared_ptr<const TrafficRoute> route = slot.route();
+  if (route == nullptr) {
     SetError(503, "model '" + slot.name() + "' has no live version yet", response);
     return;
   }
-  if (!required_version.empty() && model->version_text() != required_version) {
-    SetError(404, VersionNotLive(slot.name(), required_version, *model), response);
+  const bool kserve_v1 = protocol == Protocol::kKserveV1;
+  scratch.body.reset();
+  RouteChoice choice{route->champion.get(), nullptr};
+  if (route->challenger != nullptr) {
+    const bool split = route->mode == ChallengerMode::kSplit;
+    if (!required_version.empty()) {
+      // Pinned: the champion (and its shadow, if any), or a challenger that answers traffic.
+      if (split && route->challenger->version_text() == required_version) {
+        choice.answer = route->challenger.get();
+      } else if (route->champion->version_text() == required_version) {
+        choice.shadow = split ? nullptr : route->challenger.get();
+      } else {
+        SetError(404, VersionNotLive(slot.name(), required_version, *route->champion), response);
+        return;
+      }
+    } else {
+      std::optional<std::string> field;
+      std::optional<std::string_view> key;
+      if (route->sticky.source == StickyKey::Source::kHeader) {
+        std::string_view header = request.Header(route->sticky.name);
+        if (!header.empty()) key = header;
+      } else if (route->sticky.source == StickyKey::Source::kField) {
+        auto body = ParseJson(request.body);
+        if (body.ok()) {  // a malformed body is reported by the decoder below
+          field = FieldKey(*body, route->sticky.name);
+          if (field) key = *field;
+          scratch.body = std::move(*body);
+        }
+      }
+      choice = Choose(*route, key);
+    }
+  } else if (!required_version.empty() && route->champion->version_text() != required_version) {
+    SetError(404, VersionNotLive(slot.name(), required_version, *route->champion), response);
     return;
   }
-  thread_local Scratch scratch;
-  auto elapsed_ns = [&] {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     std::chrono::steady_clock::now() - start)
-                                     .count());
-  };
+  const ServedModel& model = *choice.answer;
   auto fail = [&](const Status& status) {
     const int code = HttpStatusFor(status.code());
-    SetError(code, status.message(), response, model.get());
-    model->metrics().Record(code < 500 ? VersionMetrics::Outcome::kClientError
-                                       : VersionMetrics::Outcome::kServerError,
-                            0, elapsed_ns());
+    SetError(code, status.message(), response, &model);
+    model.metrics().Record(code < 500 ? VersionMetrics::Outcome::kClientError
+                                      : VersionMetrics::Outcome::kServerError,
+                           0, NanosecondsSince(start));
   };
 
-  scratch.rows.id.clear();
-  // The commonest body (KServe v1 rows of numbers) is read directly; everything else, errors
-  // included, goes through the general parser.
-  if (protocol != Protocol::kKserveV1 ||
-      !DecodeKserveV1Numeric(request.body, *model, options_.max_rows, &scratch.rows)) {
-    auto body = ParseJson(request.body);
-    if (!body.ok()) return fail(body.status().WithContext("request body"));
-    Status decoded = protocol == Protocol::kKserveV1
-                         ? DecodeKserveV1(*body, *model, options_.max_rows, &scratch.rows)
-                         : DecodeInferenceV2(*body, *model, options_.max_rows, &scratch.rows);
-    if (!decoded.ok()) return fail(decoded);
-  }
+  Status decoded = DecodeRows(kserve_v1, model, request.body,
+                              scratch.body ? &*scratch.body : nullptr, options_.max_rows,
+                              &scratch.rows);
+  if (!decoded.ok()) return fail(decoded);
   // An OIP request's own "id" names it when the client sent no X-Request-Id.
   if (!scratch.rows.id.empty() && request.request_id_generated) response->request_id = scratch.rows.id;
-  Status predicted = model->Predict(scratch.rows.x.data(), scratch.rows.rows, &scratch.predictions);
+  Status predicted = model.Predict(scratch.rows.x.data(), scratch.rows.rows, &scratch.predictions);
   if (!predicted.ok()) return fail(predicted.WithContext("predicting"));
-  if (protocol == Protocol::kKserveV1) {
-    EncodeKserveV1(*model, scratch.predictions, response->request_id, &response->body);
+  if (kserve_v1) {
+    EncodeKserveV1(model, scratch.predictions, response->request_id, &response->body);
   } else {
-    EncodeInferenceV2(*model, scratch.predictions, response->request_id, &response->body);
+    EncodeInferenceV2(model, scratch.predictions, response->request_id, &response->body);
   }
-  response->model_version = model->version_text();
-  model->metrics().Record(VersionMetrics::Outcome::kOk, scratch.rows.rows, elapsed_ns());
+  response->model_version = model.version_text();
+  const uint64_t latency_ns = NanosecondsSince(start);
+  model.metrics().Record(VersionMetrics::Outcome::kOk, scratch.rows.rows, latency_ns);
   if (const LogBinding* log = LogFor(slot)) {  // a copy into a buffer; written off this path
-    log->log->AppendPrediction(response->request_id, model->version(), scratch.rows.x.data(),
+    log->log->AppendPrediction(response->request_id, model.version(), scratch.rows.x.data(),
                                scratch.rows.rows, scratch.predictions.data());
+  }
+
+  if (choice.shadow != nullptr) {
+    Shadow(*route, kserve_v1, request, *response);
+  } else if (&model != route->champion.get() && !challenger_observers_.empty()) {
+    const ChallengerPrediction seen{*route->champion, model, ChallengerMode::kSplit,
+                                    response->request_id, scratch.rows.rows, scratch.rows.x.data(),
+                                    scratch.predictions, nullptr, Status::Ok(), latency_ns};
+    for (const auto& observer : challenger_observers_) observer(seen);
   }
 }
 
@@ -283,6 +388,39 @@ void PredictionService::Feedback(const ModelSlot& slot, const HttpRequest& reque
   auto body = AnswerFeedback(slot.name(), *log->log, log->label, request.body, response->request_id);
   if (!body.ok()) return SetError(HttpStatusFor(body.status().code()), body.status().message(), response);
   response->body = std::move(body).value();
+}
+
+void PredictionService::Shadow(const TrafficRoute& route, bool kserve_v1,
+                               const HttpRequest& request, const HttpResponse& response) {
+  const ServedModel& shadow = *route.challenger;
+  const auto start = std::chrono::steady_clock::now();
+  // The champion's rows serve when the features are the same; otherwise the body is read
+  // again for the shadow's features.
+  const DecodedRows* rows = &scratch.rows;
+  Status status = Status::Ok();
+  if (!SameFeatures(*route.champion, shadow)) {
+    status = DecodeRows(kserve_v1, shadow, request.body, scratch.body ? &*scratch.body : nullptr,
+                        options_.max_rows, &scratch.shadow_rows);
+    rows = &scratch.shadow_rows;
+  }
+  scratch.shadow_predictions.clear();
+  if (status.ok()) {
+    status = shadow.Predict(rows->x.data(), rows->rows, &scratch.shadow_predictions);
+    if (!status.ok()) scratch.shadow_predictions.clear();
+  }
+  const uint64_t latency_ns = NanosecondsSince(start);
+  shadow.metrics().RecordShadow(
+      status.ok() ? VersionMetrics::Outcome::kOk
+      : HttpStatusFor(status.code()) < 500 ? VersionMetrics::Outcome::kClientError
+                                           : VersionMetrics::Outcome::kServerError,
+      status.ok() ? rows->rows : 0, latency_ns);
+  if (challenger_observers_.empty()) return;
+  const ChallengerPrediction seen{*route.champion,  shadow,
+                                  ChallengerMode::kShadow, response.request_id,
+                                  rows->rows,       rows->x.data(),
+                                  scratch.shadow_predictions, &scratch.predictions,
+                                  status,           latency_ns};
+  for (const auto& observer : challenger_observers_) observer(seen);
 }
 
 }  // namespace mlloop::serve

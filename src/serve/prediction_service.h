@@ -14,8 +14,13 @@
 //   GET  /metrics                  Prometheus text (server_metrics.h)
 //
 // Every prediction response names the model version that computed it (in the body and as
-// X-Model-Version) and the request id. Errors are {"error": "...", "request_id": "..."} with
-// a status from HttpStatusFor(); a bad request changes nothing and the server keeps serving.
+// X-Model-Version) and the request id. Which version computes it is the slot's TrafficRoute
+// (traffic_router.h): the champion, or during a rollout a challenger for a share of requests;
+// a shadow challenger predicts a copy after the champion's response is ready and its answers
+// go to metrics and to the challenger observers, never to the client. The /versions/V/ routes
+// of OIP v2 pin a request to V when V is the champion or a challenger that answers traffic.
+// Errors are {"error": "...", "request_id": "..."} with a status from HttpStatusFor(); a bad
+// request changes nothing and the server keeps serving.
 //
 // Thread-safety: Handle() is called from the server's threads at once; AddModel() only before
 // the server starts; slots may be swapped at any time (served_model.h).
@@ -32,6 +37,7 @@
 #include "serve/inference_log.h"
 #include "serve/served_model.h"
 #include "serve/server_metrics.h"
+#include "serve/traffic_router.h"
 
 namespace mlloop::serve {
 
@@ -56,6 +62,12 @@ class PredictionService {
   ModelSlot* FindModel(std::string_view name) const;
 
   ServerMetrics& metrics() { return metrics_; }
+
+  // Adds an observer of every challenger prediction, answered or in shadow (see
+  // ChallengerPrediction). REQUIRES: before the server starts calling Handle().
+  void AddChallengerObserver(ChallengerObserver observer) {
+    challenger_observers_.push_back(std::move(observer));
+  }
 
   // Logs every prediction `slot` answers into `log` (not owned; must outlive the service),
   // and takes its labels at POST /v1/models/NAME/feedback (feedback.h), read as `label`
@@ -88,12 +100,16 @@ class PredictionService {
     return nullptr;
   }
   void Feedback(const ModelSlot& slot, const HttpRequest& request, HttpResponse* response);
+  // The challenger's shadow prediction of the rows `answer` predicted; then the observers.
+  void Shadow(const TrafficRoute& route, bool kserve_v1, const HttpRequest& request,
+              const HttpResponse& response);
 
   const Options options_;
   ServerMetrics metrics_;
   std::vector<std::unique_ptr<ModelSlot>> slots_;  // fixed once serving starts
   std::atomic<bool> draining_{false};
   std::vector<LogBinding> logs_;  // fixed once serving starts
+  std::vector<ChallengerObserver> challenger_observers_;  // fixed once serving starts
 };
 
 }  // namespace mlloop::serve

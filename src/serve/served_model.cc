@@ -45,6 +45,13 @@ Result<std::shared_ptr<const ServedModel>> ServedModel::LoadChampion(registry::R
     return Status::NotFound("model " + name + " has no champion to serve (models in the store: " +
                             (known.empty() ? "none" : known) + ")");
   }
+  return LoadVersion(registry, *champion, metrics);
+}
+
+Result<std::shared_ptr<const ServedModel>> ServedModel::LoadVersion(
+    registry::Registry& registry, const registry::ModelVersion& version, ServerMetrics& metrics) {
+  const std::string& name = version.model;
+  const registry::ModelVersion* champion = &version;
   const std::string what = "serving " + name + " v" + std::to_string(champion->version);
   auto bytes = registry.LoadArtifact(*champion);
   if (!bytes.ok()) return bytes.status().WithContext(what);
@@ -80,13 +87,6 @@ Status ServedModel::Predict(const float* x, size_t rows, std::vector<float>* out
   static std::mutex xgboost_mu;
   std::lock_guard lock(xgboost_mu);
   return model_->Predict(x, rows, features_.size(), out);
-}
-
-std::shared_ptr<const ServedModel> ModelSlot::Swap(std::shared_ptr<const ServedModel> model) {
-  MLLOOP_CHECK(model == nullptr || model->name() == name_, "a slot serves one model name");
-  auto previous = live_.exchange(std::move(model), std::memory_order_acq_rel);
-  swaps_.fetch_add(1, std::memory_order_relaxed);
-  return previous;
 }
 
 }  // namespace mlloop::serve

@@ -1,17 +1,12 @@
 // ServedModel: one registered model version ready to answer requests (its predictor, its
-// features as the config names them, its metrics), and ModelSlot, the place where the live
-// version of one model name sits behind an atomic shared_ptr.
-//
-// Swapping: ModelSlot::Swap() publishes a new version with one atomic store. A request takes
-// its own reference with Get() (one atomic load) and keeps answering with that version even
-// if a swap happens meanwhile; the old version is freed when its last request ends. So a swap
-// never fails or blocks a request, and every response names the version that computed it.
+// features as the config names them, its metrics). Where the live versions of a model name
+// sit and how requests are shared among them: ModelSlot and TrafficRoute
+// (serve/traffic_router.h).
 //
 // Thread-safety: ServedModel is immutable after Load; Predict() may be called from any
-// number of threads (see Predict). ModelSlot is safe for concurrent Get() and Swap().
+// number of threads (see Predict).
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -43,6 +38,10 @@ class ServedModel {
   static Result<std::shared_ptr<const ServedModel>> LoadChampion(registry::Registry& registry,
                                                                  const std::string& name,
                                                                  ServerMetrics& metrics);
+  // Any stored version (a challenger, a previous champion), loaded as LoadChampion loads
+  // the champion. The registry's errors when its artifact is gone or fails its checks.
+  static Result<std::shared_ptr<const ServedModel>> LoadVersion(
+      registry::Registry& registry, const registry::ModelVersion& version, ServerMetrics& metrics);
 
   // One prediction per row of the row-major rows x n_features() matrix `x`, into *out
   // (resized). Through XgbModel::Predict: the flat forest when the model allows it (reads
@@ -72,25 +71,6 @@ class ServedModel {
   std::vector<core::FeatureSpec> features_;
   std::shared_ptr<const pipeline::XgbModel> model_;
   std::shared_ptr<VersionMetrics> metrics_;
-};
-
-// The live version of one model name. Empty until the first Swap().
-class ModelSlot {
- public:
-  explicit ModelSlot(std::string name) : name_(std::move(name)) {}
-
-  // The live version, or null. Never blocks on a Swap() beyond an atomic load.
-  std::shared_ptr<const ServedModel> Get() const { return live_.load(std::memory_order_acquire); }
-  // Publishes `model` (whose name() must be name()) and returns the version it replaced.
-  std::shared_ptr<const ServedModel> Swap(std::shared_ptr<const ServedModel> model);
-
-  const std::string& name() const { return name_; }
-  uint64_t swaps() const { return swaps_.load(std::memory_order_relaxed); }
-
- private:
-  const std::string name_;
-  std::atomic<std::shared_ptr<const ServedModel>> live_;
-  std::atomic<uint64_t> swaps_{0};
 };
 
 }  // namespace mlloop::serve

@@ -43,43 +43,88 @@ void AppendModelLabels(const VersionMetrics& m, std::string* out) {
 
 }  // namespace
 
-void VersionMetrics::Record(Outcome outcome, uint64_t rows, uint64_t latency_ns) {
-  requests_[static_cast<size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
-  rows_.fetch_add(rows, std::memory_order_relaxed);
+void VersionMetrics::Series::Record(Outcome outcome, uint64_t rows_predicted,
+                                    uint64_t latency_ns) {
+  requests[static_cast<size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
+  rows.fetch_add(rows_predicted, std::memory_order_relaxed);
   const double seconds = static_cast<double>(latency_ns) * 1e-9;
   size_t b = 0;
   while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
-  buckets_[b].fetch_add(1, std::memory_order_relaxed);
-  latency_ns_sum_.fetch_add(latency_ns, std::memory_order_relaxed);
+  buckets[b].fetch_add(1, std::memory_order_relaxed);
+  latency_ns_sum.fetch_add(latency_ns, std::memory_order_relaxed);
 }
 
-void VersionMetrics::AppendRequests(std::string* out) const {
+VersionMetrics::Snapshot VersionMetrics::Series::Read() const {
+  Snapshot s;
+  for (size_t i = 0; i < requests.size(); ++i) s.requests[i] = requests[i].load(std::memory_order_relaxed);
+  s.rows = rows.load(std::memory_order_relaxed);
+  for (size_t b = 0; b < buckets.size(); ++b) s.buckets[b] = buckets[b].load(std::memory_order_relaxed);
+  s.latency_ns_sum = latency_ns_sum.load(std::memory_order_relaxed);
+  return s;
+}
+
+VersionMetrics::Snapshot VersionMetrics::Snapshot::Since(const Snapshot& earlier) const {
+  Snapshot d;
+  for (size_t i = 0; i < requests.size(); ++i) d.requests[i] = requests[i] - earlier.requests[i];
+  d.rows = rows - earlier.rows;
+  for (size_t b = 0; b < buckets.size(); ++b) d.buckets[b] = buckets[b] - earlier.buckets[b];
+  d.latency_ns_sum = latency_ns_sum - earlier.latency_ns_sum;
+  return d;
+}
+
+double VersionMetrics::Snapshot::LatencyQuantile(double q) const {
+  uint64_t count = 0;
+  for (uint64_t c : buckets) count += c;
+  if (count == 0) return 0;
+  const double rank = q * static_cast<double>(count);
+  uint64_t below = 0;
+  for (size_t b = 0; b < buckets.size(); ++b) {
+    if (static_cast<double>(below + buckets[b]) >= rank && buckets[b] > 0) {
+      if (b == kBuckets.size()) return kBuckets.back();
+      const double lower = b == 0 ? 0.0 : kBuckets[b - 1];
+      return lower + (kBuckets[b] - lower) * (rank - static_cast<double>(below)) /
+                         static_cast<double>(buckets[b]);
+    }
+    below += buckets[b];
+  }
+  return kBuckets.back();
+}
+
+void VersionMetrics::AppendRequestsOf(const Series& series, std::string_view family,
+                                      std::string* out) const {
   static constexpr const char* kOutcomes[] = {"ok", "client_error", "server_error"};
-  for (size_t i = 0; i < requests_.size(); ++i) {
-    *out += "mlloop_prediction_requests_total{";
+  for (size_t i = 0; i < series.requests.size(); ++i) {
+    *out += family;
+    out->push_back('{');
     AppendModelLabels(*this, out);
     out->push_back(',');
     AppendLabel("outcome", kOutcomes[i], out);
     *out += "} ";
-    AppendUint(requests_[i].load(std::memory_order_relaxed), out);
+    AppendUint(series.requests[i].load(std::memory_order_relaxed), out);
     out->push_back('\n');
   }
+}
+
+void VersionMetrics::AppendRequests(std::string* out) const {
+  AppendRequestsOf(served_, "mlloop_prediction_requests_total", out);
 }
 
 void VersionMetrics::AppendRows(std::string* out) const {
   *out += "mlloop_prediction_rows_total{";
   AppendModelLabels(*this, out);
   *out += "} ";
-  AppendUint(rows_.load(std::memory_order_relaxed), out);
+  AppendUint(served_.rows.load(std::memory_order_relaxed), out);
   out->push_back('\n');
 }
 
-void VersionMetrics::AppendLatency(std::string* out) const {
+void VersionMetrics::AppendLatencyOf(const Series& series, std::string_view family,
+                                     std::string* out) const {
   // Buckets are cumulative in the exposition format; the count is the +Inf bucket.
   uint64_t cumulative = 0;
   for (size_t b = 0; b <= kBuckets.size(); ++b) {
-    cumulative += buckets_[b].load(std::memory_order_relaxed);
-    *out += "mlloop_prediction_latency_seconds_bucket{";
+    cumulative += series.buckets[b].load(std::memory_order_relaxed);
+    *out += family;
+    *out += "_bucket{";
     AppendModelLabels(*this, out);
     *out += ",le=\"";
     if (b < kBuckets.size()) {
@@ -93,15 +138,33 @@ void VersionMetrics::AppendLatency(std::string* out) const {
     AppendUint(cumulative, out);
     out->push_back('\n');
   }
-  *out += "mlloop_prediction_latency_seconds_sum{";
+  *out += family;
+  *out += "_sum{";
   AppendModelLabels(*this, out);
   *out += "} ";
-  AppendDouble(static_cast<double>(latency_ns_sum_.load(std::memory_order_relaxed)) * 1e-9, out);
-  *out += "\nmlloop_prediction_latency_seconds_count{";
+  AppendDouble(static_cast<double>(series.latency_ns_sum.load(std::memory_order_relaxed)) * 1e-9,
+               out);
+  out->push_back('\n');
+  *out += family;
+  *out += "_count{";
   AppendModelLabels(*this, out);
   *out += "} ";
   AppendUint(cumulative, out);
   out->push_back('\n');
+}
+
+void VersionMetrics::AppendLatency(std::string* out) const {
+  AppendLatencyOf(served_, "mlloop_prediction_latency_seconds", out);
+}
+
+void VersionMetrics::AppendShadowPredictions(std::string* out) const {
+  if (shadow_.Read().total() == 0) return;
+  AppendRequestsOf(shadow_, "mlloop_shadow_predictions_total", out);
+}
+
+void VersionMetrics::AppendShadowLatency(std::string* out) const {
+  if (shadow_.Read().total() == 0) return;
+  AppendLatencyOf(shadow_, "mlloop_shadow_latency_seconds", out);
 }
 
 std::shared_ptr<VersionMetrics> ServerMetrics::ForVersion(const std::string& model,
@@ -156,6 +219,36 @@ std::string ServerMetrics::Render(const std::vector<LiveModel>& live) const {
     AppendLabel("version", l.version, &out);
     out += "} 1\n";
   }
+  out += "# HELP mlloop_traffic_weight Share of each model's requests a version answers (role "
+         "champion or challenger), or 1 for a shadow that predicts a copy of every request.\n"
+         "# TYPE mlloop_traffic_weight gauge\n";
+  auto weight = [&out](const LiveModel& l, const std::string& version, std::string_view role,
+                       double share) {
+    out += "mlloop_traffic_weight{";
+    AppendLabel("model", l.model, &out);
+    out.push_back(',');
+    AppendLabel("version", version, &out);
+    out.push_back(',');
+    AppendLabel("role", role, &out);
+    out += "} ";
+    AppendDouble(share, &out);
+    out.push_back('\n');
+  };
+  for (const auto& l : live) {
+    if (l.version.empty()) continue;
+    const bool split = !l.challenger_version.empty() && !l.shadow;
+    weight(l, l.version, "champion", split ? 1.0 - l.challenger_weight : 1.0);
+    if (!l.challenger_version.empty()) {
+      weight(l, l.challenger_version, l.shadow ? "shadow" : "challenger",
+             l.shadow ? 1.0 : l.challenger_weight);
+    }
+  }
+  out += "# HELP mlloop_shadow_predictions_total Predictions made in shadow (never returned), by "
+         "outcome.\n# TYPE mlloop_shadow_predictions_total counter\n";
+  for (const auto& m : versions) m->AppendShadowPredictions(&out);
+  out += "# HELP mlloop_shadow_latency_seconds Time a shadow took to predict a request's rows.\n"
+         "# TYPE mlloop_shadow_latency_seconds histogram\n";
+  for (const auto& m : versions) m->AppendShadowLatency(&out);
   out += "# HELP mlloop_model_swaps_total Versions published to serve each model.\n"
          "# TYPE mlloop_model_swaps_total counter\n";
   for (const auto& l : live) {

@@ -9,6 +9,13 @@
 //                                                           to response body written
 //   mlloop_model_live{model,version}                       1 for the version now serving
 //   mlloop_model_swaps_total{model}                        versions published
+//   mlloop_traffic_weight{model,version,role}              share of requests each version
+//                                                           answers (role champion |
+//                                                           challenger), or 1 for a shadow
+//                                                           (role shadow) that sees a copy
+//   mlloop_shadow_predictions_total{model,version,outcome} predictions a shadow made
+//   mlloop_shadow_latency_seconds{model,version}           histogram: a shadow's prediction
+//                                                           of a request's rows
 //
 // A VersionMetrics belongs to one (model, version) and is reached from its ServedModel, so the
 // request path only increments atomics: no lookup, no lock. Counters live as long as the
@@ -24,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mlloop::serve {
@@ -39,25 +47,62 @@ class VersionMetrics {
   VersionMetrics(std::string model, std::string version)
       : model_(std::move(model)), version_(std::move(version)) {}
 
-  void Record(Outcome outcome, uint64_t rows, uint64_t latency_ns);
+  // A request this version answered.
+  void Record(Outcome outcome, uint64_t rows, uint64_t latency_ns) {
+    served_.Record(outcome, rows, latency_ns);
+  }
+  // A prediction this version made in shadow (its answer was not returned).
+  void RecordShadow(Outcome outcome, uint64_t rows, uint64_t latency_ns) {
+    shadow_.Record(outcome, rows, latency_ns);
+  }
+
+  // The counters at one moment; the difference of two is what happened between them.
+  struct Snapshot {
+    std::array<uint64_t, 3> requests{};  // by Outcome
+    uint64_t rows = 0;
+    std::array<uint64_t, kBuckets.size() + 1> buckets{};  // not cumulative; last: +Inf
+    uint64_t latency_ns_sum = 0;
+
+    uint64_t total() const { return requests[0] + requests[1] + requests[2]; }
+    // `this` minus `earlier`, counter by counter.
+    Snapshot Since(const Snapshot& earlier) const;
+    // The q-quantile of the latency in seconds, interpolated linearly inside its bucket as
+    // Prometheus' histogram_quantile() does (the +Inf bucket answers its lower bound); 0
+    // when empty.
+    double LatencyQuantile(double q) const;
+  };
+  Snapshot Served() const { return served_.Read(); }
+  Snapshot Shadowed() const { return shadow_.Read(); }
 
   const std::string& model() const { return model_; }
   const std::string& version() const { return version_; }
   uint64_t requests(Outcome outcome) const {
-    return requests_[static_cast<size_t>(outcome)].load(std::memory_order_relaxed);
+    return served_.requests[static_cast<size_t>(outcome)].load(std::memory_order_relaxed);
   }
   // Appends this version's lines (without # HELP/# TYPE headers) for one metric family.
   void AppendRequests(std::string* out) const;
   void AppendRows(std::string* out) const;
   void AppendLatency(std::string* out) const;
+  void AppendShadowPredictions(std::string* out) const;  // nothing when it never shadowed
+  void AppendShadowLatency(std::string* out) const;      // nothing when it never shadowed
 
  private:
+  struct Series {
+    std::array<std::atomic<uint64_t>, 3> requests{};
+    std::atomic<uint64_t> rows{0};
+    std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets{};  // last: +Inf
+    std::atomic<uint64_t> latency_ns_sum{0};
+
+    void Record(Outcome outcome, uint64_t rows, uint64_t latency_ns);
+    Snapshot Read() const;
+  };
+  void AppendRequestsOf(const Series& series, std::string_view family, std::string* out) const;
+  void AppendLatencyOf(const Series& series, std::string_view family, std::string* out) const;
+
   const std::string model_;
   const std::string version_;
-  std::array<std::atomic<uint64_t>, 3> requests_{};
-  std::atomic<uint64_t> rows_{0};
-  std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets_{};  // last: +Inf
-  std::atomic<uint64_t> latency_ns_sum_{0};
+  Series served_;
+  Series shadow_;
 };
 
 class ServerMetrics {
@@ -73,6 +118,9 @@ class ServerMetrics {
     std::string model;
     std::string version;  // empty: none loaded
     uint64_t swaps = 0;
+    std::string challenger_version;  // empty: no challenger
+    bool shadow = false;             // the challenger sees a copy of the traffic
+    double challenger_weight = 0;    // otherwise: the share it answers
   };
   // The whole exposition text.
   std::string Render(const std::vector<LiveModel>& live) const;

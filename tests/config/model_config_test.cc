@@ -465,7 +465,7 @@ TEST(ModelConfigErrorTest, UnknownKeyListsTheExpectedOnes) {
             "params, window)");
   EXPECT_EQ(ErrorOf(MinimalWith("modle: x\n")),
             "model.yaml:4: modle: unknown key (expected one of: model, data, schema, trainer, "
-            "monitoring, policy, validation, simulation, approval)");
+            "monitoring, policy, validation, simulation, approval, rollout)");
 }
 
 TEST(ModelConfigErrorTest, DuplicateKey) {
