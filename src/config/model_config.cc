@@ -1471,22 +1471,22 @@ void AppendTrigger(const Trigger& t, std::string& out) {
 
 }  // namespace
 
-std::string TrainingWindow::Describe() const {
-  std::string out;
+std::string TrainingWindow::DescribeRange() const {
   switch (kind) {
     case Kind::kLastRows:
-      out = "last " + std::to_string(rows) + " rows";
-      break;
+      return "last " + std::to_string(rows) + " rows";
     case Kind::kLastDuration:
-      out = "last " + core::FormatDuration(seconds);
-      break;
+      return "last " + core::FormatDuration(seconds);
     case Kind::kSince:
-      out = "since " + core::FormatTimestamp(since);
-      break;
+      return "since " + core::FormatTimestamp(since);
     case Kind::kAll:
-      out = "all";
-      break;
+      return "all";
   }
+  return "?";
+}
+
+std::string TrainingWindow::Describe() const {
+  std::string out = DescribeRange();
   if (since_change) {
     out += "; since a detected change (wait for " + std::to_string(since_change->wait_labels) +
            " labels";

@@ -51,7 +51,10 @@ struct TrainingWindow {
   };
   std::optional<SinceChange> since_change;
   int64_t recency_half_life = 0;  // rows, >= 0; 0 = equal weights
-  // "last 5000 rows", "last 30d", "since 1997-01-01T00:00:00Z", "all", then the options:
+  // Which rows, without the options: "last 5000 rows", "last 30d",
+  // "since 1997-01-01T00:00:00Z", "all".
+  std::string DescribeRange() const;
+  // DescribeRange(), then the options:
   // "last 4000 rows; since a detected change (wait for 200 labels, at least 200 rows,
   // refresh after 1000); recency half-life 1000 rows"
   std::string Describe() const;

@@ -100,10 +100,7 @@ Controller::TrainingPlan Controller::PlanTraining(size_t holdout_begin,
   TrainingPlan plan;
   plan.holdout_begin = holdout_begin;
   std::tie(plan.begin, plan.end) = WindowRows(plan.holdout_begin);
-  config::TrainingWindow base = window;
-  base.since_change.reset();
-  base.recency_half_life = 0;
-  plan.description = base.Describe();
+  plan.description = window.DescribeRange();
   if (change && window.since_change) {
     const size_t end = plan.end;
     plan.since_change = end > change->row ? end - change->row : 0;
@@ -117,7 +114,7 @@ Controller::TrainingPlan Controller::PlanTraining(size_t holdout_begin,
                           " of them from before the change to reach min_rows " +
                           std::to_string(min_rows);
     } else if (begin > change->row) {
-      plan.description += ", the window (" + base.Describe() + ") cuts " +
+      plan.description += ", the window (" + window.DescribeRange() + ") cuts " +
                           std::to_string(begin - change->row) + " rows since the change";
     }
     plan.begin = std::min(begin, end);
