@@ -170,6 +170,10 @@ Status InferenceLog::Replay(const std::function<void(const LogEvents&)>& replay)
         std::lock_guard lock(index_mu_);
         if (kind == kPrediction) {
           IndexPrediction(payload, length, sink);
+          // New rows are numbered after the replayed ones. Only here: live, the request
+          // threads number rows under mu_, which the indexing thread does not hold.
+          next_row_id_ = std::max(next_row_id_, Get<uint64_t>(payload + 1) +
+                                                    Get<uint32_t>(payload + 25));
           ++replay_report_.predictions;
         } else {
           IndexLabel(payload, length, sink);
@@ -296,7 +300,6 @@ void InferenceLog::IndexPrediction(const char* p, size_t n, LogEvents* events) {
       events->x.insert(events->x.end(), x + r * width, x + (r + 1) * width);
     }
   }
-  next_row_id_ = std::max(next_row_id_, e.first_row + e.rows);
   window_rows_ += e.rows;
   by_id_[e.id] = e.first_row;
   window_.push_back(std::move(e));
