@@ -26,16 +26,14 @@ struct Decision {
 };
 
 Result<Decision> Prepare(const DecideArgs& args, Permission permission, const std::string& verb) {
-  Decision d;
-  MLLOOP_ASSIGN_OR_RETURN(d.reg, OpenExistingRegistry(args.store));
   const std::string version = permission == Permission::kRollback ? "champion" : args.version;
-  // Who asks is checked before anything is looked up: a refusal reveals nothing and is
-  // audited even for a version that does not exist.
   MLLOOP_ASSIGN_OR_RETURN(
-      d.who, Authorize(*d.reg, args.token, args.as, permission,
-                       verb + " " + (args.model.empty() ? "" : args.model + " ") + version));
-  MLLOOP_ASSIGN_OR_RETURN(std::string model, ResolveModel(*d.reg, args.model, args.store));
-  MLLOOP_ASSIGN_OR_RETURN(d.version, ResolveVersion(*d.reg, model, version));
+      Acting a, OpenActing(args.store, args.token, args.as, args.model, permission,
+                           verb + " " + (args.model.empty() ? "" : args.model + " ") + version));
+  Decision d;
+  d.reg = std::move(a.reg);
+  d.who = std::move(a.who);
+  MLLOOP_ASSIGN_OR_RETURN(d.version, ResolveVersion(*d.reg, a.model, version));
   return d;
 }
 

@@ -51,7 +51,7 @@ Status RunModelsLineage(const ModelsArgs& args, std::ostream& out);
 struct DecideArgs {
   std::string store = ".mlloop";
   std::string model;    // empty: the only model
-  std::string version;  // approve, reject: "3" or "v3"
+  std::string version;  // approve, reject: "3" or "v3"; unused by rollback and rollout
   std::string as;       // who decides: must be the token's name when a token is used
   std::string reason;
   bool json = false;
@@ -60,6 +60,17 @@ struct DecideArgs {
 Status RunApprove(const DecideArgs& args, std::ostream& out);
 Status RunReject(const DecideArgs& args, std::ostream& out);
 Status RunRollback(const DecideArgs& args, std::ostream& out);
+
+// `rollout status|promote|abort`: the rollout of an approved version (rollout/rollout_record.h)
+// as the registry records it, from any machine, with or without a server; a running
+// `mlloop serve` follows a promote or abort at its next rollout tick. Status needs read;
+// promote (canary -> champion now) the approve permission; abort (canary -> rolled_back, or
+// a version watched after its promotion -> rolled_back, restoring the previous champion)
+// the roll back one. FailedPrecondition (exit 5) when there is nothing to promote or abort.
+// They take DecideArgs (status: store, model, json and token; none takes a version).
+Status RunRolloutStatus(const DecideArgs& args, std::ostream& out);
+Status RunRolloutPromote(const DecideArgs& args, std::ostream& out);
+Status RunRolloutAbort(const DecideArgs& args, std::ostream& out);
 
 // `tokens create --role R --name N` (prints the secret once), `tokens list`,
 // `tokens revoke ID|NAME`; all need the admin role (registry/access.h).

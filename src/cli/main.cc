@@ -120,6 +120,36 @@ int main(int argc, char** argv) {
     c->add_option("--token", decide.token, "access token (default: $MLLOOP_TOKEN)");
   }
 
+  cli::DecideArgs rollout;
+  auto* rollout_cmd = app.add_subcommand(
+      "rollout", "The rollout of an approved version, through the registry (from any machine; a "
+                 "running `mlloop serve` follows at its next rollout tick)");
+  rollout_cmd->require_subcommand(1);
+  auto* rollout_status_cmd = rollout_cmd->add_subcommand(
+      "status", "The champion, the version in canary (strategy, step, traffic share, guards), a "
+                "version watched after its promotion, approved versions waiting, and the last "
+                "rollout decisions");
+  auto* rollout_promote_cmd = rollout_cmd->add_subcommand(
+      "promote", "Promote the version in canary to champion now (approver)");
+  auto* rollout_abort_cmd = rollout_cmd->add_subcommand(
+      "abort", "Roll back the version in canary, or the one watched after its promotion (the "
+               "previous champion serves again) (operator)");
+  for (auto* c : {rollout_promote_cmd, rollout_abort_cmd}) {
+    c->add_option("--as", rollout.as, "who decides (default: the token's name, or $USER)");
+    c->add_option("--reason", rollout.reason, "why, for the audit log")->required();
+  }
+  for (auto* c : {rollout_status_cmd, rollout_promote_cmd, rollout_abort_cmd}) {
+    c->add_option("--store", rollout.store, "registry directory")->capture_default_str();
+    c->add_option("--model", rollout.model, "model name (default: the only model)");
+    c->add_flag("--json", rollout.json,
+                c == rollout_status_cmd
+                    ? "machine-readable output: model, state (idle, rolling, watching), champion, "
+                      "rolling, watching, approved, recent_decisions (src/cli/rollout_command.cc)"
+                    : "machine-readable output: model, version, state, champion, decision_id, "
+                      "message");
+    c->add_option("--token", rollout.token, "access token (default: $MLLOOP_TOKEN)");
+  }
+
   cli::TokensArgs tokens;
   auto* tokens_cmd = app.add_subcommand("tokens", "Access tokens and their roles (admin only)");
   tokens_cmd->require_subcommand(1);
@@ -254,6 +284,9 @@ int main(int argc, char** argv) {
   else if (approve_cmd->parsed()) status = cli::RunApprove(decide, std::cout);
   else if (reject_cmd->parsed()) status = cli::RunReject(decide, std::cout);
   else if (rollback_cmd->parsed()) status = cli::RunRollback(decide, std::cout);
+  else if (rollout_status_cmd->parsed()) status = cli::RunRolloutStatus(rollout, std::cout);
+  else if (rollout_promote_cmd->parsed()) status = cli::RunRolloutPromote(rollout, std::cout);
+  else if (rollout_abort_cmd->parsed()) status = cli::RunRolloutAbort(rollout, std::cout);
   else if (token_create_cmd->parsed()) status = cli::RunTokensCreate(tokens, std::cout);
   else if (token_list_cmd->parsed()) status = cli::RunTokensList(tokens, std::cout);
   else if (token_revoke_cmd->parsed()) status = cli::RunTokensRevoke(tokens, std::cout);

@@ -65,6 +65,16 @@ Result<registry::Principal> Authorize(registry::Registry& reg, const std::string
   return reg.Authorize(CliCredentials(token_flag, as), permission, what, core::RealClock().Now());
 }
 
+Result<Acting> OpenActing(const std::string& store, const std::string& token_flag,
+                          const std::string& as, const std::string& model,
+                          registry::Permission permission, const std::string& what) {
+  Acting a;
+  MLLOOP_ASSIGN_OR_RETURN(a.reg, OpenExistingRegistry(store));
+  MLLOOP_ASSIGN_OR_RETURN(a.who, Authorize(*a.reg, token_flag, as, permission, what));
+  MLLOOP_ASSIGN_OR_RETURN(a.model, ResolveModel(*a.reg, model, store));
+  return a;
+}
+
 Status CheckMayTrain(const std::string& store, const std::string& token_flag,
                      const std::string& what) {
   if (!std::filesystem::exists(std::filesystem::path(store) / "registry.db")) return Status::Ok();

@@ -35,6 +35,19 @@ Result<registry::Principal> Authorize(registry::Registry& reg, const std::string
                                       const std::string& as, registry::Permission permission,
                                       const std::string& what);
 
+// The first steps of a command by which someone acts on a registry: opens the one in
+// `store`, checks `permission` for `what` (Authorize) before anything is looked up — so a
+// refusal reveals nothing, and is audited even for a model that does not exist — then names
+// the model (ResolveModel of `model`).
+struct Acting {
+  std::unique_ptr<registry::Registry> reg;
+  registry::Principal who;
+  std::string model;
+};
+Result<Acting> OpenActing(const std::string& store, const std::string& token_flag,
+                          const std::string& as, const std::string& model,
+                          registry::Permission permission, const std::string& what);
+
 // For commands that write versions into `store` (simulate --store): OK when the store does
 // not exist yet (its creator administers it) or the caller may train; the refusal otherwise.
 Status CheckMayTrain(const std::string& store, const std::string& token_flag,

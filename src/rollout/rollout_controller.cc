@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
+#include "rollout/rollout_record.h"
 
 namespace mlloop::rollout {
 namespace {
@@ -115,52 +116,23 @@ Result<int64_t> RolloutController::Record(const std::string& actor, const std::s
                                           const std::vector<GuardReading>& guards,
                                           const std::string& audit_action,
                                           std::optional<VersionState> to) {
-  const int64_t now = clock_->Now();
-  const ModelVersion& version = *challenger_version_;
-  nlohmann::json signals = nlohmann::json::object();
-  for (const GuardReading& g : guards) {
-    signals[g.name] = {{"value", g.value}, {"threshold", g.threshold}, {"fired", g.fired}};
-    if (!g.note.empty()) signals[g.name]["note"] = g.note;
-  }
-  registry::Decision decision;
-  decision.model = version.model;
-  decision.policy = "rollout:" + std::string(config::RolloutStrategyName(config_.strategy));
-  decision.time = now;
-  decision.signals_json = signals.dump();
-  decision.action = action;
-  decision.reason = reason;
-  decision.version_id = version.id;
-
-  MLLOOP_RETURN_IF_ERROR(registry_->Begin());
-  auto undo = [&](const Status& s) {
-    (void)registry_->Rollback();
-    return s;
-  };
-  auto id = registry_->RecordDecision(decision);
-  if (!id.ok()) return undo(id.status());
-  registry::AuditEntry entry;
-  entry.time = now;
-  entry.actor = actor;
-  entry.action = audit_action;
-  entry.subject = Label(version);
-  entry.details_json =
-      nlohmann::json{{"decision_id", *id},
-                     {"strategy", std::string(config::RolloutStrategyName(config_.strategy))},
-                     {"step", phase_ == Phase::kRolling ? step_ + 1 : 0},
-                     {"steps", StepCount()},
-                     {"weight", phase_ == Phase::kRolling ? WeightAt(step_) : 0.0},
-                     {"champion", champion_version_ ? Label(*champion_version_) : ""},
-                     {"reason", reason}}
-          .dump();
-  if (Status s = registry_->Append(entry); !s.ok()) return undo(s);
-  if (to) {
-    if (Status s = registry_->Transition(version.id, *to, actor, reason, now); !s.ok()) {
-      return undo(s);
-    }
-  }
-  if (Status s = registry_->Commit(); !s.ok()) return undo(s);
-  MLLOOP_ASSIGN_OR_RETURN(challenger_version_, registry_->GetVersionById(version.id));
-  return *id;
+  RolloutStep step;
+  step.version = *challenger_version_;
+  step.champion = champion_version_ ? Label(*champion_version_) : "";
+  step.strategy = std::string(config::RolloutStrategyName(config_.strategy));
+  step.step = phase_ == Phase::kRolling ? step_ + 1 : 0;
+  step.steps = StepCount();
+  step.weight = phase_ == Phase::kRolling ? WeightAt(step_) : 0.0;
+  step.actor = actor;
+  step.action = action;
+  step.reason = reason;
+  step.guards = guards;
+  step.audit_action = audit_action;
+  step.to = to;
+  step.time = clock_->Now();
+  MLLOOP_ASSIGN_OR_RETURN(int64_t id, RecordRolloutStep(*registry_, step));
+  MLLOOP_ASSIGN_OR_RETURN(challenger_version_, registry_->GetVersionById(step.version.id));
+  return id;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/issue_token.h"
 #include "pipeline/xgb/xgb_model.h"
 #include "registry/registry.h"
 #include "testutil/testutil.h"
@@ -23,6 +24,7 @@
 namespace mlloop {
 namespace {
 
+using testutil::IssueToken;
 using testutil::RunMlloop;
 
 // A store filled by `simulate` on a small synthetic model: 480 hourly rows, the first model
@@ -188,18 +190,6 @@ TEST_F(RegistryCliTest, RollbackRestoresThePreviousChampionOrChangesNothing) {
             std::string::npos)
       << none.output;
   EXPECT_EQ(Json("models lineage champion")["version"], 1);
-}
-
-// Issues a token with `admin`'s token ("" for a store without tokens) and returns its
-// secret.
-std::string IssueToken(const std::string& store, const std::string& admin, const std::string& role,
-                       const std::string& name) {
-  testutil::CommandResult r =
-      RunMlloop("tokens create --role " + role + " --name " + name + " --json --store " + store +
-                (admin.empty() ? "" : " --token " + admin));
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  auto j = nlohmann::json::parse(r.output, nullptr, false);
-  return j.is_object() ? j.value("token", "") : "";
 }
 
 TEST_F(RegistryCliTest, RolesAllowLeastPrivilegeAndEveryRefusalIsAudited) {
