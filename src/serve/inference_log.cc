@@ -18,10 +18,11 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kHeader = 8;  // u32 length, u32 CRC
-constexpr uint8_t kPrediction = 1, kLabel = 2;
-// Fixed parts of the payloads (after the kind byte).
+constexpr uint8_t kPrediction = 1, kLabel = 2, kShadow = 3;
+// Fixed parts of the payloads (the kind byte included).
 constexpr size_t kPredictionFixed = 1 + 8 + 8 + 8 + 4 + 4 + 2;
 constexpr size_t kLabelPayload = 1 + 8 + 8 + 4;
+constexpr size_t kShadowFixed = 1 + 8 + 8 + 8 + 4;
 // No record is this large (a request is at most a few MiB); a length past it is a torn or
 // corrupt header, not a record to read.
 constexpr uint32_t kMaxPayload = 1u << 30;
@@ -146,6 +147,8 @@ Status InferenceLog::Replay(const std::function<void(const LogEvents&)>& replay)
       const uint8_t kind = static_cast<uint8_t>(payload[0]);
       const bool well_formed =
           (kind == kLabel && length == kLabelPayload) ||
+          (kind == kShadow && length >= kShadowFixed &&
+           length == kShadowFixed + 4ull * Get<uint32_t>(payload + 25)) ||
           (kind == kPrediction && length >= kPredictionFixed &&
            [&] {
              const uint32_t rows = Get<uint32_t>(payload + 25);
@@ -175,9 +178,12 @@ Status InferenceLog::Replay(const std::function<void(const LogEvents&)>& replay)
           next_row_id_ = std::max(next_row_id_, Get<uint64_t>(payload + 1) +
                                                     Get<uint32_t>(payload + 25));
           ++replay_report_.predictions;
-        } else {
+        } else if (kind == kLabel) {
           IndexLabel(payload, length, sink);
           ++replay_report_.labels;
+        } else {
+          IndexShadow(payload, length);
+          ++replay_report_.shadows;
         }
       }
       if (sink && events.events.size() >= kReplayChunk) {
@@ -228,20 +234,23 @@ Status InferenceLog::OpenSegment(uint64_t number, bool truncate, uint64_t size) 
   return Status::Ok();
 }
 
-void InferenceLog::AppendPrediction(std::string_view request_id, int64_t version,
-                                    const float* x, size_t rows, const float* predictions) {
+void InferenceLog::WaitForRoom(std::unique_lock<std::mutex>& lock) {
+  if (buffer_.size() < options_.max_buffer_bytes || stop_) return;
+  // The disk is not keeping up: wait for the writer rather than lose a record.
+  ++waiters_;
+  wake_writer_.notify_one();
+  progress_.wait(lock, [&] { return buffer_.size() < options_.max_buffer_bytes || stop_; });
+  --waiters_;
+}
+
+uint64_t InferenceLog::AppendPrediction(std::string_view request_id, int64_t version,
+                                        const float* x, size_t rows, const float* predictions) {
   const size_t width = options_.width;
   const uint16_t id_len = static_cast<uint16_t>(std::min<size_t>(request_id.size(), 0xffff));
   const size_t payload = kPredictionFixed + id_len + 4 * (rows * width + rows);
   const int64_t now = NowMillis();
   std::unique_lock lock(mu_);
-  if (buffer_.size() >= options_.max_buffer_bytes && !stop_) {
-    // The disk is not keeping up: wait for the writer rather than lose a record.
-    ++waiters_;
-    wake_writer_.notify_one();
-    progress_.wait(lock, [&] { return buffer_.size() < options_.max_buffer_bytes || stop_; });
-    --waiters_;
-  }
+  WaitForRoom(lock);
   // Appended piece by piece: no zero-filling, and the buffer keeps its capacity between
   // batches (the writer hands back the one it wrote), so the common case is a few memcpys.
   char head[kHeader + kPredictionFixed];
@@ -266,7 +275,27 @@ void InferenceLog::AppendPrediction(std::string_view request_id, int64_t version
   buffer_.append(request_id.data(), id_len);
   buffer_.append(reinterpret_cast<const char*>(x), 4 * rows * width);
   buffer_.append(reinterpret_cast<const char*>(predictions), 4 * rows);
+  const uint64_t first_row = next_row_id_;
   next_row_id_ += rows;
+  appended_ += kHeader + payload;
+  if (buffer_.size() >= options_.flush_bytes) wake_writer_.notify_one();
+  return first_row;
+}
+
+void InferenceLog::AppendShadow(uint64_t first_row, int64_t version, size_t rows,
+                                const float* predictions) {
+  const size_t payload = kShadowFixed + 4 * rows;
+  const int64_t now = NowMillis();
+  std::unique_lock lock(mu_);
+  WaitForRoom(lock);
+  Put(&buffer_, static_cast<uint32_t>(payload));
+  Put(&buffer_, uint32_t{0});  // the writer sets the CRC
+  Put(&buffer_, kShadow);
+  Put(&buffer_, first_row);
+  Put(&buffer_, now);
+  Put(&buffer_, version);
+  Put(&buffer_, static_cast<uint32_t>(rows));
+  buffer_.append(reinterpret_cast<const char*>(predictions), 4 * rows);
   appended_ += kHeader + payload;
   if (buffer_.size() >= options_.flush_bytes) wake_writer_.notify_one();
 }
@@ -312,6 +341,34 @@ void InferenceLog::IndexPrediction(const char* p, size_t n, LogEvents* events) {
   }
 }
 
+const float* InferenceLog::ShadowOf(const Entry& e, int64_t* version) const {
+  const size_t served = size_t{e.rows} * (options_.width + 1);
+  if (e.data.size() == served) return nullptr;
+  std::memcpy(version, e.data.data() + served + e.rows, sizeof(*version));
+  return e.data.data() + served;
+}
+
+void InferenceLog::IndexShadow(const char* p, size_t n) {
+  (void)n;
+  const uint64_t first_row = Get<uint64_t>(p + 1);
+  const int64_t version = Get<int64_t>(p + 17);
+  const uint32_t rows = Get<uint32_t>(p + 25);
+  uint32_t r = 0;
+  Entry* e = const_cast<Entry*>(FindRow(first_row, &r));
+  // Its prediction left the join window (or the record names no prediction's rows): there
+  // is no label left to carry it.
+  if (e == nullptr || r != 0 || rows != e->rows) return;
+  const size_t served = size_t{e->rows} * (options_.width + 1);
+  std::vector<float> data;  // sized exactly: the window holds many of these
+  data.reserve(served + rows + 2);
+  data.assign(e->data.begin(), e->data.begin() + static_cast<std::ptrdiff_t>(served));
+  data.resize(served + rows + 2);
+  std::memcpy(data.data() + served, p + kShadowFixed, 4 * size_t{rows});
+  static_assert(sizeof(version) == 2 * sizeof(float));
+  std::memcpy(data.data() + served + rows, &version, sizeof(version));
+  e->data = std::move(data);
+}
+
 const InferenceLog::Entry* InferenceLog::FindRow(uint64_t row_id, uint32_t* row) const {
   auto it = std::upper_bound(window_.begin(), window_.end(), row_id,
                              [](uint64_t id, const Entry& e) { return id < e.first_row; });
@@ -337,8 +394,12 @@ void InferenceLog::IndexLabel(const char* p, size_t n, LogEvents* events) {
   if (events == nullptr) return;
   const size_t width = options_.width;
   const float* x = e->data.data() + r * width;
+  int64_t shadow_version = 0;
+  const float* shadow = ShadowOf(*e, &shadow_version);
+  const float shadow_prediction = shadow != nullptr ? shadow[r] : 0.0f;
   events->events.push_back({LogEvents::Kind::kLabel, row_id, e->time_ms, e->version,
-                            e->data[e->rows * width + r], label});
+                            e->data[e->rows * width + r], label, shadow_version,
+                            shadow_prediction});
   events->x.insert(events->x.end(), x, x + width);
 }
 
@@ -352,11 +413,14 @@ void InferenceLog::ProcessBatch(std::string* batch) {
     const char* payload = record + kHeader;
     const uint32_t crc = Crc(payload, length);
     std::memcpy(record + 4, &crc, 4);
-    if (static_cast<uint8_t>(payload[0]) == kPrediction) {
+    const uint8_t kind = static_cast<uint8_t>(payload[0]);
+    if (kind == kPrediction) {
       IndexPrediction(payload, length, events);
       rows_logged_.fetch_add(Get<uint32_t>(payload + 25), std::memory_order_relaxed);
-    } else {
+    } else if (kind == kLabel) {
       IndexLabel(payload, length, events);
+    } else {
+      IndexShadow(payload, length);
     }
     at += kHeader + length;
   }

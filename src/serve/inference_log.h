@@ -1,15 +1,21 @@
 // InferenceLog: every prediction a model served (request id, version, time, feature rows,
-// predictions) and every label joined to one, in append-only segment files, written in
-// batches by a background thread. The request thread only copies its record into a buffer.
+// predictions), every shadow prediction of those rows (a challenger's answers, never
+// returned) and every label joined to one, in append-only segment files, written in batches by
+// a background thread. The request thread only copies its record into a buffer.
 //
 // On disk: DIR/NNNNNNNN.log segments (a new one past Options::segment_bytes), each a run of
 //   [u32 payload length][u32 CRC-32 of the payload][payload]        (little-endian)
 // payload: u8 kind, then
-//   prediction: u64 first row id, i64 time (ms), i64 version, u32 rows, u32 width,
-//               u16 request id length, the id, rows*width f32 features, rows f32 predictions
-//   label:      u64 row id, i64 time (ms), f32 label
+//   prediction (1): u64 first row id, i64 time (ms), i64 version, u32 rows, u32 width,
+//                   u16 request id length, the id, rows*width f32 features, rows f32 predictions
+//   label (2):      u64 row id, i64 time (ms), f32 label
+//   shadow (3):     u64 first row id, i64 time (ms), i64 version, u32 rows, rows f32 predictions
 // Every row of every prediction gets the next row id (a request of 3 rows takes 3), so a
-// label names exactly one row.
+// label names exactly one row. A shadow record (a challenger's answers in shadow, never
+// served) names the rows of the prediction it shadows by that record's first row id and row
+// count, and comes after it; it takes no row ids and is not a prediction (rows_logged(),
+// ReplayReport::predictions). Logs written before shadow records existed hold kinds 1 and 2
+// only and replay as they always did.
 //
 // Durability ("acknowledged"): the writer wakes every Options::flush_interval (or sooner when
 // a caller waits, or when the buffer passes flush_bytes), writes the batch with one write()
@@ -26,10 +32,14 @@
 //
 // Joins: labels are joined by request id (and row, for batch requests) to the predictions
 // still in the join window, the newest Options::join_window_rows rows (older ones are too
-// late: reported per item). A request id seen twice joins its latest prediction.
+// late: reported per item). A request id seen twice joins its latest prediction. A shadow
+// record joins the window's prediction it names (one that left the window is ignored), and a
+// label of a shadowed row carries the shadow's version and prediction in its event — when
+// the shadow record came before the label in the log, as it does when the shadow predicts
+// before the response is sent (PredictionService).
 //
-// Thread-safety: AppendPrediction, AddLabels, Flush and TakeEvents may be called from any
-// threads at once; Close from one.
+// Thread-safety: AppendPrediction, AppendShadow, AddLabels, Flush and TakeEvents may be called
+// from any threads at once; Close from one.
 #pragma once
 
 #include <atomic>
@@ -52,7 +62,8 @@
 namespace mlloop::serve {
 
 // What the log hands to its consumer (the controller of `mlloop serve`), in log order: every
-// predicted row, and every label with the row it joined.
+// predicted row, and every label with the row it joined (and the row's shadow prediction, if
+// any). Shadow records have no events of their own.
 struct LogEvents {
   enum class Kind : uint8_t { kPrediction, kLabel };
   struct Event {
@@ -62,6 +73,8 @@ struct LogEvents {
     int64_t version;     // the version that predicted the row
     float prediction;
     float label;         // kLabel only
+    int64_t shadow_version = 0;  // kLabel: the version that predicted this row in shadow (0: none)
+    float shadow_prediction = 0;
   };
   size_t width = 0;
   std::vector<Event> events;
@@ -110,6 +123,7 @@ class InferenceLog {
     size_t segments = 0;
     uint64_t predictions = 0;  // rows
     uint64_t labels = 0;
+    uint64_t shadows = 0;      // shadow records (not counted in `predictions`)
     uint64_t torn_bytes = 0;   // cut off the end of the last segment
     std::string torn_message;  // empty when nothing was cut
   };
@@ -126,11 +140,18 @@ class InferenceLog {
   InferenceLog(const InferenceLog&) = delete;
   InferenceLog& operator=(const InferenceLog&) = delete;
 
-  // The hot path: copies one request's record into the buffer and returns; the writer does
-  // the rest. `x` is rows*width features, `predictions` rows values. Waits only when
-  // max_buffer_bytes are already buffered. A request id longer than 65,535 bytes is cut.
-  void AppendPrediction(std::string_view request_id, int64_t version, const float* x,
-                        size_t rows, const float* predictions);
+  // The hot path: copies one request's record into the buffer and returns the row id of its
+  // first row (its rows are that id and the next rows-1); the writer does the rest. `x` is
+  // rows*width features, `predictions` rows values. Waits only when max_buffer_bytes are
+  // already buffered. A request id longer than 65,535 bytes is cut.
+  uint64_t AppendPrediction(std::string_view request_id, int64_t version, const float* x,
+                            size_t rows, const float* predictions);
+
+  // Records `version`'s shadow predictions (`rows` values, never returned) of the rows that
+  // AppendPrediction returned `first_row` for; copies into the buffer as AppendPrediction
+  // does. REQUIRES: after that AppendPrediction, with its row count; only for a shadow that
+  // succeeded (a failed one logs nothing).
+  void AppendShadow(uint64_t first_row, int64_t version, size_t rows, const float* predictions);
 
   // Joins each item to its prediction, appends the label records and returns once they are
   // fsynced (see the file comment), with one result per item. Unavailable when the log
@@ -164,9 +185,15 @@ class InferenceLog {
     int64_t time_ms = 0;
     int64_t version = 0;
     uint32_t rows = 0;
-    std::vector<float> data;        // rows*width features, then rows predictions
+    // rows*width features, then rows predictions; once a shadow record joined, also the
+    // shadow's rows predictions and its version (an i64 in the bytes of two floats), so a
+    // prediction without a shadow costs nothing more.
+    std::vector<float> data;
     std::vector<bool> labelled;     // empty until the first label
   };
+  // The shadow predictions of `e`'s rows, with the shadow's version in *version; null when
+  // no shadow record joined `e`. REQUIRES: index_mu_ held.
+  const float* ShadowOf(const Entry& e, int64_t* version) const;
   Status Replay(const std::function<void(const LogEvents&)>& replay);
   Status OpenSegment(uint64_t number, bool truncate_to, uint64_t size);
   void WriterLoop();
@@ -176,10 +203,13 @@ class InferenceLog {
   void ProcessBatch(std::string* batch);
   void IndexPrediction(const char* p, size_t n, LogEvents* events);
   void IndexLabel(const char* p, size_t n, LogEvents* events);
+  void IndexShadow(const char* p, size_t n);
   Status WriteBatch(const std::string& batch);
   const Entry* FindRow(uint64_t row_id, uint32_t* row) const;  // REQUIRES: index_mu_ held
   // Waits until everything appended before the call is indexed (and fsynced when `durable`).
   Status WaitFor(bool durable);
+  // Waits while max_buffer_bytes are buffered (a stalled disk). REQUIRES: `lock` holds mu_.
+  void WaitForRoom(std::unique_lock<std::mutex>& lock);
 
   const std::string dir_;
   const Options options_;
