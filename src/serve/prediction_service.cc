@@ -362,13 +362,16 @@ void PredictionService::Predict(Protocol protocol, ModelSlot& slot,
   response->model_version = model.version_text();
   const uint64_t latency_ns = NanosecondsSince(start);
   model.metrics().Record(VersionMetrics::Outcome::kOk, scratch.rows.rows, latency_ns);
-  if (const LogBinding* log = LogFor(slot)) {  // a copy into a buffer; written off this path
-    log->log->AppendPrediction(response->request_id, model.version(), scratch.rows.x.data(),
-                               scratch.rows.rows, scratch.predictions.data());
+  const LogBinding* log = LogFor(slot);
+  uint64_t first_row = 0;
+  if (log != nullptr) {  // a copy into a buffer; written off this path
+    first_row = log->log->AppendPrediction(response->request_id, model.version(),
+                                           scratch.rows.x.data(), scratch.rows.rows,
+                                           scratch.predictions.data());
   }
 
   if (choice.shadow != nullptr) {
-    Shadow(*route, kserve_v1, request, *response);
+    Shadow(*route, kserve_v1, request, *response, log != nullptr ? log->log : nullptr, first_row);
   } else if (&model != route->champion.get() && !challenger_observers_.empty()) {
     const ChallengerPrediction seen{*route->champion, model, ChallengerMode::kSplit,
                                     response->request_id, scratch.rows.rows, scratch.rows.x.data(),
@@ -391,7 +394,8 @@ void PredictionService::Feedback(const ModelSlot& slot, const HttpRequest& reque
 }
 
 void PredictionService::Shadow(const TrafficRoute& route, bool kserve_v1,
-                               const HttpRequest& request, const HttpResponse& response) {
+                               const HttpRequest& request, const HttpResponse& response,
+                               InferenceLog* log, uint64_t first_row) {
   const ServedModel& shadow = *route.challenger;
   const auto start = std::chrono::steady_clock::now();
   // The champion's rows serve when the features are the same; otherwise the body is read
@@ -414,6 +418,10 @@ void PredictionService::Shadow(const TrafficRoute& route, bool kserve_v1,
       : HttpStatusFor(status.code()) < 500 ? VersionMetrics::Outcome::kClientError
                                            : VersionMetrics::Outcome::kServerError,
       status.ok() ? rows->rows : 0, latency_ns);
+  // Beside the champion's record of the same rows (the same count: the same instances).
+  if (log != nullptr && status.ok() && rows->rows == scratch.rows.rows) {
+    log->AppendShadow(first_row, shadow.version(), rows->rows, scratch.shadow_predictions.data());
+  }
   if (challenger_observers_.empty()) return;
   const ChallengerPrediction seen{*route.champion,  shadow,
                                   ChallengerMode::kShadow, response.request_id,

@@ -17,8 +17,10 @@
 // X-Model-Version) and the request id. Which version computes it is the slot's TrafficRoute
 // (traffic_router.h): the champion, or during a rollout a challenger for a share of requests;
 // a shadow challenger predicts a copy after the champion's response is ready and its answers
-// go to metrics and to the challenger observers, never to the client. The /versions/V/ routes
-// of OIP v2 pin a request to V when V is the champion or a challenger that answers traffic.
+// go to metrics, to the challenger observers and to the model's inference log (beside the
+// champion's record of the same rows, so labels join both; a failed shadow logs nothing),
+// never to the client. The /versions/V/ routes of OIP v2 pin a request to V when V is the
+// champion or a challenger that answers traffic.
 // Errors are {"error": "...", "request_id": "..."} with a status from HttpStatusFor(); a bad
 // request changes nothing and the server keeps serving.
 //
@@ -69,10 +71,10 @@ class PredictionService {
     challenger_observers_.push_back(std::move(observer));
   }
 
-  // Logs every prediction `slot` answers into `log` (not owned; must outlive the service),
-  // and takes its labels at POST /v1/models/NAME/feedback (feedback.h), read as `label`
-  // says. Without a log, the feedback route answers 404. REQUIRES: before the server starts
-  // calling Handle().
+  // Logs every prediction `slot` answers, and every shadow prediction of them, into `log`
+  // (not owned; must outlive the service), and takes its labels at
+  // POST /v1/models/NAME/feedback (feedback.h), read as `label` says. Without a log, the
+  // feedback route answers 404. REQUIRES: before the server starts calling Handle().
   void AttachLog(const ModelSlot& slot, InferenceLog* log, core::LabelSpec label) {
     logs_.push_back({&slot, log, std::move(label)});
   }
@@ -100,9 +102,11 @@ class PredictionService {
     return nullptr;
   }
   void Feedback(const ModelSlot& slot, const HttpRequest& request, HttpResponse* response);
-  // The challenger's shadow prediction of the rows `answer` predicted; then the observers.
+  // The challenger's shadow prediction of the rows the champion answered; logged into `log`
+  // (may be null) beside the champion's record, whose first row id is `first_row`, when it
+  // succeeded; then the observers.
   void Shadow(const TrafficRoute& route, bool kserve_v1, const HttpRequest& request,
-              const HttpResponse& response);
+              const HttpResponse& response, InferenceLog* log, uint64_t first_row);
 
   const Options options_;
   ServerMetrics metrics_;

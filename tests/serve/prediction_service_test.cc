@@ -5,11 +5,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "serve/json_value.h"
 #include "serve/serve_fixture.h"
+#include "testutil/testutil.h"
 
 namespace mlloop::serve {
 namespace {
@@ -210,6 +212,112 @@ TEST(PredictionServiceTest, MetricsCountRequestsAndLatencyPerVersion) {
   EXPECT_THAT(m, HasSubstr("mlloop_model_live{model=\"toy\",version=\"2\"} 1\n"));
   EXPECT_THAT(m, HasSubstr("mlloop_model_swaps_total{model=\"toy\"} 2\n"));
   EXPECT_THAT(m, HasSubstr("mlloop_http_responses_total{code=\"400\"} 1\n"));
+}
+
+// In shadow, the challenger's answers go to the inference log beside the champion's record of
+// the same rows, never to the client; labels of those rows carry them, live and after a
+// reopen; a shadow that fails on a request logs nothing for it.
+TEST(PredictionServiceTest, AShadowsAnswersAreLoggedForLabelsAndNeverReturned) {
+  testutil::TempDir dir;
+  InferenceLog::Options options;
+  options.width = 3;
+  options.queue_events = true;
+  auto log = InferenceLog::Open(dir.path(), options);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  auto fixture = std::make_unique<testing::ServerFixture>(HttpServer::Options{},
+                                                         PredictionService::Options{}, log->get());
+  ModelSlot& slot = fixture->slot();
+  auto champion = slot.Get();
+  auto shadow = testing::ToyServedModel(2, 1, &fixture->service().metrics());
+  // Version 3 is variant 1 with a config that knows two colours: "blue" fails its decoding.
+  std::vector<core::FeatureSpec> two_colours = testing::ToyFeatures();
+  two_colours[2].categories = {"red", "green"};
+  auto narrow = ServedModel::Create("toy", 3, two_colours, testing::TrainToyModel(1), nullptr);
+  ASSERT_TRUE(narrow.ok()) << narrow.status().ToString();
+  auto with_shadow = TrafficRoute::Make(champion, shadow, ChallengerMode::kShadow, 0);
+  auto with_narrow = TrafficRoute::Make(champion, *narrow, ChallengerMode::kShadow, 0);
+  ASSERT_TRUE(with_shadow.ok() && with_narrow.ok());
+  auto client = fixture->Client();
+  // POSTs `instances` as request `id`; the predictions returned.
+  auto predict = [&](const std::string& id, const std::string& instances) {
+    auto res = client->Post("/v1/models/toy:predict", {{"X-Request-Id", id}},
+                            R"({"instances": )" + instances + "}", kJson);
+    std::vector<float> predictions;
+    EXPECT_TRUE(res) << id;
+    if (!res) return predictions;
+    EXPECT_EQ(res->status, 200) << res->body;
+    EXPECT_EQ(res->get_header_value("X-Model-Version"), "1") << "only the champion answers";
+    auto body = ParseJson(res->body);
+    EXPECT_TRUE(body.ok()) << res->body;
+    if (!body.ok()) return predictions;
+    EXPECT_EQ(body->Find("model_version")->text, "1");
+    for (const JsonValue& p : body->Find("predictions")->items) predictions.push_back(p.number);
+    return predictions;
+  };
+
+  slot.SetRoute(*with_shadow);
+  EXPECT_EQ(predict("a", "[[0.5, 1, 2]]"), (std::vector<float>{Expected(0, {0.5f, 1, 2})}));
+  ASSERT_NE(Expected(0, {0.5f, 1, 2}), Expected(1, {0.5f, 1, 2})) << "the variants must differ";
+  EXPECT_EQ(predict("b", R"([[0.2, true, "red"], [0.9, false, "blue"]])"),
+            (std::vector<float>{Expected(0, {0.2f, 1, 0}), Expected(0, {0.9f, 0, 2})}));
+  slot.SetRoute(*with_narrow);
+  EXPECT_EQ(predict("c", R"([[0.2, true, "red"]])"),
+            (std::vector<float>{Expected(0, {0.2f, 1, 0})}));
+  EXPECT_EQ(predict("d", R"([[0.9, false, "blue"]])"),
+            (std::vector<float>{Expected(0, {0.9f, 0, 2})}));
+  EXPECT_EQ((*narrow)->metrics().Shadowed().requests[0], 1u);
+  EXPECT_EQ((*narrow)->metrics().Shadowed().requests[1], 1u) << "d's blue is no colour of v3";
+
+  auto fed = client->Post("/v1/models/toy/feedback",
+                          R"({"feedback": [{"id": "a", "label": 1}, {"id": "b", "row": 1, "label": 0},
+                                           {"id": "c", "label": 1}, {"id": "d", "label": 0}]})",
+                          kJson);
+  ASSERT_TRUE(fed);
+  ASSERT_EQ(fed->status, 200) << fed->body;
+  EXPECT_THAT(fed->body, HasSubstr(R"("joined":4,"not_joined":0)"));
+  fixture.reset();  // no request in flight any more
+
+  struct Shadowed {
+    uint64_t row_id;
+    int64_t shadow_version;
+    float shadow_prediction;
+  };
+  const std::vector<Shadowed> expected = {{0, 2, Expected(1, {0.5f, 1, 2})},
+                                          {2, 2, Expected(1, {0.9f, 0, 2})},
+                                          {3, 3, Expected(1, {0.2f, 1, 0})},
+                                          {4, 0, 0.0f}};
+  auto check = [&](const LogEvents& events, const char* when) {
+    size_t predictions = 0, labels = 0;
+    for (const LogEvents::Event& e : events.events) {
+      EXPECT_EQ(e.version, 1) << when;
+      if (e.kind == LogEvents::Kind::kPrediction) {
+        ++predictions;
+        continue;
+      }
+      ASSERT_LT(labels, expected.size()) << when;
+      const Shadowed& want = expected[labels++];
+      EXPECT_EQ(e.row_id, want.row_id) << when;
+      EXPECT_EQ(e.shadow_version, want.shadow_version) << when << " row " << e.row_id;
+      EXPECT_EQ(e.shadow_prediction, want.shadow_prediction) << when << " row " << e.row_id;
+      EXPECT_NE(e.prediction, e.shadow_prediction) << when << " row " << e.row_id;
+    }
+    EXPECT_EQ(predictions, 5u) << when << ": the champion's rows only";
+    EXPECT_EQ(labels, expected.size()) << when;
+  };
+  LogEvents events;
+  (*log)->TakeEvents(&events);
+  check(events, "live");
+  EXPECT_EQ((*log)->rows_logged(), 5u);
+  ASSERT_TRUE((*log)->Close().ok());
+
+  LogEvents replayed;
+  auto reopened = InferenceLog::Open(dir.path(), options, [&](const LogEvents& chunk) {
+    replayed.events.insert(replayed.events.end(), chunk.events.begin(), chunk.events.end());
+  });
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  check(replayed, "replayed");
+  EXPECT_EQ((*reopened)->replay_report().predictions, 4u);
+  EXPECT_EQ((*reopened)->replay_report().shadows, 3u) << "a, b and c; not the failed d";
 }
 
 }  // namespace

@@ -45,9 +45,14 @@ std::shared_ptr<const ServedModel> ToyServedModel(int64_t version, int variant,
 }
 
 ServerFixture::ServerFixture(HttpServer::Options options,
-                             PredictionService::Options service_options)
+                             PredictionService::Options service_options, InferenceLog* log)
     : service_(service_options), slot_(&service_.AddModel("toy")) {
   slot_->Swap(ToyServedModel(1, 0, &service_.metrics()));
+  if (log != nullptr) {
+    core::LabelSpec label;
+    label.name = "y";
+    service_.AttachLog(*slot_, log, label);
+  }
   options.host = "127.0.0.1";
   options.port = 0;
   auto server = HttpServer::Start(options, [this](const HttpRequest& request, HttpResponse* response) {

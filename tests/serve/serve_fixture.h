@@ -25,11 +25,13 @@ std::unique_ptr<pipeline::XgbModel> TrainToyModel(int variant);
 std::shared_ptr<const ServedModel> ToyServedModel(int64_t version, int variant,
                                                   ServerMetrics* metrics = nullptr);
 
-// A PredictionService serving "toy" behind an HttpServer on 127.0.0.1, any free port.
+// A PredictionService serving "toy" behind an HttpServer on 127.0.0.1, any free port; with
+// `log` (not owned), "toy" is logged there and takes feedback (label "y").
 class ServerFixture {
  public:
   explicit ServerFixture(HttpServer::Options options = {},
-                         PredictionService::Options service_options = {});
+                         PredictionService::Options service_options = {},
+                         InferenceLog* log = nullptr);
   ~ServerFixture();
 
   PredictionService& service() { return service_; }
