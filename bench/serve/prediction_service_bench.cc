@@ -1,8 +1,11 @@
 // The request path of `mlloop serve` without the network: PredictionService::Handle on a
 // KServe v1 body (parse, decode, flat-forest prediction, encode, metrics) with an Elec2-sized
-// model, for one row and for batches. The HTTP side is measured by serve_compare.sh.
+// model, for one row and for batches; and for one row with an inference log attached, alone
+// and with a shadow challenger. The HTTP side is measured by serve_compare.sh.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <random>
 #include <string>
 
@@ -39,17 +42,17 @@ const std::shared_ptr<const pipeline::XgbModel>& Elec2Booster() {
   return model;
 }
 
-std::shared_ptr<const ServedModel> Elec2SizedModel(ServerMetrics& metrics) {
+std::shared_ptr<const ServedModel> Elec2SizedModel(ServerMetrics& metrics, int64_t version) {
   std::vector<core::FeatureSpec> features;
   for (int j = 0; j < 7; ++j) features.push_back({"f" + std::to_string(j), core::FeatureType::kNumeric, {}});
-  return *ServedModel::Create("elec2", 1, features, Elec2Booster(), metrics.ForVersion("elec2", "1"));
+  return *ServedModel::Create("elec2", version, features, Elec2Booster(),
+                              metrics.ForVersion("elec2", std::to_string(version)));
 }
 
-void BM_PredictionServiceKserveV1(benchmark::State& state) {
-  PredictionService service({});
-  service.AddModel("elec2").Swap(Elec2SizedModel(service.metrics()));
+// `rows` Elec2 rows predicted by `service`'s "elec2" for as long as `state` runs.
+void RunKserveV1(PredictionService& service, benchmark::State& state, int64_t rows) {
   std::string body = "{\"instances\": [";
-  for (int64_t r = 0; r < state.range(0); ++r) {
+  for (int64_t r = 0; r < rows; ++r) {
     body += r ? "," : "";
     body += "[2, 0.021277, 0.051699, 0.415055, 0.003467, 0.422915, 0.414912]";
   }
@@ -67,9 +70,44 @@ void BM_PredictionServiceKserveV1(benchmark::State& state) {
     benchmark::DoNotOptimize(response.body.data());
   }
   if (response.status != 200) state.SkipWithError(response.body.c_str());
-  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
+void BM_PredictionServiceKserveV1(benchmark::State& state) {
+  PredictionService service({});
+  service.AddModel("elec2").Swap(Elec2SizedModel(service.metrics(), 1));
+  RunKserveV1(service, state, state.range(0));
 }
 BENCHMARK(BM_PredictionServiceKserveV1)->Arg(1)->Arg(10)->Arg(1000);
+
+// One row, logged to an inference log in a fresh temporary directory (the writer thread runs
+// beside the benchmark); with `shadow`, version 2 also predicts every request in shadow.
+void LoggedKserveV1(benchmark::State& state, bool shadow) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("mlloop-service-bench-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  InferenceLog::Options options;
+  options.width = 7;
+  auto log = InferenceLog::Open(dir.string(), options);
+  if (!log.ok()) return state.SkipWithError(log.status().ToString().c_str());
+  PredictionService service({});
+  ModelSlot& slot = service.AddModel("elec2");
+  slot.Swap(Elec2SizedModel(service.metrics(), 1));
+  if (shadow) {
+    slot.SetRoute(*TrafficRoute::Make(slot.Get(), Elec2SizedModel(service.metrics(), 2),
+                                      ChallengerMode::kShadow, 0));
+  }
+  service.AttachLog(slot, log->get(), core::LabelSpec{});
+  RunKserveV1(service, state, 1);
+  (*log)->Close().IgnoreError();
+  std::filesystem::remove_all(dir);
+}
+void BM_PredictionServiceKserveV1Logged(benchmark::State& state) { LoggedKserveV1(state, false); }
+BENCHMARK(BM_PredictionServiceKserveV1Logged);
+void BM_PredictionServiceKserveV1LoggedShadow(benchmark::State& state) {
+  LoggedKserveV1(state, true);
+}
+BENCHMARK(BM_PredictionServiceKserveV1LoggedShadow);
 
 // The ceiling the issue compares batches with: XGBoost's own in-process prediction
 // (XgbModel::PredictWithXgboost) of the same rows with the same model, no HTTP and no JSON.
