@@ -62,7 +62,8 @@ Status RunApprove(const DecideArgs& args, std::ostream& out) {
       d.reg->Approve(d.version.id, d.who.name, args.reason, core::RealClock().Now()));
   return Report(*d.reg, args, d.version.id,
                 "approved " + Label(d.version) + " as " + d.who.name +
-                    "; the controller promotes it at its next tick",
+                    "; the controller promotes it at its next tick (under `mlloop serve`, the rollout "
+                    "deploys it)",
                 out);
 }
 

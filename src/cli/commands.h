@@ -196,6 +196,14 @@ struct ServeArgs {
   bool loop = true;
   std::string config;
   double tick_seconds = 0;
+  // The rollout controller (rollout/rollout_service.h): deploys the versions the loop (or a
+  // person) approved through the config's `rollout` steps, judged every `rollout_seconds`.
+  // false: the loop promotes what passes validation at once.
+  bool rollout = true;
+  double rollout_seconds = 1;
+  // How the server reports what it does: "text" lines for people, or "json", one object per
+  // line (time, level, event, message and the event's fields) for a log pipeline.
+  std::string log_format = "text";
 };
 
 Status RunServe(const ServeArgs& args, std::ostream& out);

@@ -197,6 +197,16 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--tick", serve.tick_seconds,
                         "seconds between controller ticks (default: the config's policy.tick)")
       ->check(CLI::PositiveNumber);
+  serve_cmd->add_flag("!--no-rollout", serve.rollout,
+                      "promote what the controller approves at once, without a rollout");
+  serve_cmd->add_option("--rollout-interval", serve.rollout_seconds,
+                        "seconds between the rollout controller's judgements")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--log-format", serve.log_format,
+                        "what the server reports: text lines, or json (one object per line)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
 
   cli::DetectArgs detect;
   auto* detect_cmd = app.add_subcommand(

@@ -228,21 +228,28 @@ Result<registry::ModelVersion> Controller::RegisterCandidate(const pipeline::Xgb
                              clock_->Now());
 }
 
-Result<bool> Controller::Accept(const registry::ModelVersion& version, const std::string& reason,
-                                std::unique_ptr<pipeline::XgbModel> model, size_t begin,
-                                size_t end) {
+Status Controller::Accept(const registry::ModelVersion& version, const std::string& reason,
+                          std::unique_ptr<pipeline::XgbModel> model, size_t begin, size_t end,
+                          RetrainOutcome* out) {
   const int64_t now = clock_->Now();
   MLLOOP_RETURN_IF_ERROR(
       registry_->Transition(version.id, VersionState::kValidated, options_.actor, reason, now));
   if (config_.approval == config::ApprovalMode::kManual) {
     ++awaiting_approval_;
-    return false;  // a person approves (mlloop approve); PromoteApproved() takes it from there
+    out->awaiting_approval = true;
+    // A person approves (mlloop approve); PromoteApproved() or the rollout takes it from there.
+    return Status::Ok();
   }
   MLLOOP_RETURN_IF_ERROR(registry_->Approve(version.id, options_.actor,
                                             "approval: auto (all gates passed)", now));
+  if (options_.hand_off && champion_) {
+    out->handed_off = true;  // the rollout deploys it; AdoptChampion() follows
+    return Status::Ok();
+  }
   MLLOOP_RETURN_IF_ERROR(Promote(version, "promoted by the " + options_.policy_name + " policy",
                                  std::move(model), begin, end));
-  return true;
+  out->promoted = true;
+  return Status::Ok();
 }
 
 Status Controller::Promote(const registry::ModelVersion& version, const std::string& reason,
@@ -258,7 +265,7 @@ Status Controller::Promote(const registry::ModelVersion& version, const std::str
 
 Result<std::optional<registry::ModelVersion>> Controller::PromoteApproved() {
   using NoVersion = std::optional<registry::ModelVersion>;
-  if (config_.approval != config::ApprovalMode::kManual) return NoVersion();
+  if (config_.approval != config::ApprovalMode::kManual || options_.hand_off) return NoVersion();
   MLLOOP_ASSIGN_OR_RETURN(std::vector<registry::ModelVersion> versions,
                           registry_->ListVersions(config_.name));
   const registry::ModelVersion* approved = nullptr;  // the newest: versions are in order
@@ -314,9 +321,9 @@ Status Controller::Bootstrap(const core::Dataset& data, size_t labelled_end) {
   MLLOOP_ASSIGN_OR_RETURN(auto version, RegisterCandidate(*model, begin, end, plan.description,
                                                           std::nullopt, train_seconds_ - before));
   policy_ = std::make_unique<policy::RetrainPolicy>(config_.policy, clock_->Now());
+  RetrainOutcome accepted;
   return Accept(version, "initial model: no champion to compare with", std::move(model), begin,
-                end)
-      .status();
+                end, &accepted);
 }
 
 Result<std::unique_ptr<pipeline::XgbModel>> Controller::LoadModel(
@@ -334,24 +341,57 @@ Status Controller::Resume(const core::Dataset& data, const std::string& source,
   MLLOOP_ASSIGN_OR_RETURN(std::optional<registry::ModelVersion> champion,
                           registry_->Champion(config_.name));
   if (!champion) return Status::NotFound("model " + config_.name + " has no champion to resume");
-  auto model = LoadModel(*champion);
+  MLLOOP_RETURN_IF_ERROR(AdoptChampion(*champion, reference, begin, end));
+  labelled_end_ = predicted_end_ = data.rows();
+  // The cooldown, the budget and the schedule go on from the registry's record: every
+  // version registered is a training that spent budget, the newest one the last training.
+  // (A restart must neither retrain at once nor get a fresh budget.)
+  MLLOOP_ASSIGN_OR_RETURN(std::vector<registry::ModelVersion> versions,
+                          registry_->ListVersions(config_.name));
+  std::vector<int64_t> trained;
+  for (const registry::ModelVersion& v : versions) trained.push_back(v.created_at);
+  std::sort(trained.begin(), trained.end());
+  const int64_t now = clock_->Now();
+  policy_ = std::make_unique<policy::RetrainPolicy>(
+      config_.policy, trained.empty() ? now : std::min(trained.back(), now));
+  for (int64_t t : trained) {
+    if (t <= now && t > now - config_.policy.budget_period) policy_->RecordRetrain(t, 0);
+  }
+  return Status::Ok();
+}
+
+Status Controller::AdoptChampion(const registry::ModelVersion& version,
+                                 const core::Dataset& reference, size_t begin, size_t end) {
+  auto model = LoadModel(version);
   if (!model.ok()) {
-    return model.status().WithContext("resuming " + config_.name + " v" +
-                                      std::to_string(champion->version));
+    return model.status().WithContext("taking " + config_.name + " v" +
+                                      std::to_string(version.version) + " as champion");
   }
   champion_ = std::move(model).value();
-  champion_version_ = std::move(champion);
+  champion_version_ = version;
   // A champion trained on these live rows must not be scored on them.
   champion_train_end_ = 0;
-  const registry::Lineage& lineage = champion_version_->lineage;
-  if (!source.empty() && lineage.data_source == source) {
+  const registry::Lineage& lineage = version.lineage;
+  if (!live_source_.empty() && lineage.data_source == live_source_) {
     champion_train_end_ = static_cast<size_t>(
-        std::lower_bound(data.row.begin(), data.row.end(), lineage.row_end) - data.row.begin());
+        std::lower_bound(data_->row.begin(), data_->row.end(), lineage.row_end) -
+        data_->row.begin());
   }
-  monitor_.SetChampion(champion_version_->id, reference, begin, end);
-  labelled_end_ = predicted_end_ = data.rows();
-  policy_ = std::make_unique<policy::RetrainPolicy>(config_.policy, clock_->Now());
+  monitor_.SetChampion(version.id, reference, begin, end);
   return Status::Ok();
+}
+
+Result<std::string> Controller::DeploymentInProgress() {
+  MLLOOP_ASSIGN_OR_RETURN(std::vector<registry::ModelVersion> versions,
+                          registry_->ListVersions(config_.name));
+  for (const registry::ModelVersion& v : versions) {
+    if (v.state == VersionState::kApproved || v.state == VersionState::kCanary) {
+      return "v" + std::to_string(v.version) + " is " +
+             std::string(registry::VersionStateName(v.state)) +
+             (v.state == VersionState::kApproved ? " and waits for its rollout" : ", rolling out");
+    }
+  }
+  return std::string();
 }
 
 void Controller::ObservePrediction(int64_t id, const float* features, float prediction) {
@@ -432,9 +472,7 @@ Result<RetrainOutcome> Controller::Retrain(int64_t decision_id, const TrainingPl
   if (!options_.validate) {
     out.evaluation.passed = true;
     out.validation = "validation off (" + options_.policy_name + " baseline)";
-    MLLOOP_ASSIGN_OR_RETURN(out.promoted,
-                            Accept(version, out.validation, std::move(model), begin, end));
-    out.awaiting_approval = !out.promoted;
+    MLLOOP_RETURN_IF_ERROR(Accept(version, out.validation, std::move(model), begin, end, &out));
     return out;
   }
 
@@ -452,10 +490,11 @@ Result<RetrainOutcome> Controller::Retrain(int64_t decision_id, const TrainingPl
   const std::string label = "v" + std::to_string(version.version);
   std::string outcome;
   if (out.evaluation.passed) {
-    MLLOOP_ASSIGN_OR_RETURN(out.promoted,
-                            Accept(version, out.validation, std::move(model), begin, end));
-    out.awaiting_approval = !out.promoted;
-    outcome = label + (out.promoted ? " promoted: " : " validated, awaiting approval: ") +
+    MLLOOP_RETURN_IF_ERROR(Accept(version, out.validation, std::move(model), begin, end, &out));
+    outcome = label +
+              (out.promoted     ? " promoted: "
+               : out.handed_off ? " approved, handed to the rollout: "
+                                : " validated, awaiting approval: ") +
               out.validation;
   } else {
     ++rejected_;
@@ -496,9 +535,35 @@ Result<TickOutcome> Controller::Tick() {
   const int64_t now = clock_->Now();
   MLLOOP_ASSIGN_OR_RETURN(out.promoted_approved, PromoteApproved());
   MLLOOP_RETURN_IF_ERROR(NeedChampion());
-  const monitor::Observation obs = monitor_.Observe(now);
+  out.observation = monitor_.Observe(now);
+  const monitor::Observation& obs = out.observation;
   out.decision = policy_->Decide(obs);
   const std::optional<TrainingPlan> plan = ChooseTraining(obs, &out.decision);
+  if (out.decision.action == policy::Action::kRetrain && plan) {
+    // A retrain that could not train, or whose candidate validation would have to reject for
+    // want of holdout rows, would spend budget and start the cooldown for nothing: it waits
+    // for labels instead (a server that just started has predictions long before labels).
+    const size_t holdout = labelled_end_ - plan->holdout_begin;
+    std::string short_of;
+    if (plan->begin >= plan->end) {
+      short_of = "the training window '" + plan->description + "' has no labelled rows yet";
+    } else if (options_.validate &&
+               static_cast<int64_t>(holdout) < config_.validation.min_rows) {
+      short_of = std::to_string(holdout) + " labelled rows for the holdout, validation needs " +
+                 std::to_string(config_.validation.min_rows);
+    }
+    if (!short_of.empty()) {
+      out.decision.action = policy::Action::kNone;
+      out.decision.reason += "; the retrain waits: " + short_of;
+    }
+  }
+  if (options_.hand_off && out.decision.action == policy::Action::kRetrain) {
+    MLLOOP_ASSIGN_OR_RETURN(std::string deploying, DeploymentInProgress());
+    if (!deploying.empty()) {
+      out.decision.action = policy::Action::kNone;
+      out.decision.reason += "; the retrain waits: " + deploying;
+    }
+  }
 
   registry::Decision record;
   record.model = config_.name;

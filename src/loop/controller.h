@@ -32,6 +32,13 @@ struct ControllerOptions {
   std::string policy_name = "configured";  // recorded with every decision
   bool validate = true;  // false: every candidate is promoted unseen (the schedule baseline)
   std::string actor = "mlloop-controller";
+  // Retraining is not deployment (`mlloop serve` with its rollout controller,
+  // rollout/rollout_controller.h): a version that passes validation is approved (approval:
+  // auto) and left in `approved` for the rollout to deploy. The controller then never
+  // promotes, follows the registry's champion through AdoptChampion(), and starts no retrain
+  // while a version of the model is approved or in canary (it would be validated against a
+  // champion about to change).
+  bool hand_off = false;
 };
 
 // What one retrain did.
@@ -40,6 +47,7 @@ struct RetrainOutcome {
   int64_t version = 0;
   bool promoted = false;
   bool awaiting_approval = false;  // passed validation; approval: manual waits for a person
+  bool handed_off = false;  // passed validation, approved, left to the rollout (hand_off)
   size_t train_begin = 0, train_end = 0;      // data rows [begin, end)
   size_t holdout_begin = 0, holdout_end = 0;  // data rows [begin, end)
   std::string training_window;  // how [train_begin, train_end) was chosen, as in lineage
@@ -52,12 +60,16 @@ struct RetrainOutcome {
 
 
 struct TickOutcome {
+  monitor::Observation observation;  // what the monitor saw, which the decision read
   policy::Decision decision;
   std::string signals_json;  // decision.SignalsJson(), as recorded
   int64_t decision_id = 0;
   std::optional<RetrainOutcome> retrain;
   // An approved version this tick promoted before deciding (approval: manual).
   std::optional<registry::ModelVersion> promoted_approved;
+  // Live, with hand_off: the champion the rollout (or an operator) made since the last tick,
+  // which the controller took before deciding (LiveLoop::FollowChampion).
+  std::optional<registry::ModelVersion> followed_champion;
 };
 
 // What the controller trains `config`'s model with: task, parameters, rounds and seed. The
@@ -104,7 +116,8 @@ class Controller {
   // directory) in the lineage of versions trained on them. The champion's training rows,
   // the monitor's drift reference, are rows [begin, end) of `reference`, which need not
   // outlive the call. NotFound when the model has no champion; the registry's error when its
-  // artifact fails to load.
+  // artifact fails to load. The policy's cooldown, budget and schedule go on from the
+  // registration times of the model's versions.
   Status Resume(const core::Dataset& data, const std::string& source,
                 const core::Dataset& reference, size_t begin, size_t end);
   // The server answered prediction `id` (a log row id) with `prediction` for `features`.
@@ -115,6 +128,13 @@ class Controller {
   void ObserveLabelledRows();
   // A label whose row could not join the data (older than its last row): the monitor only.
   void ObserveLabel(int64_t id, float label);
+  // With hand_off: the registry's champion is now `version` (the rollout promoted it or
+  // rolled a version back): the monitor judges it from here, its training rows [begin, end)
+  // of `reference` being the drift reference, while the policy's cooldown and budget carry
+  // on. `reference` need not outlive the call. The registry's error when its artifact fails
+  // to load (the controller keeps its champion then).
+  Status AdoptChampion(const registry::ModelVersion& version, const core::Dataset& reference,
+                       size_t begin, size_t end);
   // Predictions before `id` will get no label any more (the log's join window has passed
   // them): the monitor stops waiting for them. Returns how many it forgot.
   size_t ForgetPredictionsBefore(int64_t id) { return monitor_.ForgetPendingBefore(id); }
@@ -161,10 +181,14 @@ class Controller {
                                                    size_t end, const std::string& window,
                                                    std::optional<int64_t> decision_id,
                                                    double seconds);
-  // Marks `version` validated for `reason`; with approval: auto also approves and promotes
-  // it. Returns whether it was promoted (false: it awaits a person's approval).
-  Result<bool> Accept(const registry::ModelVersion& version, const std::string& reason,
-                      std::unique_ptr<pipeline::XgbModel> model, size_t begin, size_t end);
+  // Marks `version` validated for `reason`; with approval: auto also approves it and, unless
+  // it is handed off to the rollout (hand_off, and there is a champion), promotes it. Sets
+  // out->promoted, out->awaiting_approval and out->handed_off.
+  Status Accept(const registry::ModelVersion& version, const std::string& reason,
+                std::unique_ptr<pipeline::XgbModel> model, size_t begin, size_t end,
+                RetrainOutcome* out);
+  // With hand_off: why a retrain must wait ("v7 is in canary"), or "" when none is deployed.
+  Result<std::string> DeploymentInProgress();
   // Makes the approved `version` champion, serving `model`, trained on data rows
   // [begin, end).
   Status Promote(const registry::ModelVersion& version, const std::string& reason,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "core/format.h"
 #include "io/csv_reader.h"
 #include "io/snapshot.h"
 
@@ -14,12 +15,18 @@ LiveLoop::LiveLoop(config::ModelConfig config, Options options,
       options_(std::move(options)),
       registry_(std::move(registry)),
       clock_(clock),
-      controller_(config_, ControllerOptions{"configured", true, options_.actor}, registry_.get(),
-                  clock_),
+      controller_(config_, ControllerOptions{"configured", true, options_.actor, options_.hand_off},
+                  registry_.get(), clock_),
       tick_(options_.tick.count() > 0 ? options_.tick
                                        : std::chrono::milliseconds(config_.policy.tick * 1000)) {
   data_.n_features = config_.schema.features.size();
   for (const core::FeatureSpec& f : config_.schema.features) data_.categories.push_back(f.categories);
+  for (const std::string& name : config_.schema.segments) {
+    std::optional<size_t> feature = config_.schema.FeatureIndex(name);
+    if (!feature) continue;
+    data_.segments.push_back({name, {}, {}});
+    segment_sources_.push_back({*feature, {}});
+  }
 }
 
 void LiveLoop::AddLabel(int64_t id, const float* features, float label, int64_t time) {
@@ -30,10 +37,11 @@ void LiveLoop::AddLabel(int64_t id, const float* features, float label, int64_t 
   if (!started_ && pending_.size() >= 4096) TakePending(false);
 }
 
-void LiveLoop::AddPrediction(int64_t id, const float* features, float prediction) {
+void LiveLoop::AddPrediction(int64_t id, const float* features, float prediction,
+                             int64_t version) {
   if (!started_) return;
-  controller_.ObservePrediction(id, features, prediction);
   newest_prediction_ = std::max(newest_prediction_, id);
+  if (version == champion_version_) controller_.ObservePrediction(id, features, prediction);
 }
 
 void LiveLoop::TakePending(bool started) {
@@ -50,6 +58,21 @@ void LiveLoop::TakePending(bool started) {
     data_.x.insert(data_.x.end(), pending_x_.begin() + static_cast<std::ptrdiff_t>(p.x),
                    pending_x_.begin() + static_cast<std::ptrdiff_t>(p.x + data_.n_features));
     data_.y.push_back(p.label);
+    for (size_t k = 0; k < segment_sources_.size(); ++k) {
+      // The value as the data file spells it: the category, the number, "" when missing.
+      const size_t f = segment_sources_[k].feature;
+      const float v = pending_x_[p.x + f];
+      const std::vector<std::string>& categories = data_.categories[f];
+      std::string value = core::IsMissing(v) ? ""
+                          : categories.empty() ? core::FormatShortest(v)
+                          : static_cast<size_t>(v) < categories.size() ? categories[static_cast<size_t>(v)]
+                                                                       : core::FormatShortest(v);
+      core::Dataset::SegmentColumn& column = data_.segments[k];
+      auto [it, added] = segment_sources_[k].codes.try_emplace(
+          std::move(value), static_cast<uint32_t>(column.values.size()));
+      if (added) column.values.push_back(it->first);
+      column.codes.push_back(it->second);
+    }
     // Prediction times follow row ids but can step back with the wall clock: keep order.
     data_.time.push_back(data_.time.empty() ? p.time : std::max(p.time, data_.time.back()));
     data_.row.push_back(p.id);
@@ -106,6 +129,7 @@ Status LiveLoop::Start() {
   MLLOOP_RETURN_IF_ERROR(ReadReference(*champion, &file_rows, &begin, &end));
   const core::Dataset& reference = file_rows.rows() > 0 ? file_rows : data_;
   MLLOOP_RETURN_IF_ERROR(controller_.Resume(data_, options_.data_source, reference, begin, end));
+  champion_version_ = champion->version;
   started_ = true;
   next_tick_ = std::chrono::steady_clock::now() + tick_;
   return Status::Ok();
@@ -120,6 +144,7 @@ Result<std::optional<TickOutcome>> LiveLoop::TickIfDue() {
   next_tick_ = std::max(next_tick_ + tick_, now);
   TakePending(true);
   controller_.ForgetPredictionsBefore(newest_prediction_ + 1 - options_.join_window_rows);
+  MLLOOP_ASSIGN_OR_RETURN(std::optional<registry::ModelVersion> followed, FollowChampion());
   MLLOOP_RETURN_IF_ERROR(registry_->Begin());
   auto outcome = controller_.Tick();
   if (!outcome.ok()) {
@@ -127,7 +152,27 @@ Result<std::optional<TickOutcome>> LiveLoop::TickIfDue() {
     return outcome.status();
   }
   MLLOOP_RETURN_IF_ERROR(registry_->Commit());
+  outcome->followed_champion = std::move(followed);
+  if (outcome->retrain && outcome->retrain->promoted) {
+    champion_version_ = outcome->retrain->version;
+  }
+  if (outcome->promoted_approved) champion_version_ = outcome->promoted_approved->version;
   return std::optional<TickOutcome>(std::move(outcome).value());
+}
+
+Result<std::optional<registry::ModelVersion>> LiveLoop::FollowChampion() {
+  using None = std::optional<registry::ModelVersion>;
+  if (!started_) return None();
+  MLLOOP_ASSIGN_OR_RETURN(std::optional<registry::ModelVersion> champion,
+                          registry_->Champion(config_.name));
+  if (!champion || champion->version == champion_version_) return None();
+  core::Dataset file_rows;
+  size_t begin = 0, end = 0;
+  MLLOOP_RETURN_IF_ERROR(ReadReference(*champion, &file_rows, &begin, &end));
+  const core::Dataset& reference = file_rows.rows() > 0 ? file_rows : data_;
+  MLLOOP_RETURN_IF_ERROR(controller_.AdoptChampion(*champion, reference, begin, end));
+  champion_version_ = champion->version;
+  return None(std::move(champion));
 }
 
 }  // namespace mlloop::loop

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config/model_config.h"
@@ -44,6 +45,9 @@ class LiveLoop {
     // Labels join only the newest this many predicted rows (the inference log's join
     // window); the monitor stops waiting for older ones at each tick.
     int64_t join_window_rows = 1'000'000;
+    // The rollout controller deploys what the loop approves (ControllerOptions::hand_off):
+    // the loop promotes nothing and follows the registry's champion (FollowChampion()).
+    bool hand_off = false;
   };
 
   // `registry` is this loop's own connection; `clock` must outlive the loop.
@@ -54,17 +58,29 @@ class LiveLoop {
   // `time` (Unix seconds). Before Start(): a replayed label (the data is rebuilt, the monitor
   // starts afresh); after: taken at the next tick.
   void AddLabel(int64_t id, const float* features, float label, int64_t time);
-  // The server answered prediction `id` (ids ascending). Ignored before Start().
-  void AddPrediction(int64_t id, const float* features, float prediction);
+  // Version `version` answered prediction `id` (ids ascending). The monitor sees the
+  // champion's predictions only (a canary's share is the rollout's to judge). Ignored before
+  // Start().
+  void AddPrediction(int64_t id, const float* features, float prediction, int64_t version);
 
   // Takes the registry's champion and starts the clock: the first tick is one interval
   // away. NotFound when the model has no champion; Unavailable/NotFound/DataLoss when its
   // training rows cannot be read back (naming the file), FailedPrecondition when they changed.
   Status Start();
 
-  // When a tick is due: appends the labels received since the last one, then one
-  // controller tick in one registry transaction. nullopt when no tick was due.
+  // When a tick is due: appends the labels received since the last one, follows the
+  // registry's champion, then one controller tick in one registry transaction.
+  // nullopt when no tick was due.
   Result<std::optional<TickOutcome>> TickIfDue();
+
+  // When the registry names another champion than the controller's (the rollout promoted
+  // or rolled back, or `mlloop rollback` ran), the controller takes it, with its training rows as the
+  // drift reference; returns it. nullopt when nothing changed. Errors (its rows or artifact
+  // cannot be read) leave the controller as it was and are retried at the next call.
+  Result<std::optional<registry::ModelVersion>> FollowChampion();
+
+  // The labelled live rows so far (row numbers are the log's row ids).
+  const core::Dataset& data() const { return data_; }
 
   const Controller& controller() const { return controller_; }
   size_t training_rows() const { return data_.rows(); }
@@ -95,7 +111,15 @@ class LiveLoop {
   std::vector<Pending> pending_;
   std::vector<float> pending_x_;
   uint64_t late_labels_ = 0;
+  // Segment columns that are features (validation's segment gates slice by them); a
+  // segment column that is not a feature is not in the log, so not in the data.
+  struct SegmentSource {
+    size_t feature;
+    std::unordered_map<std::string, uint32_t> codes;  // value -> code in data_.segments
+  };
+  std::vector<SegmentSource> segment_sources_;  // parallel to data_.segments
   int64_t newest_prediction_ = -1;
+  int64_t champion_version_ = 0;  // the controller's champion (its version number)
 };
 
 }  // namespace mlloop::loop

@@ -1,6 +1,7 @@
 #include "serve/server_metrics.h"
 
 #include <charconv>
+#include <cmath>
 #include <string_view>
 
 
@@ -258,7 +259,55 @@ std::string ServerMetrics::Render(const std::vector<LiveModel>& live) const {
     AppendUint(l.swaps, &out);
     out.push_back('\n');
   }
+  std::lock_guard lock(mu_);
+  for (const auto& [source, text] : external_) out += text;
   return out;
+}
+
+void ServerMetrics::SetExternal(const std::string& source, std::string text) {
+  std::lock_guard lock(mu_);
+  for (auto& [s, t] : external_) {
+    if (s == source) {
+      t = std::move(text);
+      return;
+    }
+  }
+  external_.emplace_back(source, std::move(text));
+}
+
+void PrometheusText::Family(std::string_view name, std::string_view type, std::string_view help) {
+  text_ += "# HELP ";
+  text_ += name;
+  text_.push_back(' ');
+  text_ += help;
+  text_ += "\n# TYPE ";
+  text_ += name;
+  text_.push_back(' ');
+  text_ += type;
+  text_.push_back('\n');
+}
+
+void PrometheusText::Sample(std::string_view name, Labels labels, double value) {
+  text_ += name;
+  if (labels.size() > 0) {
+    text_.push_back('{');
+    bool first = true;
+    for (const auto& [label, label_value] : labels) {
+      if (!first) text_.push_back(',');
+      first = false;
+      AppendLabel(label, label_value, &text_);
+    }
+    text_.push_back('}');
+  }
+  text_.push_back(' ');
+  if (std::isnan(value)) {
+    text_ += "NaN";
+  } else if (std::isinf(value)) {
+    text_ += value > 0 ? "+Inf" : "-Inf";
+  } else {
+    AppendDouble(value, &text_);
+  }
+  text_.push_back('\n');
 }
 
 }  // namespace mlloop::serve

@@ -16,6 +16,9 @@
 //   mlloop_shadow_predictions_total{model,version,outcome} predictions a shadow made
 //   mlloop_shadow_latency_seconds{model,version}           histogram: a shadow's prediction
 //                                                           of a request's rows
+//   and the families others keep through SetExternal(): the controller's signals, drift,
+//   decisions and retrains (loop/loop_metrics.h) and the rollout's state and guards
+//   (rollout/rollout_service.h).
 //
 // A VersionMetrics belongs to one (model, version) and is reached from its ServedModel, so the
 // request path only increments atomics: no lookup, no lock. Counters live as long as the
@@ -28,6 +31,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -105,6 +109,21 @@ class VersionMetrics {
   Series shadow_;
 };
 
+// Exposition text for families rendered outside the server (the controller's, the
+// rollout's; see ServerMetrics::SetExternal): Family() writes # HELP and # TYPE, Sample()
+// one line with its labels escaped as the format asks.
+class PrometheusText {
+ public:
+  using Labels = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+  void Family(std::string_view name, std::string_view type, std::string_view help);
+  // Non-finite values are written as NaN, +Inf and -Inf.
+  void Sample(std::string_view name, Labels labels, double value);
+  std::string Take() { return std::move(text_); }
+
+ private:
+  std::string text_;
+};
+
 class ServerMetrics {
  public:
   // The metrics of (model, version), created on first use; the same object afterwards.
@@ -122,8 +141,12 @@ class ServerMetrics {
     bool shadow = false;             // the challenger sees a copy of the traffic
     double challenger_weight = 0;    // otherwise: the share it answers
   };
-  // The whole exposition text.
+  // The whole exposition text: the server's families, then the external ones.
   std::string Render(const std::vector<LiveModel>& live) const;
+
+  // Families that others keep (`source`: "loop", "rollout"): complete exposition text that
+  // replaces what `source` set before and is appended to every Render().
+  void SetExternal(const std::string& source, std::string text);
 
  private:
   // The status codes the server sends; anything else is counted as "other".
@@ -132,6 +155,7 @@ class ServerMetrics {
 
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<VersionMetrics>> versions_;  // guarded by mu_
+  std::vector<std::pair<std::string, std::string>> external_;  // source -> text; guarded by mu_
 };
 
 }  // namespace mlloop::serve

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <thread>
 
@@ -89,7 +90,7 @@ TEST(LiveLoopTest, TakesLabelledRowsInPredictionOrderAndKeepsLateOnesOutOfTheDat
   ASSERT_TRUE(live.Start().ok());
   EXPECT_EQ(live.training_rows(), 100u);
 
-  for (int64_t i = 100; i < 160; ++i) live.AddPrediction(i, &rows.x[i], 0.5f);
+  for (int64_t i = 100; i < 160; ++i) live.AddPrediction(i, &rows.x[i], 0.5f, 1);
   // Labels of one tick in any order: the data takes them in id order.
   for (int64_t i = 159; i >= 100; --i) live.AddLabel(i, &rows.x[i], rows.y[i], i);
   auto none = live.TickIfDue();  // labels are taken at ticks only, and none is due yet
@@ -113,7 +114,7 @@ TEST(LiveLoopTest, TakesLabelledRowsInPredictionOrderAndKeepsLateOnesOutOfTheDat
   EXPECT_EQ(live.controller().champion()->lineage.row_end, 140);
 
   // A label for id 162 after 165's was taken lands behind the data's newest row: late.
-  for (int64_t i = 160; i < 170; ++i) live.AddPrediction(i, &rows.x[i], 0.5f);
+  for (int64_t i = 160; i < 170; ++i) live.AddPrediction(i, &rows.x[i], 0.5f, 2);
   live.AddLabel(165, &rows.x[165], rows.y[165], 165);
   std::this_thread::sleep_for(std::chrono::milliseconds(3));
   clock.AdvanceTo(12 * kHour);
@@ -124,6 +125,105 @@ TEST(LiveLoopTest, TakesLabelledRowsInPredictionOrderAndKeepsLateOnesOutOfTheDat
   ASSERT_TRUE(live.TickIfDue().ok());
   EXPECT_EQ(live.training_rows(), 161u);
   EXPECT_EQ(live.late_labels(), 1u);
+}
+
+// With hand_off (`mlloop serve` with its rollout controller) the loop approves what passes
+// validation and leaves it to the rollout: no promotion, no second retrain while it is being
+// deployed, and the champion the rollout makes is followed before the next decision.
+TEST(LiveLoopTest, HandsApprovedVersionsToTheRolloutAndFollowsTheChampionItMakes) {
+  const Rows rows(300);
+  core::VirtualClock clock(10 * kHour);
+  LiveLoop::Options options;
+  options.tick = std::chrono::milliseconds(1);
+  options.data_source = "live";
+  options.hand_off = true;
+  std::unique_ptr<registry::Registry> owned = RegistryWithLiveChampion(rows);
+  registry::Registry* registry = owned.get();  // the rollout's view of the same store
+  LiveLoop live(Config(), options, std::move(owned), &clock);
+  for (int64_t i = 0; i < 100; ++i) live.AddLabel(i, &rows.x[i], rows.y[i], i);
+  ASSERT_TRUE(live.Start().ok());
+  auto tick_at = [&](int64_t hour) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    clock.AdvanceTo(hour * kHour);
+    auto tick = live.TickIfDue();
+    EXPECT_TRUE(tick.ok()) << tick.status().ToString();
+    EXPECT_TRUE(tick.ok() && tick->has_value());
+    return tick.ok() && tick->has_value() ? std::move(**tick) : TickOutcome();
+  };
+  auto label = [&](int64_t begin, int64_t end, int64_t version) {
+    for (int64_t i = begin; i < end; ++i) live.AddPrediction(i, &rows.x[i], 0.5f, version);
+    for (int64_t i = begin; i < end; ++i) live.AddLabel(i, &rows.x[i], rows.y[i], i);
+  };
+
+  label(100, 160, 1);
+  TickOutcome first = tick_at(11);
+  ASSERT_TRUE(first.retrain.has_value()) << first.decision.reason;
+  EXPECT_TRUE(first.retrain->handed_off);
+  EXPECT_FALSE(first.retrain->promoted);
+  EXPECT_FALSE(first.retrain->awaiting_approval);
+  auto v2 = registry->GetVersion("toy", 2);
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(v2->state, registry::VersionState::kApproved);
+  EXPECT_EQ(live.controller().champion()->version, 1);
+
+  // While v2 is being deployed, the schedule's retrain waits, and says why.
+  label(160, 200, 1);
+  ASSERT_TRUE(registry->Transition(v2->id, registry::VersionState::kCanary, "rollout", "test", 0).ok());
+  TickOutcome waiting = tick_at(12);
+  EXPECT_FALSE(waiting.retrain.has_value());
+  EXPECT_EQ(waiting.decision.action, policy::Action::kNone);
+  EXPECT_NE(waiting.decision.reason.find("the retrain waits: v2 is canary, rolling out"),
+            std::string::npos)
+      << waiting.decision.reason;
+  EXPECT_FALSE(waiting.followed_champion.has_value());
+
+  // The rollout promotes v2: the loop takes it before its next decision, and retrains again.
+  ASSERT_TRUE(registry->Transition(v2->id, registry::VersionState::kChampion, "rollout", "test", 0).ok());
+  label(200, 260, 2);
+  TickOutcome followed = tick_at(13);
+  ASSERT_TRUE(followed.followed_champion.has_value());
+  EXPECT_EQ(followed.followed_champion->version, 2);
+  EXPECT_EQ(live.controller().champion()->version, 2);
+  ASSERT_TRUE(followed.retrain.has_value()) << followed.decision.reason;
+  EXPECT_TRUE(followed.retrain->handed_off);
+
+  // A rollback elsewhere (v2 -> rolled_back restores v1) is followed as well, at once.
+  ASSERT_TRUE(registry->Transition(v2->id, registry::VersionState::kRolledBack, "operator", "test", 0).ok());
+  auto back = live.FollowChampion();
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_TRUE(back->has_value());
+  EXPECT_EQ((*back)->version, 1);
+  EXPECT_EQ(live.controller().champion()->version, 1);
+  auto again = live.FollowChampion();
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->has_value());
+}
+
+// A segment column that is a feature is rebuilt from the logged rows, so validation's
+// segment gates can slice the live holdout; one that is not a feature is not in the log.
+TEST(LiveLoopTest, RebuildsSegmentColumnsThatAreFeatures) {
+  const Rows rows(120);
+  core::VirtualClock clock(10 * kHour);
+  config::ModelConfig config = Config();
+  config.schema.features.push_back({"weekday", core::FeatureType::kCategorical, {"mon", "tue"}});
+  config.schema.segments = {"weekday", "region"};
+  LiveLoop::Options options;
+  options.data_source = "live";
+  LiveLoop live(config, options, RegistryWithLiveChampion(rows), &clock);
+  for (int64_t i = 0; i < 6; ++i) {
+    const float x[2] = {rows.x[i], i == 4 ? NAN : static_cast<float>(i % 2)};
+    live.AddLabel(i, x, rows.y[i], i);
+  }
+  // Start() takes the replayed labels into the data first; whether it then accepts this toy
+  // champion (trained on one feature) does not matter here.
+  live.Start().IgnoreError();
+  const core::Dataset& data = live.data();
+  ASSERT_EQ(data.segments.size(), 1u);
+  EXPECT_EQ(data.segments[0].name, "weekday");
+  ASSERT_EQ(data.segments[0].codes.size(), 6u);
+  std::vector<std::string> values;
+  for (uint32_t code : data.segments[0].codes) values.push_back(data.segments[0].values[code]);
+  EXPECT_EQ(values, (std::vector<std::string>{"mon", "tue", "mon", "tue", "", "tue"}));
 }
 
 TEST(LiveLoopTest, AChampionWhoseTrainingRowsCannotBeReadIsRefusedNamingThem) {
