@@ -213,6 +213,9 @@ bool RolloutService::Call(std::function<void()> task, std::chrono::milliseconds 
 
 bool RolloutService::HandleAdmin(const serve::HttpRequest& request,
                                  serve::HttpResponse* response) {
+  // Every request passes here first: one comparison for all but admin requests.
+  constexpr std::string_view kAdmin = "/v1/admin/";
+  if (request.target.substr(0, kAdmin.size()) != kAdmin) return false;
   std::string_view path = PathOf(request.target);
   const std::string prefix = "/v1/admin/models/" + slot_->name() + "/rollout";
   if (path.substr(0, prefix.size()) != prefix) return false;

@@ -62,8 +62,8 @@ struct HttpServer::Impl {
   std::atomic<bool> draining{false};
   bool shut_down = false;  // Shutdown() has completed; controlling thread only
 
-  // Sessions alive, for draining. Declared before io so that sessions destroyed with io
-  // still find them.
+  // Sessions alive, for draining. Declared before the event loops so that sessions destroyed
+  // with them still find them.
   std::mutex mu;
   std::condition_variable sessions_gone;
   std::unordered_set<Session*> sessions;  // guarded by mu
@@ -72,8 +72,14 @@ struct HttpServer::Impl {
   std::string id_prefix;
   std::atomic<uint64_t> next_id{1};
 
-  asio::io_context io;
-  tcp::acceptor acceptor{io};
+  // One event loop per thread, each run by its thread alone: a connection lives on one of
+  // them, so no strand is needed and threads never contend for a scheduler's lock (one
+  // io_context run by two threads served 30% fewer requests on 2 cores: docs/BENCHMARKS.md).
+  // The acceptor is on the first; new connections go round the loops.
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  size_t next_io = 0;  // the acceptor's loop only
+  std::unique_ptr<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
 
   std::string NewRequestId() {
@@ -88,7 +94,7 @@ struct HttpServer::Impl {
 };
 
 // One connection: read a request, call the handler, write the response, repeat while the
-// client keeps the connection alive. Runs on its own strand.
+// client keeps the connection alive. Runs on its event loop's one thread.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::Impl* server)
@@ -106,7 +112,7 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
   }
 
-  // Called on the session's strand when the server starts draining: an idle connection is
+  // Called on the session's thread when the server starts draining: an idle connection is
   // closed now, a busy one after its response.
   void Drain() {
     if (!busy_) Close();
@@ -215,12 +221,14 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
-  bool busy_ = false;  // a request is being handled or its response written; on the strand
+  bool busy_ = false;  // a request is being handled or its response written; its thread only
 };
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+  asio::io_context& loop = *ios[next_io];
+  next_io = (next_io + 1) % ios.size();
+  acceptor->async_accept(loop.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
     if (!ec) {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
@@ -248,22 +256,27 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const Options& options, Ha
   std::snprintf(buf, sizeof(buf), "%016llx-", static_cast<unsigned long long>(salt));
   impl->id_prefix = buf;
 
+  for (int i = 0; i < options.threads; ++i) {
+    impl->ios.push_back(std::make_unique<asio::io_context>(1));
+    impl->work.push_back(asio::make_work_guard(*impl->ios.back()));
+  }
+  impl->acceptor = std::make_unique<tcp::acceptor>(*impl->ios[0]);
   const std::string where = options.host + ":" + std::to_string(options.port);
   tcp::endpoint endpoint(address, options.port);
-  impl->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(endpoint, ec);
-  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  impl->acceptor->open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor->bind(endpoint, ec);
+  if (!ec) impl->acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Status::Unavailable("cannot listen on " + where + ": " + ec.message());
 
   impl->Accept();
-  for (int i = 0; i < options.threads; ++i) {
-    impl->threads.emplace_back([io = &impl->io] { io->run(); });
+  for (auto& io : impl->ios) {
+    impl->threads.emplace_back([io = io.get()] { io->run(); });
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
-uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+uint16_t HttpServer::port() const { return impl_->acceptor->local_endpoint().port(); }
 
 bool HttpServer::draining() const { return impl_->draining.load(); }
 
@@ -272,9 +285,9 @@ size_t HttpServer::Shutdown() {
   if (s.shut_down) return 0;
   s.shut_down = true;
   s.draining.store(true);
-  asio::post(s.acceptor.get_executor(), [&s] {
+  asio::post(s.acceptor->get_executor(), [&s] {
     beast::error_code ignored;
-    s.acceptor.close(ignored);
+    s.acceptor->close(ignored);
   });
   // Take a reference to every live session under mu, but post and release them outside it:
   // dropping the last reference runs ~Session, which locks mu.
@@ -298,7 +311,8 @@ size_t HttpServer::Shutdown() {
       cut = s.sessions.size();
     }
   }
-  s.io.stop();
+  s.work.clear();
+  for (auto& io : s.ios) io->stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
   return cut;
