@@ -232,7 +232,7 @@ class EventThread {
       }
       if (live) live->AddLabel(id, x, e.label, e.time_ms / 1000);
       if (rollout) {
-        rollout->RecordOutcome(e.version, e.prediction, e.label);
+        rollout->RecordOutcome(e.version, e.prediction, e.label, x);
         // A row a shadow challenger also predicted scores the shadow too.
         if (e.shadow_version != 0) rollout->RecordOutcome(e.shadow_version, e.shadow_prediction, e.label);
       }

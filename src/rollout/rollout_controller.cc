@@ -138,20 +138,45 @@ Result<int64_t> RolloutController::Record(const std::string& actor, const std::s
 // ---------------------------------------------------------------------------------------------
 // Guards
 
+std::optional<double> RolloutController::MetricOf(const Outcomes& o) const {
+  if (o.n == 0) return std::nullopt;
+  const double n = static_cast<double>(o.n);
+  const std::string& metric = config_.guard.metric;
+  if (metric == "accuracy") return o.correct / n;
+  if (metric == "mae") return o.abs_error / n;
+  return std::sqrt(o.sq_error / n);
+}
+
 std::optional<double> RolloutController::Metric(int64_t version, uint64_t* labels) const {
   std::lock_guard lock(outcomes_mu_);
   for (const auto& [v, o] : outcomes_) {
     if (v != version) continue;
     *labels = o.n;
-    if (o.n == 0) return std::nullopt;
-    const double n = static_cast<double>(o.n);
-    const std::string& metric = config_.guard.metric;
-    if (metric == "accuracy") return o.correct / n;
-    if (metric == "mae") return o.abs_error / n;
-    return std::sqrt(o.sq_error / n);
+    return MetricOf(o);
   }
   *labels = 0;
   return std::nullopt;
+}
+
+void RolloutController::Add(Outcomes* o, double prediction, double label) {
+  ++o->n;
+  o->correct += (prediction >= 0.5) == (label >= 0.5) ? 1 : 0;
+  const double error = prediction - label;
+  o->abs_error += std::fabs(error);
+  o->sq_error += error * error;
+}
+
+void RolloutController::StartWatch() {
+  std::lock_guard lock(outcomes_mu_);
+  watch_previous_ = champion_;
+  watch_version_ = challenger_version_->version;
+  watch_new_ = watch_old_ = {};
+}
+
+void RolloutController::EndWatch() {
+  std::lock_guard lock(outcomes_mu_);
+  watch_previous_.reset();
+  watch_version_ = 0;
 }
 
 std::vector<GuardReading> RolloutController::Judge() const {
@@ -214,16 +239,32 @@ std::vector<GuardReading> RolloutController::Judge() const {
     }
   }
   uint64_t ch_labels = 0, base_labels = 0;
-  auto ch_metric = Metric(challenger_version_->version, &ch_labels);
-  auto base_metric = Metric(champion_->version(), &base_labels);
+  std::optional<double> ch_metric, base_metric;
+  bool same_rows = false;
+  if (phase_ == Phase::kWatching) {
+    std::lock_guard lock(outcomes_mu_);
+    if (watch_new_.n > 0) {
+      same_rows = true;
+      ch_labels = base_labels = watch_new_.n;
+      ch_metric = MetricOf(watch_new_);
+      base_metric = MetricOf(watch_old_);
+    }
+  }
+  if (!same_rows) {
+    ch_metric = Metric(challenger_version_->version, &ch_labels);
+    base_metric = Metric(champion_->version(), &base_labels);
+  }
   const uint64_t min_labels = static_cast<uint64_t>(g.min_labels);
   if (ch_metric && base_metric && ch_labels >= min_labels && base_labels >= min_labels) {
     const double loss = config::HigherIsBetter(g.metric) ? *base_metric - *ch_metric
                                                         : *ch_metric - *base_metric;
     out.push_back({g.metric + "_loss", loss, g.max_metric_loss, loss > g.max_metric_loss,
-                   ch_name + " " + g.metric + " " + Number(*ch_metric) + " on " +
-                       std::to_string(ch_labels) + " labels, " + base_name + " " +
-                       Number(*base_metric) + " on " + std::to_string(base_labels)});
+                   same_rows ? ch_name + " " + g.metric + " " + Number(*ch_metric) + ", " +
+                                   base_name + " " + Number(*base_metric) + " on the same " +
+                                   std::to_string(ch_labels) + " labelled rows since the promotion"
+                             : ch_name + " " + g.metric + " " + Number(*ch_metric) + " on " +
+                                   std::to_string(ch_labels) + " labels, " + base_name + " " +
+                                   Number(*base_metric) + " on " + std::to_string(base_labels)});
   }
   return out;
 }
@@ -332,6 +373,7 @@ Result<TickResult> RolloutController::Promoted(const std::string& actor, const s
   challenger_start_ = challenger_->metrics().Served();
   phase_ = config_.watch > 0 ? Phase::kWatching : Phase::kIdle;
   phase_started_ = clock_->Now();
+  if (phase_ == Phase::kWatching) StartWatch();
   // Served counts only: the new champion answers everything now.
   slot_->SetRoute(serve::TrafficRoute::ChampionOnly(challenger_));
   // The drift counts see only challenger predictions; a champion's are not observed.
@@ -347,6 +389,7 @@ Result<TickResult> RolloutController::RollBack(const std::string& actor, const s
   // previous champion, which is still loaded.
   slot_->SetRoute(serve::TrafficRoute::ChampionOnly(champion_));
   phase_ = Phase::kIdle;
+  EndWatch();
   drift_.store(nullptr);
   return TickResult{Action::kRolledBack, id, reason};
 }
@@ -357,6 +400,7 @@ Result<TickResult> RolloutController::Follow() {
   MLLOOP_ASSIGN_OR_RETURN(std::optional<ModelVersion> champion, registry_->Champion(model));
   auto serve_champion = [&]() -> Result<TickResult> {
     phase_ = Phase::kIdle;
+    EndWatch();
     drift_.store(nullptr);
     challenger_version_ = now;
     if (!champion) return TickResult{Action::kFollowed, std::nullopt, model + " has no champion"};
@@ -396,6 +440,7 @@ Result<TickResult> RolloutController::Follow() {
       challenger_start_ = challenger_->metrics().Served();
       phase_ = Phase::kWatching;
       phase_started_ = clock_->Now();
+      StartWatch();
       slot_->SetRoute(serve::TrafficRoute::ChampionOnly(challenger_));
       return TickResult{Action::kFollowed, std::nullopt,
                         Label(now) + " was promoted in the registry; watching it"};
@@ -465,6 +510,7 @@ Result<TickResult> RolloutController::Tick() {
     MLLOOP_ASSIGN_OR_RETURN(int64_t id, Record(options_.actor, "none", reason, last_guards_,
                                                "rollout_watch_end", std::nullopt));
     phase_ = Phase::kIdle;
+    EndWatch();
     champion_ = challenger_;
     drift_.store(nullptr);
     return TickResult{Action::kWatchEnded, id, reason};
@@ -516,16 +562,18 @@ RolloutStatus RolloutController::status() const {
 // ---------------------------------------------------------------------------------------------
 // Hooks
 
-void RolloutController::RecordOutcome(int64_t version, double prediction, double label) {
+void RolloutController::RecordOutcome(int64_t version, double prediction, double label,
+                                      const float* x) {
   std::lock_guard lock(outcomes_mu_);
   for (auto& [v, o] : outcomes_) {
-    if (v != version) continue;
-    ++o.n;
-    o.correct += (prediction >= 0.5) == (label >= 0.5) ? 1 : 0;
-    const double error = prediction - label;
-    o.abs_error += std::fabs(error);
-    o.sq_error += error * error;
-    return;
+    if (v == version) Add(&o, prediction, label);
+  }
+  if (x != nullptr && watch_previous_ != nullptr && version == watch_version_) {
+    std::vector<float> previous;
+    if (watch_previous_->Predict(x, 1, &previous).ok() && previous.size() == 1) {
+      Add(&watch_new_, prediction, label);
+      Add(&watch_old_, previous[0], label);
+    }
   }
 }
 

@@ -128,8 +128,11 @@ class RolloutController {
 
   // The feedback hook: one labelled prediction of `version` (the label joined to the logged
   // prediction). Feeds the online-metric guard. Thread-safe; ignored for versions not in the
-  // current rollout.
-  void RecordOutcome(int64_t version, double prediction, double label);
+  // current rollout. With the row's features `x` (n_features floats), while watching a new
+  // champion, the previous champion predicts the same row too, and the watch compares the
+  // two on the same labelled rows (otherwise: the new champion's labels against the old
+  // one's from the rollout, which on a drifting stream compares two periods).
+  void RecordOutcome(int64_t version, double prediction, double label, const float* x = nullptr);
 
   // The predictions `version` made on its validation holdout, the reference of the
   // prediction-drift guard (10 quantile bins, PSI). Without one that guard is not judged.
@@ -199,8 +202,16 @@ class RolloutController {
     double abs_error = 0;
     double sq_error = 0;
   };
+  static void Add(Outcomes* o, double prediction, double label);
+  std::optional<double> MetricOf(const Outcomes& o) const;
+  // While watching: the previous champion scores the new one's labelled rows as well.
+  void StartWatch();
+  void EndWatch();
   mutable std::mutex outcomes_mu_;
   std::vector<std::pair<int64_t, Outcomes>> outcomes_;  // by version; guarded by outcomes_mu_
+  std::shared_ptr<const serve::ServedModel> watch_previous_;  // guarded by outcomes_mu_
+  int64_t watch_version_ = 0;                                  // guarded by outcomes_mu_
+  Outcomes watch_new_, watch_old_;  // the same rows, both models; guarded by outcomes_mu_
   bool binary_ = true;  // the task, from the challenger's config
 };
 

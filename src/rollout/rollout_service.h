@@ -77,9 +77,10 @@ class RolloutService {
   RolloutService(const RolloutService&) = delete;
   RolloutService& operator=(const RolloutService&) = delete;
 
-  // A labelled prediction of `version` (from the inference log's joins): the online metric.
-  void RecordOutcome(int64_t version, double prediction, double label) {
-    controller_.RecordOutcome(version, prediction, label);
+  // A labelled prediction of `version` for the row `x` (from the inference log's joins): the
+  // online metric (RolloutController::RecordOutcome).
+  void RecordOutcome(int64_t version, double prediction, double label, const float* x = nullptr) {
+    controller_.RecordOutcome(version, prediction, label, x);
   }
   // For PredictionService::AddChallengerObserver.
   serve::ChallengerObserver Observer() { return controller_.Observer(); }
