@@ -177,23 +177,12 @@ Result<int> RunEvaluate(const EvaluateArgs& args, std::ostream& out) {
   if ((!details.latency || (s.champion && !details.latency->champion)) && s.end > s.begin) {
     // No latency gate, or one without the champion's numbers: measure both for the report,
     // as the gate would.
-    std::vector<float> a, b;
     const size_t nf = s.data.n_features;
-    validate::PredictOne candidate = [&](const float* row, float* o) {
-      MLLOOP_RETURN_IF_ERROR(s.candidate->Predict(row, 1, nf, &a));
-      *o = a[0];
-      return Status::Ok();
-    };
     validate::PredictOne champion;
-    if (s.champion) {
-      champion = [&](const float* row, float* o) {
-        MLLOOP_RETURN_IF_ERROR(s.champion->Predict(row, 1, nf, &b));
-        *o = b[0];
-        return Status::Ok();
-      };
-    }
+    if (s.champion) champion = validate::SingleRowPredict(*s.champion, nf);
     MLLOOP_ASSIGN_OR_RETURN(details.latency,
-                            validate::MeasureLatency(candidate, champion, s.data.Row(s.begin),
+                            validate::MeasureLatency(validate::SingleRowPredict(*s.candidate, nf),
+                                                     champion, s.data.Row(s.begin),
                                                      s.end - s.begin, nf, 1000));
   }
   if (!args.html.empty()) {

@@ -25,6 +25,7 @@ using html::FormatPercent;
 using html::FormatPValue;
 using html::NiceStep;
 using html::Printf;
+using html::SvgOpen;
 
 // Charts of categorical features show at most this many categories (the largest ones); the
 // rest are summed into one "other" bar, so a high-cardinality column cannot blow up the page.
@@ -243,10 +244,7 @@ void AppendChart(std::string& out, const FeatureDrift& f) {
   const double bottom = rotate ? label_px * 0.71 + 22 : (two_lines ? 44 : 30);
   const double height = plot_bottom + bottom;
 
-  out += "<svg class=\"chart\" viewBox=\"0 0 " + Coord(kChartWidth) + " " + Coord(height) +
-         "\" width=\"" + Coord(kChartWidth) + "\" height=\"" + Coord(height) +
-         "\" role=\"img\" aria-label=\"reference and current distributions of " + Escape(f.name) +
-         "\">\n";
+  out += SvgOpen(kChartWidth, height, "reference and current distributions of " + f.name);
   // Axis caption and legend.
   out += "<text class=\"cap\" x=\"" + Coord(left) + "\" y=\"14\">share of non-missing rows</text>";
   // Legend, right-aligned; its text widths are estimated (13px, ~7.5px a character).
@@ -392,9 +390,7 @@ void AppendGainChart(std::string& out, const std::vector<drift::SeparatingFeatur
   constexpr double kLabelWidth = 170, kBarMax = 600, kRow = 22;
   const double height = kRow * static_cast<double>(features.size()) + 8;
   const double width = kLabelWidth + kBarMax + 70;
-  out += "<svg class=\"chart gain\" viewBox=\"0 0 " + Coord(width) + " " + Coord(height) +
-         "\" width=\"" + Coord(width) + "\" height=\"" + Coord(height) +
-         "\" role=\"img\" aria-label=\"features that separate the tables\">\n";
+  out += SvgOpen(width, height, "features that separate the tables", "chart gain");
   double top = 0;
   for (const auto& f : features) top = std::max(top, f.gain_share);
   if (!(top > 0)) top = 1;

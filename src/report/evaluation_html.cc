@@ -14,6 +14,7 @@ using html::Coord;
 using html::Escape;
 using html::FormatCount;
 using html::FormatNumber;
+using html::SvgOpen;
 using validate::ComparisonDetails;
 using validate::GateOutcome;
 using validate::MetricDelta;
@@ -23,13 +24,6 @@ constexpr double kWidth = 960;
 std::string Badge(bool passed) {
   return std::string("<span class=\"verdict ") + (passed ? "v-ok\">passed" : "v-drift\">failed") +
          "</span>";
-}
-
-std::string SvgOpen(double width, double height, const std::string& label,
-                    const std::string& cls = "chart") {
-  return "<svg class=\"" + cls + "\" viewBox=\"0 0 " + Coord(width) + " " + Coord(height) +
-         "\" width=\"" + Coord(width) + "\" height=\"" + Coord(height) +
-         "\" role=\"img\" aria-label=\"" + Escape(label) + "\">\n";
 }
 
 // Legend: candidate (orange) and champion (blue), right-aligned at the top.

@@ -75,6 +75,12 @@ std::string FormatCount(size_t n) {
 
 std::string Coord(double v) { return Printf("%.1f", v); }
 
+std::string SvgOpen(double width, double height, std::string_view label, std::string_view cls) {
+  return "<svg class=\"" + std::string(cls) + "\" viewBox=\"0 0 " + Coord(width) + " " +
+         Coord(height) + "\" width=\"" + Coord(width) + "\" height=\"" + Coord(height) +
+         "\" role=\"img\" aria-label=\"" + Escape(label) + "\">\n";
+}
+
 double NiceStep(double top) {
   const double raw = top / 5;
   const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));

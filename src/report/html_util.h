@@ -25,6 +25,10 @@ std::string FormatPercent(double share);
 std::string FormatCount(size_t n);
 // SVG coordinates with one decimal keep the markup short.
 std::string Coord(double v);
+// The opening <svg> tag of a chart `width` x `height` with class `cls`, described for screen
+// readers by `label` (escaped here).
+std::string SvgOpen(double width, double height, std::string_view label,
+                    std::string_view cls = "chart");
 // A step of 1, 2, 2.5 or 5 times a power of ten giving at most 5 gridlines up to `top`.
 double NiceStep(double top);
 

@@ -8,8 +8,17 @@ EvaluationInput Comparison::Input(core::Task task) const {
   in.labels = labels;
   in.candidate = candidate;
   in.champion = champion;
-  for (const Segment& s : segments) in.segments.push_back({s.name, s.values, s.codes});
+  for (const core::Dataset::SegmentColumn& s : segments) in.segments.push_back({s.name, s.values, s.codes});
   return in;
+}
+
+PredictOne SingleRowPredict(const pipeline::XgbModel& model, size_t n_features) {
+  return [&model, n_features, scores = std::vector<float>()](const float* row,
+                                                             float* out) mutable -> Status {
+    MLLOOP_RETURN_IF_ERROR(model.Predict(row, 1, n_features, &scores));
+    *out = scores[0];
+    return Status::Ok();
+  };
 }
 
 Result<Comparison> CompareModels(const config::ModelConfig& config, const core::Dataset& data,
@@ -36,32 +45,16 @@ Result<Comparison> CompareModels(const config::ModelConfig& config, const core::
     }
   }
   for (const core::Dataset::SegmentColumn& s : data.segments) {
-    Comparison::Segment seg;
-    seg.name = s.name;
-    seg.values = s.values;
-    seg.codes.assign(s.codes.begin() + static_cast<std::ptrdiff_t>(begin),
-                     s.codes.begin() + static_cast<std::ptrdiff_t>(end));
-    c.segments.push_back(std::move(seg));
+    c.segments.push_back({s.name, s.values,
+                          {s.codes.begin() + static_cast<std::ptrdiff_t>(begin),
+                           s.codes.begin() + static_cast<std::ptrdiff_t>(end)}});
   }
   EvaluationInput in = c.Input(config.schema.label.task);
   in.features = n > 0 ? data.Row(begin) : nullptr;
   in.n_features = data.n_features;
   in.candidate_model_bytes = candidate_bytes;
-  // One row at a time through the serving path, each model with its own output buffer.
-  std::vector<float> candidate_out, champion_out;
-  const size_t n_features = data.n_features;
-  in.predict_candidate = [&](const float* row, float* out) {
-    MLLOOP_RETURN_IF_ERROR(candidate.Predict(row, 1, n_features, &candidate_out));
-    *out = candidate_out[0];
-    return Status::Ok();
-  };
-  if (champion != nullptr) {
-    in.predict_champion = [&](const float* row, float* out) {
-      MLLOOP_RETURN_IF_ERROR(champion->Predict(row, 1, n_features, &champion_out));
-      *out = champion_out[0];
-      return Status::Ok();
-    };
-  }
+  in.predict_candidate = SingleRowPredict(candidate, data.n_features);
+  if (champion != nullptr) in.predict_champion = SingleRowPredict(*champion, data.n_features);
   MLLOOP_ASSIGN_OR_RETURN(c.evaluation, Evaluate(config.validation, in));
   return c;
 }

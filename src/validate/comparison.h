@@ -26,12 +26,7 @@ struct Comparison {
   std::vector<float> labels;
   std::vector<float> candidate;  // scores
   std::vector<float> champion;   // empty without a champion
-  struct Segment {
-    std::string name;
-    std::vector<std::string> values;
-    std::vector<uint32_t> codes;  // per compared row
-  };
-  std::vector<Segment> segments;
+  std::vector<core::Dataset::SegmentColumn> segments;  // codes: per compared row
   Evaluation evaluation;
 
   // Spans over this comparison's vectors (no features or predict functions).
@@ -81,6 +76,11 @@ struct ComparisonDetails {
 Result<ComparisonDetails> DescribeComparison(const config::ModelConfig& config,
                                              const Comparison& comparison, int resamples = 500,
                                              uint64_t seed = 0);
+
+// One row at a time through `model`'s Predict (the serving path): for the latency gate and
+// the report's latency. The function keeps its own output buffer, so two of them (candidate
+// and champion) never share one. REQUIRES: `model` outlives the function.
+PredictOne SingleRowPredict(const pipeline::XgbModel& model, size_t n_features);
 
 // Scores `candidate` and, when given, `champion` on rows [begin, end) of `data` and
 // evaluates config.validation's gates (a latency gate times single-row Predict calls of both

@@ -3,42 +3,33 @@
 #include <algorithm>
 #include <cmath>
 
-#include "stats/bootstrap.h"
 #include "stats/metrics.h"
 #include "validate/comparison.h"
 
 namespace mlloop::validate {
 namespace {
 
-MetricDelta Delta(const std::string& metric, const Comparison& c, core::Task task, int resamples,
+MetricDelta Delta(const std::string& metric, const EvaluationInput& in, int resamples,
                   uint64_t seed) {
   MetricDelta d;
   d.metric = metric;
   d.higher_is_better = config::HigherIsBetter(metric);
-  const size_t n = c.labels.size();
-  auto cand = stats::ComputeMetric(metric, c.labels.data(), c.candidate.data(), n);
+  const size_t n = in.labels.size();
+  auto cand = stats::ComputeMetric(metric, in.labels.data(), in.candidate.data(), n);
   if (!cand.ok() || !std::isfinite(*cand)) {
     d.note = cand.ok() ? "not finite" : cand.status().message();
     return d;
   }
   d.candidate = *cand;
-  if (c.champion.empty()) return d;
-  auto champ = stats::ComputeMetric(metric, c.labels.data(), c.champion.data(), n);
+  if (in.champion.empty()) return d;
+  auto champ = stats::ComputeMetric(metric, in.labels.data(), in.champion.data(), n);
   if (!champ.ok() || !std::isfinite(*champ)) return d;
   d.champion = *champ;
   d.difference = *cand - *champ;
   stats::BootstrapOptions options;
   options.resamples = resamples;
   options.seed = seed;
-  stats::ArrayMetric fn = [metric](std::span<const float> y, std::span<const float> p) {
-    auto v = stats::ComputeMetric(metric, y.data(), p.data(), y.size());
-    return v.ok() ? *v : NAN;
-  };
-  auto boot = stats::PairedBootstrap(
-      c.labels, c.champion, c.candidate, fn,
-      d.higher_is_better ? stats::Better::kHigher : stats::Better::kLower, options,
-      task == core::Task::kBinaryClassification ? stats::BootstrapSampling::kStratifiedByLabel
-                                                : stats::BootstrapSampling::kRows);
+  auto boot = MetricBootstrap(in, metric, options);
   if (boot.ok()) {
     d.interval = Interval{boot->lower, boot->upper, options.level};
   } else {
@@ -105,10 +96,9 @@ Result<ComparisonDetails> DescribeComparison(const config::ModelConfig& config,
   for (const std::string& m : all) {
     if (m != primary) metrics.push_back(m);
   }
+  const EvaluationInput in = comparison.Input(task);
   if (!comparison.labels.empty()) {
-    for (const std::string& m : metrics) {
-      d.metrics.push_back(Delta(m, comparison, task, resamples, seed));
-    }
+    for (const std::string& m : metrics) d.metrics.push_back(Delta(m, in, resamples, seed));
   }
   if (task == core::Task::kBinaryClassification) {
     d.candidate_calibration = Calibration(comparison.labels, comparison.candidate);
@@ -118,7 +108,6 @@ Result<ComparisonDetails> DescribeComparison(const config::ModelConfig& config,
       d.champion_confusion = ConfusionOf(comparison.labels, comparison.champion);
     }
   }
-  const EvaluationInput in = comparison.Input(task);
   for (const SegmentCodes& column : in.segments) {
     MLLOOP_ASSIGN_OR_RETURN(std::vector<SegmentMetric> segs,
                             SegmentMetrics(in, primary, column, /*min_rows=*/1));

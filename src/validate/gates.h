@@ -34,6 +34,7 @@
 #include "config/model_config.h"
 #include "core/schema.h"
 #include "core/status.h"
+#include "stats/bootstrap.h"
 #include "validate/latency.h"
 
 namespace mlloop::validate {
@@ -137,6 +138,14 @@ Result<Evaluation> Evaluate(const config::ValidationConfig& config, const Evalua
 Result<std::vector<SegmentMetric>> SegmentMetrics(const EvaluationInput& input,
                                                   const std::string& metric,
                                                   const SegmentCodes& column, int64_t min_rows);
+
+// The seeded paired bootstrap of `metric` on `input`'s candidate and champion scores, in the
+// metric's better direction, stratified by label for a classifier (so every resample keeps
+// both classes). For the significance gate and the report's metric intervals.
+// REQUIRES: input.champion is not empty. Errors: stats::PairedBootstrap's.
+Result<stats::PairedBootstrapResult> MetricBootstrap(const EvaluationInput& input,
+                                                     const std::string& metric,
+                                                     const stats::BootstrapOptions& options);
 
 // The gates one at a time (Evaluate calls them; exposed for tests and the report).
 Result<GateOutcome> SignificanceGate(const config::GateConfig& gate, const EvaluationInput& input);

@@ -26,17 +26,15 @@ std::string F4(double v) { return core::FormatFixed(v, 4); }
 
 std::string Pct(double level) { return core::FormatShortest(level * 100) + "%"; }
 
-Result<stats::PairedBootstrapResult> Bootstrap(const config::GateConfig& gate,
-                                               const EvaluationInput& in) {
-  const std::string metric = gate.metric;
+}  // namespace
+
+Result<stats::PairedBootstrapResult> MetricBootstrap(const EvaluationInput& in,
+                                                     const std::string& metric,
+                                                     const stats::BootstrapOptions& options) {
   stats::ArrayMetric fn = [metric](std::span<const float> y, std::span<const float> p) {
     auto v = stats::ComputeMetric(metric, y.data(), p.data(), y.size());
     return v.ok() ? *v : NAN;
   };
-  stats::BootstrapOptions options;
-  options.resamples = gate.resamples;
-  options.seed = gate.seed;
-  options.level = gate.confidence;
   const auto sampling = in.task == core::Task::kBinaryClassification
                             ? stats::BootstrapSampling::kStratifiedByLabel
                             : stats::BootstrapSampling::kRows;
@@ -45,8 +43,6 @@ Result<stats::PairedBootstrapResult> Bootstrap(const config::GateConfig& gate,
                                                                : stats::Better::kLower,
                                 options, sampling);
 }
-
-}  // namespace
 
 Result<GateOutcome> SignificanceGate(const config::GateConfig& gate, const EvaluationInput& in) {
   GateOutcome out;
@@ -81,7 +77,11 @@ Result<GateOutcome> SignificanceGate(const config::GateConfig& gate, const Evalu
     out.interval = Interval{r->lower, r->upper, gate.confidence};
     out.p_value = r->p_value;
   } else {
-    auto boot = Bootstrap(gate, in);
+    stats::BootstrapOptions options;
+    options.resamples = gate.resamples;
+    options.seed = gate.seed;
+    options.level = gate.confidence;
+    auto boot = MetricBootstrap(in, gate.metric, options);
     if (!boot.ok()) return not_computable(boot.status());
     out.candidate_value = boot->candidate;
     out.champion_value = boot->champion;
