@@ -78,21 +78,26 @@ RolloutController::RolloutController(registry::Registry* registry, const core::C
 // ---------------------------------------------------------------------------------------------
 // Steps
 
-size_t RolloutController::StepCount() const {
-  return config_.strategy == Strategy::kCanary || config_.strategy == Strategy::kLinear
-             ? config_.steps.size()
+size_t StepCount(const config::RolloutConfig& config) {
+  return config.strategy == Strategy::kCanary || config.strategy == Strategy::kLinear
+             ? config.steps.size()
              : 1;
 }
 
-double RolloutController::WeightAt(size_t step) const {
-  switch (config_.strategy) {
+double StepWeight(const config::RolloutConfig& config, size_t step) {
+  switch (config.strategy) {
     case Strategy::kCanary:
-    case Strategy::kLinear: return config_.steps[std::min(step, config_.steps.size() - 1)];
+    case Strategy::kLinear:
+      return config.steps.empty() ? 0.0 : config.steps[std::min(step, config.steps.size() - 1)];
     case Strategy::kBlueGreen: return 1.0;
     case Strategy::kShadow: return 0.0;
   }
   return 0.0;
 }
+
+size_t RolloutController::StepCount() const { return rollout::StepCount(config_); }
+
+double RolloutController::WeightAt(size_t step) const { return StepWeight(config_, step); }
 
 Status RolloutController::PublishRoute() {
   if (phase_ != Phase::kRolling) {
@@ -192,7 +197,7 @@ std::vector<GuardReading> RolloutController::Judge() const {
                                         : champion_during_;
   std::string base_period = phase_ == Phase::kRolling ? "same period" : "during the rollout";
   if (base.total() < static_cast<uint64_t>(g.min_requests)) {
-    base = champion_before_;
+    base = champion_start_;
     base_period = "before the rollout";
   }
   const uint64_t min = static_cast<uint64_t>(g.min_requests);
@@ -274,14 +279,14 @@ std::vector<GuardReading> RolloutController::Judge() const {
 
 Result<TickResult> RolloutController::Start(const ModelVersion& version) {
   config_ = options_.default_config;
-  binary_ = true;
   if (!version.lineage.config_text.empty()) {
+    // Its guard metric defaults to its task's (ModelConfig::DefaultMetric).
     auto config = config::ParseModelConfig(version.lineage.config_text, version.model + ".yaml");
     if (!config.ok()) return config.status().WithContext("rolling out " + Label(version));
     config_ = config->rollout;
-    binary_ = config->schema.label.task == core::Task::kBinaryClassification;
   }
-  if (config_.guard.metric.empty()) config_.guard.metric = binary_ ? "accuracy" : "rmse";
+  // Without a recorded config the task is unknown: judged as a binary one.
+  if (config_.guard.metric.empty()) config_.guard.metric = "accuracy";
   MLLOOP_ASSIGN_OR_RETURN(std::optional<ModelVersion> champion,
                           registry_->Champion(version.model));
   if (!champion) {
@@ -313,7 +318,6 @@ Result<TickResult> RolloutController::Start(const ModelVersion& version) {
                                                             : challenger_->metrics().Served();
   step_start_requests_ = 0;
   champion_start_ = champion_->metrics().Served();
-  champion_before_ = champion_start_;
   champion_during_ = {};
   ResetDrift();
   {

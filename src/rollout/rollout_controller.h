@@ -59,6 +59,12 @@ namespace mlloop::rollout {
 enum class Phase { kIdle, kRolling, kWatching };
 std::string_view PhaseName(Phase phase);  // "idle", "rolling", "watching"
 
+// How many steps `config`'s strategy takes: one per share (canary, linear), else one.
+size_t StepCount(const config::RolloutConfig& config);
+// The challenger's share of traffic at `step` (0-based; past the last, the last share) of
+// `config`'s strategy: its shares (canary, linear; 0 without any), 1 (blue/green), 0 (shadow).
+double StepWeight(const config::RolloutConfig& config, size_t step);
+
 // One guard's verdict.
 struct GuardReading {
   std::string name;  // error_rate, error_rate_increase, latency_p99_ratio, prediction_psi, <metric>_loss
@@ -151,9 +157,9 @@ class RolloutController {
                               const std::vector<GuardReading>& guards);
   Result<TickResult> Follow();
   std::vector<GuardReading> Judge() const;
-  // The share of traffic at `step` (0-based) of the current strategy.
-  double WeightAt(size_t step) const;
+  // StepCount() and StepWeight() of the current strategy; `step` is 0-based.
   size_t StepCount() const;
+  double WeightAt(size_t step) const;
   Status PublishRoute();
   // Records the decision, audits the step and applies `to` (if any) in one transaction.
   Result<int64_t> Record(const std::string& actor, const std::string& action,
@@ -179,7 +185,9 @@ class RolloutController {
   size_t step_ = 0;  // 0-based
   int64_t phase_started_ = 0;
   uint64_t step_start_requests_ = 0;
-  serve::VersionMetrics::Snapshot challenger_start_, champion_start_, champion_before_;
+  // The counters when the rollout began (the challenger's are reset when its watch begins);
+  // the champion's are also its record from before the rollout, the guards' fallback.
+  serve::VersionMetrics::Snapshot challenger_start_, champion_start_;
   serve::VersionMetrics::Snapshot champion_during_;  // the old champion over the rollout
   std::vector<GuardReading> last_guards_;
   std::vector<int64_t> rejected_loads_;  // versions that failed to load, not retried
@@ -212,7 +220,6 @@ class RolloutController {
   std::shared_ptr<const serve::ServedModel> watch_previous_;  // guarded by outcomes_mu_
   int64_t watch_version_ = 0;                                  // guarded by outcomes_mu_
   Outcomes watch_new_, watch_old_;  // the same rows, both models; guarded by outcomes_mu_
-  bool binary_ = true;  // the task, from the challenger's config
 };
 
 }  // namespace mlloop::rollout

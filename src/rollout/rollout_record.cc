@@ -61,14 +61,10 @@ void StepOf(const ModelVersion& version, const std::optional<RolloutEntry>& entr
     return;
   }
   const config::RolloutConfig c = RecordedConfig(version).value_or(config::RolloutConfig{});
-  using Strategy = config::RolloutConfig::Strategy;
-  const bool shares = c.strategy == Strategy::kCanary || c.strategy == Strategy::kLinear;
   step->strategy = std::string(config::RolloutStrategyName(c.strategy));
   step->step = 1;
-  step->steps = shares ? c.steps.size() : 1;
-  step->weight = shares && !c.steps.empty() ? c.steps.front()
-                 : c.strategy == Strategy::kBlueGreen ? 1.0
-                                                      : 0.0;
+  step->steps = StepCount(c);
+  step->weight = StepWeight(c, 0);
 }
 
 std::string StepText(const RolloutStep& s) {
@@ -124,35 +120,28 @@ Result<int64_t> RecordRolloutStep(registry::Registry& registry, const RolloutSte
   decision.reason = step.reason;
   decision.version_id = version.id;
 
-  MLLOOP_RETURN_IF_ERROR(registry.Begin());
-  auto undo = [&](const Status& s) {
-    (void)registry.Rollback();
-    return s;
-  };
-  auto id = registry.RecordDecision(decision);
-  if (!id.ok()) return undo(id.status());
-  registry::AuditEntry entry;
-  entry.time = step.time;
-  entry.actor = step.actor;
-  entry.action = step.audit_action;
-  entry.subject = VersionLabel(version);
-  entry.details_json = nlohmann::json{{"decision_id", *id},
-                                      {"strategy", step.strategy},
-                                      {"step", step.step},
-                                      {"steps", step.steps},
-                                      {"weight", step.weight},
-                                      {"champion", step.champion},
-                                      {"reason", step.reason}}
-                           .dump();
-  if (Status s = registry.Append(entry); !s.ok()) return undo(s);
-  if (step.to) {
-    if (Status s = registry.Transition(version.id, *step.to, step.actor, step.reason, step.time);
-        !s.ok()) {
-      return undo(s);
+  return InTransaction(registry, [&]() -> Result<int64_t> {
+    MLLOOP_ASSIGN_OR_RETURN(int64_t id, registry.RecordDecision(decision));
+    registry::AuditEntry entry;
+    entry.time = step.time;
+    entry.actor = step.actor;
+    entry.action = step.audit_action;
+    entry.subject = VersionLabel(version);
+    entry.details_json = nlohmann::json{{"decision_id", id},
+                                        {"strategy", step.strategy},
+                                        {"step", step.step},
+                                        {"steps", step.steps},
+                                        {"weight", step.weight},
+                                        {"champion", step.champion},
+                                        {"reason", step.reason}}
+                             .dump();
+    MLLOOP_RETURN_IF_ERROR(registry.Append(entry));
+    if (step.to) {
+      MLLOOP_RETURN_IF_ERROR(
+          registry.Transition(version.id, *step.to, step.actor, step.reason, step.time));
     }
-  }
-  if (Status s = registry.Commit(); !s.ok()) return undo(s);
-  return *id;
+    return id;
+  });
 }
 
 Result<RegistryRollout> ReadRollout(registry::Registry& registry, const std::string& model,

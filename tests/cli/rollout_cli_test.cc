@@ -86,19 +86,7 @@ class RolloutCliTest : public ::testing::Test {
 
   // `n` single-row requests; the answering versions, counted.
   std::map<std::string, int> Send(int n) {
-    std::map<std::string, int> by_version;
-    for (int i = 0; i < n; ++i) {
-      serve::HttpRequest request;
-      request.method = "POST";
-      request.target = "/v1/models/toy:predict";
-      const std::string body = "{\"instances\": [[0." + std::to_string(i % 10) + ", 1, 2]]}";
-      request.body = body;  // a view
-      request.request_id = "r";
-      serve::HttpResponse response;
-      service_.Handle(request, &response);
-      ++by_version[response.model_version + (response.status == 200 ? "" : ":error")];
-    }
-    return by_version;
+    return serve::testing::SendToyRows(service_, n, "1, 2");
   }
 
   // A canary of v2 against v1 at step 2/2, its step decision carrying the guards.

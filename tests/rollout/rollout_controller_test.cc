@@ -101,21 +101,8 @@ class RolloutTest : public ::testing::Test {
   }
 
   // `n` single-row requests of three numbers; the answering versions, counted.
-  std::map<std::string, int> Send(int n, std::string_view sticky_header = "") {
-    std::map<std::string, int> by_version;
-    (void)sticky_header;
-    for (int i = 0; i < n; ++i) {
-      serve::HttpRequest request;
-      request.method = "POST";
-      request.target = "/v1/models/toy:predict";
-      const std::string body = "{\"instances\": [[0." + std::to_string(i % 10) + ", 0.5, 0.25]]}";
-      request.body = body;
-      request.request_id = "r";
-      serve::HttpResponse response;
-      service_.Handle(request, &response);
-      ++by_version[response.model_version + (response.status == 200 ? "" : ":error")];
-    }
-    return by_version;
+  std::map<std::string, int> Send(int n) {
+    return serve::testing::SendToyRows(service_, n, "0.5, 0.25");
   }
 
   TickResult Tick() {
@@ -125,6 +112,22 @@ class RolloutTest : public ::testing::Test {
   }
 
   VersionState State(const ModelVersion& v) { return registry_->GetVersionById(v.id)->state; }
+
+  // A one-step rollout of `v2` against the champion `v1` under `config`, promoted at the end
+  // of its step after 200 requests and 100 labels of each version, both right except every
+  // `wrong_every`-th.
+  void PromoteAfterLabels(config::RolloutConfig config, const ModelVersion& v1,
+                          const ModelVersion& v2, int wrong_every) {
+    Start(std::move(config));
+    ASSERT_EQ(Tick().action, Action::kStarted);
+    Send(200);
+    for (int i = 0; i < 100; ++i) {
+      controller_->RecordOutcome(v1.version, 0.9, i % wrong_every ? 1 : 0);
+      controller_->RecordOutcome(v2.version, 0.9, i % wrong_every ? 1 : 0);
+    }
+    clock_.AdvanceTo(clock_.Now() + 60);
+    ASSERT_EQ(Tick().action, Action::kPromoted);
+  }
 
   // Every rollout decision of the model has exactly one audit entry naming it.
   void ExpectEveryDecisionAudited(size_t decisions) {
@@ -216,16 +219,8 @@ TEST_F(RolloutTest, WatchAfterPromotionRollsBackToThePreviousChampion) {
   ModelVersion v2 = Add(3, 1, VersionState::kApproved);
   config::RolloutConfig config = Canary({0.5});
   config.watch = 3600;
-  Start(config);
-  ASSERT_EQ(Tick().action, Action::kStarted);
-  Send(200);
   // Labels during the rollout: both versions right 90% of the time.
-  for (int i = 0; i < 100; ++i) {
-    controller_->RecordOutcome(v1.version, 0.9, i % 10 ? 1 : 0);
-    controller_->RecordOutcome(v2.version, 0.9, i % 10 ? 1 : 0);
-  }
-  clock_.AdvanceTo(clock_.Now() + 60);
-  ASSERT_EQ(Tick().action, Action::kPromoted);
+  ASSERT_NO_FATAL_FAILURE(PromoteAfterLabels(config, v1, v2, 10));
   EXPECT_EQ(controller_->status().phase, Phase::kWatching);
   Send(200);
   clock_.AdvanceTo(clock_.Now() + 600);
@@ -251,16 +246,8 @@ TEST_F(RolloutTest, WatchComparesBothChampionsOnTheSameLabelledRows) {
   config.watch = 3600;
   config.guard.min_labels = 50;
   config.guard.max_metric_loss = 0.05;
-  Start(config);
-  ASSERT_EQ(Tick().action, Action::kStarted);
-  Send(200);
   // During the rollout both versions were right 95% of the time.
-  for (int i = 0; i < 100; ++i) {
-    controller_->RecordOutcome(v1.version, 0.9, i % 20 ? 1 : 0);
-    controller_->RecordOutcome(v2.version, 0.9, i % 20 ? 1 : 0);
-  }
-  clock_.AdvanceTo(clock_.Now() + 60);
-  ASSERT_EQ(Tick().action, Action::kPromoted);
+  ASSERT_NO_FATAL_FAILURE(PromoteAfterLabels(config, v1, v2, 20));
   auto v1_model = serve::ServedModel::LoadVersion(*registry_, v1, service_.metrics());
   ASSERT_TRUE(v1_model.ok());
   // A harder period: v2 answers each row with v1's own prediction, and the labels agree with
@@ -403,15 +390,9 @@ TEST_F(RolloutTest, StickyKeysKeepAnEntityOnOneVersion) {
   for (int user = 0; user < 200; ++user) {
     std::set<std::string> seen;
     for (int i = 0; i < 5; ++i) {
-      serve::HttpRequest request;
-      request.method = "POST";
-      request.target = "/v1/models/toy:predict";
       const std::string body =
           "{\"user\": \"u" + std::to_string(user) + "\", \"instances\": [[0.1, 0.2, 0.3]]}";
-      request.body = body;
-      request.request_id = "r";
-      serve::HttpResponse response;
-      service_.Handle(request, &response);
+      const serve::HttpResponse response = serve::testing::PredictToy(service_, body);
       ASSERT_EQ(response.status, 200) << response.body;
       seen.insert(response.model_version);
     }

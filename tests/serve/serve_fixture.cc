@@ -44,6 +44,28 @@ std::shared_ptr<const ServedModel> ToyServedModel(int64_t version, int variant,
   return *served;
 }
 
+HttpResponse PredictToy(PredictionService& service, std::string_view body) {
+  HttpRequest request;
+  request.method = "POST";
+  request.target = "/v1/models/toy:predict";
+  request.body = body;
+  request.request_id = "r";
+  HttpResponse response;
+  service.Handle(request, &response);
+  return response;
+}
+
+std::map<std::string, int> SendToyRows(PredictionService& service, int n, std::string_view rest) {
+  std::map<std::string, int> by_version;
+  for (int i = 0; i < n; ++i) {
+    const std::string body = "{\"instances\": [[0." + std::to_string(i % 10) + ", " +
+                             std::string(rest) + "]]}";
+    const HttpResponse response = PredictToy(service, body);
+    ++by_version[response.model_version + (response.status == 200 ? "" : ":error")];
+  }
+  return by_version;
+}
+
 ServerFixture::ServerFixture(HttpServer::Options options,
                              PredictionService::Options service_options, InferenceLog* log)
     : service_(service_options), slot_(&service_.AddModel("toy")) {

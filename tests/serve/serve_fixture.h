@@ -3,8 +3,10 @@
 
 #include <httplib.h>
 
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "serve/http_server.h"
@@ -24,6 +26,14 @@ std::unique_ptr<pipeline::XgbModel> TrainToyModel(int variant);
 // TrainToyModel(variant) served as ("toy", version).
 std::shared_ptr<const ServedModel> ToyServedModel(int64_t version, int variant,
                                                   ServerMetrics* metrics = nullptr);
+
+// `service`'s answer to a POST of `body` to /v1/models/toy:predict, without HTTP.
+HttpResponse PredictToy(PredictionService& service, std::string_view body);
+
+// `n` single-row requests to "toy" on `service`, without HTTP: the first value of each row
+// cycles through 0.0, 0.1, ... 0.9, the others are `rest` (e.g. "1, 2"). Returns the versions
+// that answered, counted ("2"; "2:error" for a request that failed).
+std::map<std::string, int> SendToyRows(PredictionService& service, int n, std::string_view rest);
 
 // A PredictionService serving "toy" behind an HttpServer on 127.0.0.1, any free port; with
 // `log` (not owned), "toy" is logged there and takes feedback (label "y").
