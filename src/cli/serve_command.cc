@@ -281,10 +281,6 @@ class EventThread {
                                  {"reason", outcome.decision.reason}};
       if (outcome.retrain) {
         const loop::RetrainOutcome& r = *outcome.retrain;
-        const std::string verdict = r.promoted            ? "promoted"
-                                    : r.handed_off        ? "handed_off"
-                                    : r.awaiting_approval ? "awaiting_approval"
-                                                          : "rejected";
         line += "; v" + std::to_string(r.version) +
                 (r.promoted            ? " promoted"
                  : r.handed_off        ? " approved, handed to the rollout"
@@ -292,37 +288,16 @@ class EventThread {
                                        : " rejected by validation (mlloop models show " +
                                              std::to_string(r.version) + ")");
         fields["version"] = r.version;
-        fields["outcome"] = verdict;
+        fields["outcome"] = r.Verdict();
         fields["validation"] = r.validation;
       }
       out_.Info("decision", line, std::move(fields));
     }
-    if (outcome.retrain && outcome.retrain->handed_off && rollout_) HandOver(*outcome.retrain);
-    if (promoted && rollout_ == nullptr) loader_.Check();
-  }
-
-  // The approved version's predictions on the rows that validated it: the reference of the
-  // rollout's prediction-drift guard.
-  void HandOver(const loop::RetrainOutcome& retrain) {
-    const core::Dataset& data = live_->data();
-    auto version = registry_->GetVersionById(retrain.version_id);
-    Result<std::shared_ptr<const serve::ServedModel>> model =
-        version.ok() ? serve::ServedModel::LoadVersion(*registry_, *version, metrics_)
-                     : Result<std::shared_ptr<const serve::ServedModel>>(version.status());
-    std::vector<float> predictions;
-    Status predicted = model.ok() ? (*model)->Predict(data.Row(retrain.holdout_begin),
-                                                      retrain.holdout_end - retrain.holdout_begin,
-                                                      &predictions)
-                                  : model.status();
-    if (!predicted.ok()) {
-      out_.Warn("no_drift_reference",
-                "v" + std::to_string(retrain.version) +
-                    " has no prediction-drift reference, that guard is off: " +
-                    predicted.message(),
-                {{"version", retrain.version}});
-      return;
+    if (outcome.retrain && outcome.retrain->handed_off && rollout_) {
+      // What it predicted on the rows that validated it: the drift guard's reference.
+      rollout_->SetValidationPredictions(outcome.retrain->version, outcome.retrain->holdout_scores);
     }
-    rollout_->SetValidationPredictions(retrain.version, std::move(predictions));
+    if (promoted && rollout_ == nullptr) loader_.Check();
   }
 
   loop::LiveLoop* live_;
@@ -418,14 +393,14 @@ Status RunServe(const ServeArgs& args, std::ostream& out) {
     rollout_options.interval =
         std::chrono::milliseconds(static_cast<int64_t>(args.rollout_seconds * 1000));
     if (served_config) rollout_options.controller.default_config = served_config->rollout;
-    rollout_options.report = [&slog](const std::string& line) {
-      // "rollout: ACTION: REASON", or "rollout: ERROR (the champion keeps serving)".
-      const size_t colon = line.find(": ", 9);
-      const std::string action = colon == std::string::npos ? "" : line.substr(9, colon - 9);
-      if (action.find(' ') == std::string::npos && !action.empty()) {
-        slog.Info("rollout", line, {{"action", action}, {"reason", line.substr(colon + 2)}});
+    rollout_options.report = [&slog](std::string_view action, const std::string& reason) {
+      ServeLog::Fields fields = {{"action", action}, {"reason", reason}};
+      if (action == "error") {
+        slog.Warn("rollout", "rollout: " + reason + " (the champion keeps serving)", fields);
+      } else if (action == "warning") {
+        slog.Warn("rollout", "rollout: " + reason, fields);
       } else {
-        slog.Warn("rollout", line);
+        slog.Info("rollout", "rollout: " + std::string(action) + ": " + reason, fields);
       }
     };
     if (args.reload_seconds > 0) {

@@ -193,12 +193,11 @@ Result<std::unique_ptr<pipeline::XgbModel>> Controller::TrainTimed(size_t begin,
   return model;
 }
 
-Result<registry::ModelVersion> Controller::RegisterCandidate(const pipeline::XgbModel& model,
+Result<registry::ModelVersion> Controller::RegisterCandidate(const std::string& artifact,
                                                              size_t begin, size_t end,
                                                              const std::string& window,
                                                              std::optional<int64_t> decision_id,
                                                              double seconds) {
-  MLLOOP_ASSIGN_OR_RETURN(std::string artifact, model.Serialize());
   registry::Lineage lineage;
   lineage.data_hash = io::SnapshotHash(*data_, begin, end);
   if (!live_source_.empty()) {
@@ -318,7 +317,8 @@ Status Controller::Bootstrap(const core::Dataset& data, size_t labelled_end) {
   }
   const double before = train_seconds_;
   MLLOOP_ASSIGN_OR_RETURN(auto model, TrainTimed(begin, end));
-  MLLOOP_ASSIGN_OR_RETURN(auto version, RegisterCandidate(*model, begin, end, plan.description,
+  MLLOOP_ASSIGN_OR_RETURN(std::string artifact, model->Serialize());
+  MLLOOP_ASSIGN_OR_RETURN(auto version, RegisterCandidate(artifact, begin, end, plan.description,
                                                           std::nullopt, train_seconds_ - before));
   policy_ = std::make_unique<policy::RetrainPolicy>(config_.policy, clock_->Now());
   RetrainOutcome accepted;
@@ -381,7 +381,21 @@ Status Controller::AdoptChampion(const registry::ModelVersion& version,
   return Status::Ok();
 }
 
-Result<std::string> Controller::DeploymentInProgress() {
+Result<std::string> Controller::WhyRetrainWaits(const TrainingPlan& plan) {
+  // A retrain that could not train, or whose candidate validation would have to reject for
+  // want of holdout rows, would spend budget and start the cooldown for nothing: it waits
+  // for labels instead (a server that just started has predictions long before labels).
+  if (plan.begin >= plan.end) {
+    return "the training window '" + plan.description + "' has no labelled rows yet";
+  }
+  const size_t holdout = labelled_end_ - plan.holdout_begin;
+  if (options_.validate && static_cast<int64_t>(holdout) < config_.validation.min_rows) {
+    return std::to_string(holdout) + " labelled rows for the holdout, validation needs " +
+           std::to_string(config_.validation.min_rows);
+  }
+  if (!options_.hand_off) return std::string();
+  // One deployment at a time: a candidate validated against a champion about to be
+  // replaced would be judged against the wrong model.
   MLLOOP_ASSIGN_OR_RETURN(std::vector<registry::ModelVersion> versions,
                           registry_->ListVersions(config_.name));
   for (const registry::ModelVersion& v : versions) {
@@ -455,15 +469,12 @@ Result<RetrainOutcome> Controller::Retrain(int64_t decision_id, const TrainingPl
   out.holdout_begin = holdout_begin;
   out.holdout_end = labelled_end_;
   out.training_window = plan.description;
-  if (begin >= end) {
-    return Status::FailedPrecondition("training window '" + plan.description +
-                                      "' selects no labelled rows before row " + std::to_string(holdout_begin));
-  }
   const double before = train_seconds_;
   MLLOOP_ASSIGN_OR_RETURN(auto model, TrainTimed(begin, end));
   out.train_seconds = train_seconds_ - before;
   ++retrains_;
-  MLLOOP_ASSIGN_OR_RETURN(auto version, RegisterCandidate(*model, begin, end, plan.description,
+  MLLOOP_ASSIGN_OR_RETURN(std::string artifact, model->Serialize());
+  MLLOOP_ASSIGN_OR_RETURN(auto version, RegisterCandidate(artifact, begin, end, plan.description,
                                                           decision_id, out.train_seconds));
   out.version_id = version.id;
   out.version = version.version;
@@ -478,12 +489,12 @@ Result<RetrainOutcome> Controller::Retrain(int64_t decision_id, const TrainingPl
 
   // Both models are scored by the code path that serves them, on the holdout, and held
   // against every gate of the validation section.
-  MLLOOP_ASSIGN_OR_RETURN(std::string artifact, model->Serialize());
   MLLOOP_ASSIGN_OR_RETURN(
       validate::Comparison comparison,
       validate::CompareModels(config_, *data_, holdout_begin, labelled_end_, *model,
                               champion_.get(), static_cast<int64_t>(artifact.size())));
   out.evaluation = std::move(comparison.evaluation);
+  out.holdout_scores = std::move(comparison.candidate);
   out.validation = out.evaluation.Summary();
   MLLOOP_RETURN_IF_ERROR(RecordEvaluation(version, out.evaluation, now));
 
@@ -538,30 +549,13 @@ Result<TickOutcome> Controller::Tick() {
   out.observation = monitor_.Observe(now);
   const monitor::Observation& obs = out.observation;
   out.decision = policy_->Decide(obs);
+  // A plan comes with a retrain decision only.
   const std::optional<TrainingPlan> plan = ChooseTraining(obs, &out.decision);
-  if (out.decision.action == policy::Action::kRetrain && plan) {
-    // A retrain that could not train, or whose candidate validation would have to reject for
-    // want of holdout rows, would spend budget and start the cooldown for nothing: it waits
-    // for labels instead (a server that just started has predictions long before labels).
-    const size_t holdout = labelled_end_ - plan->holdout_begin;
-    std::string short_of;
-    if (plan->begin >= plan->end) {
-      short_of = "the training window '" + plan->description + "' has no labelled rows yet";
-    } else if (options_.validate &&
-               static_cast<int64_t>(holdout) < config_.validation.min_rows) {
-      short_of = std::to_string(holdout) + " labelled rows for the holdout, validation needs " +
-                 std::to_string(config_.validation.min_rows);
-    }
-    if (!short_of.empty()) {
+  if (plan) {
+    MLLOOP_ASSIGN_OR_RETURN(std::string wait, WhyRetrainWaits(*plan));
+    if (!wait.empty()) {
       out.decision.action = policy::Action::kNone;
-      out.decision.reason += "; the retrain waits: " + short_of;
-    }
-  }
-  if (options_.hand_off && out.decision.action == policy::Action::kRetrain) {
-    MLLOOP_ASSIGN_OR_RETURN(std::string deploying, DeploymentInProgress());
-    if (!deploying.empty()) {
-      out.decision.action = policy::Action::kNone;
-      out.decision.reason += "; the retrain waits: " + deploying;
+      out.decision.reason += "; the retrain waits: " + wait;
     }
   }
 

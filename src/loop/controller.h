@@ -56,6 +56,15 @@ struct RetrainOutcome {
   // they decided: evaluation.Summary(), or why validation was off.
   validate::Evaluation evaluation;
   std::string validation;
+  // The candidate's predictions on the holdout rows [holdout_begin, holdout_end), as
+  // validation scored them (empty when validation is off): the rollout's drift reference.
+  std::vector<float> holdout_scores;
+
+  // What came of it: "promoted", "handed_off", "awaiting_approval" or "rejected".
+  std::string_view Verdict() const {
+    return promoted ? "promoted" : handed_off ? "handed_off"
+           : awaiting_approval ? "awaiting_approval" : "rejected";
+  }
 };
 
 
@@ -177,7 +186,8 @@ class Controller {
   std::optional<TrainingPlan> ChooseTraining(const monitor::Observation& obs,
                                              policy::Decision* decision);
   Result<std::unique_ptr<pipeline::XgbModel>> TrainTimed(size_t begin, size_t end);
-  Result<registry::ModelVersion> RegisterCandidate(const pipeline::XgbModel& model, size_t begin,
+  // `artifact`: the model serialized, as it is stored.
+  Result<registry::ModelVersion> RegisterCandidate(const std::string& artifact, size_t begin,
                                                    size_t end, const std::string& window,
                                                    std::optional<int64_t> decision_id,
                                                    double seconds);
@@ -187,8 +197,10 @@ class Controller {
   Status Accept(const registry::ModelVersion& version, const std::string& reason,
                 std::unique_ptr<pipeline::XgbModel> model, size_t begin, size_t end,
                 RetrainOutcome* out);
-  // With hand_off: why a retrain must wait ("v7 is in canary"), or "" when none is deployed.
-  Result<std::string> DeploymentInProgress();
+  // Why the retrain `plan` must wait, or "" when it may run: its window holds no labelled
+  // rows, its holdout is below validation.min_rows (validation would have to reject), or
+  // (hand_off) a version of the model is approved or in canary.
+  Result<std::string> WhyRetrainWaits(const TrainingPlan& plan);
   // Makes the approved `version` champion, serving `model`, trained on data rows
   // [begin, end).
   Status Promote(const registry::ModelVersion& version, const std::string& reason,
@@ -196,6 +208,7 @@ class Controller {
   Status NeedChampion() const;
   // The model of a stored `version`, read through the registry's hash and signature checks.
   Result<std::unique_ptr<pipeline::XgbModel>> LoadModel(const registry::ModelVersion& version);
+  // REQUIRES: `plan` selects rows (WhyRetrainWaits() said nothing).
   Result<RetrainOutcome> Retrain(int64_t decision_id, const TrainingPlan& plan);
   // Records `evaluation` of `version` against the current champion in the registry: the
   // validation metric's numbers, the verdict, the summary and the report JSON.

@@ -41,7 +41,7 @@ void LiveLoop::AddPrediction(int64_t id, const float* features, float prediction
                              int64_t version) {
   if (!started_) return;
   newest_prediction_ = std::max(newest_prediction_, id);
-  if (version == champion_version_) controller_.ObservePrediction(id, features, prediction);
+  if (version == ChampionVersion()) controller_.ObservePrediction(id, features, prediction);
 }
 
 void LiveLoop::TakePending(bool started) {
@@ -129,7 +129,6 @@ Status LiveLoop::Start() {
   MLLOOP_RETURN_IF_ERROR(ReadReference(*champion, &file_rows, &begin, &end));
   const core::Dataset& reference = file_rows.rows() > 0 ? file_rows : data_;
   MLLOOP_RETURN_IF_ERROR(controller_.Resume(data_, options_.data_source, reference, begin, end));
-  champion_version_ = champion->version;
   started_ = true;
   next_tick_ = std::chrono::steady_clock::now() + tick_;
   return Status::Ok();
@@ -153,10 +152,6 @@ Result<std::optional<TickOutcome>> LiveLoop::TickIfDue() {
   }
   MLLOOP_RETURN_IF_ERROR(registry_->Commit());
   outcome->followed_champion = std::move(followed);
-  if (outcome->retrain && outcome->retrain->promoted) {
-    champion_version_ = outcome->retrain->version;
-  }
-  if (outcome->promoted_approved) champion_version_ = outcome->promoted_approved->version;
   return std::optional<TickOutcome>(std::move(outcome).value());
 }
 
@@ -165,13 +160,12 @@ Result<std::optional<registry::ModelVersion>> LiveLoop::FollowChampion() {
   if (!started_) return None();
   MLLOOP_ASSIGN_OR_RETURN(std::optional<registry::ModelVersion> champion,
                           registry_->Champion(config_.name));
-  if (!champion || champion->version == champion_version_) return None();
+  if (!champion || champion->version == ChampionVersion()) return None();
   core::Dataset file_rows;
   size_t begin = 0, end = 0;
   MLLOOP_RETURN_IF_ERROR(ReadReference(*champion, &file_rows, &begin, &end));
   const core::Dataset& reference = file_rows.rows() > 0 ? file_rows : data_;
   MLLOOP_RETURN_IF_ERROR(controller_.AdoptChampion(*champion, reference, begin, end));
-  champion_version_ = champion->version;
   return None(std::move(champion));
 }
 

@@ -96,6 +96,10 @@ class LiveLoop {
   };
   // Appends pending labels to the data (ascending ids; older ones go to the monitor only).
   void TakePending(bool started);
+  // The controller's champion's version number (0 before Start()).
+  int64_t ChampionVersion() const {
+    return controller_.champion() ? controller_.champion()->version : 0;
+  }
   Status ReadReference(const registry::ModelVersion& champion, core::Dataset* reference,
                        size_t* begin, size_t* end) const;
 
@@ -119,7 +123,6 @@ class LiveLoop {
   };
   std::vector<SegmentSource> segment_sources_;  // parallel to data_.segments
   int64_t newest_prediction_ = -1;
-  int64_t champion_version_ = 0;  // the controller's champion (its version number)
 };
 
 }  // namespace mlloop::loop

@@ -1,5 +1,7 @@
 #include "loop/loop_metrics.h"
 
+#include <algorithm>
+
 #include "serve/server_metrics.h"
 
 namespace mlloop::loop {
@@ -14,13 +16,10 @@ void LoopMetrics::Count(const TickOutcome& outcome) {
   ++ticks_;
   ++decisions_[static_cast<size_t>(outcome.decision.action)];
   if (outcome.decision.action == policy::Action::kRetrain) {
-    const std::optional<RetrainOutcome>& r = outcome.retrain;
-    const size_t kind = !r                     ? 4
-                        : r->promoted          ? 0
-                        : r->handed_off        ? 1
-                        : r->awaiting_approval ? 2
-                                               : 3;
-    ++retrains_[kind];
+    // A retrain decision without an outcome failed (the decision's reason says why).
+    const std::string_view verdict = outcome.retrain ? outcome.retrain->Verdict() : "failed";
+    const auto kind = std::find(kRetrainOutcomes.begin(), kRetrainOutcomes.end(), verdict);
+    ++retrains_[static_cast<size_t>(kind - kRetrainOutcomes.begin())];
   }
   last_ = outcome;
 }

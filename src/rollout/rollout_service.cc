@@ -54,7 +54,7 @@ std::string_view PathOf(std::string_view target) {
 // only once `done` is set (the request itself may be gone by the time a late task runs).
 struct Answer {
   int status = 200;
-  std::string body;
+  std::string body;  // 200: the JSON body; otherwise the error message
   bool done = false;
 };
 
@@ -128,7 +128,7 @@ void RolloutService::Step() {
         references_.insert(status.challenger->version);
         controller_.SetValidationPredictions(status.challenger->version, *predictions);
       } else {
-        options_.report("rollout: v" + std::to_string(status.challenger->version) +
+        options_.report("warning", "v" + std::to_string(status.challenger->version) +
                         " has no prediction-drift reference, that guard is off: " +
                         predictions.status().message());
       }
@@ -175,14 +175,14 @@ void RolloutService::Report(const Result<TickResult>& result) {
   if (!result.ok()) {
     const std::string message = result.status().ToString();
     if (message != last_error_) {
-      options_.report("rollout: " + message + " (the champion keeps serving)");
+      options_.report("error", message);
       last_error_ = message;
     }
     return;
   }
   last_error_.clear();
   if (result->action != Action::kNone) {
-    options_.report("rollout: " + std::string(ActionName(result->action)) + ": " + result->reason);
+    options_.report(ActionName(result->action), result->reason);
   }
 }
 
@@ -275,7 +275,7 @@ void RolloutService::Admin(std::string_view method, std::string_view action,
           clock_->Now());
       if (!who.ok()) {
         answer->status = 403;
-        answer->body = json{{"error", who.status().message()}}.dump();
+        answer->body = who.status().message();
         answer->done = true;
         return;
       }
@@ -284,7 +284,7 @@ void RolloutService::Admin(std::string_view method, std::string_view action,
       Report(result);
       if (!result.ok()) {
         answer->status = result.status().code() == StatusCode::kFailedPrecondition ? 409 : 500;
-        answer->body = json{{"error", result.status().message()}}.dump();
+        answer->body = result.status().message();
       } else {
         answer->body =
             json{{"action", std::string(ActionName(result->action))},
@@ -299,14 +299,8 @@ void RolloutService::Admin(std::string_view method, std::string_view action,
   if (!Call(std::move(task), std::chrono::seconds(10)) || !answer->done) {
     return SetJsonError(503, "the rollout controller did not answer within 10 s", response);
   }
-  response->status = answer->status;
+  if (answer->status != 200) return SetJsonError(answer->status, answer->body, response);
   response->body = std::move(answer->body);
-  if (response->status != 200) {
-    // Errors carry the request id, as the prediction API's do.
-    json body = json::parse(response->body);
-    body["request_id"] = response->request_id;
-    response->body = body.dump();
-  }
 }
 
 }  // namespace mlloop::rollout

@@ -46,6 +46,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -62,8 +63,10 @@ class RolloutService {
   struct Options {
     std::chrono::milliseconds interval{1000};  // between ticks
     RolloutController::Options controller;
-    // Called with every line worth a log: each step the controller took, each new error.
-    std::function<void(const std::string&)> report = [](const std::string&) {};
+    // Called with what is worth a log: each step the controller took (`action` its
+    // ActionName, `reason` why), each new error (`action` "error") and warning ("warning").
+    std::function<void(std::string_view action, const std::string& reason)> report =
+        [](std::string_view, const std::string&) {};
     // Called on the service's thread after each tick that left no rollout in progress (the
     // server uses it to follow a champion changed elsewhere).
     std::function<void()> when_idle = [] {};

@@ -3,59 +3,59 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 
 #include <nlohmann/json.hpp>
 
 #include "core/format.h"
+#include "toy_loop.h"
 
 namespace mlloop::loop {
 namespace {
 
-constexpr int64_t kHour = 3600;
+using toy::kHour;
 
-// One numeric feature; the label is 1 when it is above 0.5. One row per hour.
-core::Dataset Rows(size_t n) {
-  std::mt19937 gen(3);
-  std::uniform_real_distribution<float> u(0, 1);
-  core::Dataset d;
-  d.n_features = 1;
-  d.categories = {{}};
-  for (size_t i = 0; i < n; ++i) {
-    const float x = u(gen);
-    d.x.push_back(x);
-    d.y.push_back(x > 0.5f ? 1.0f : 0.0f);
-    d.time.push_back(static_cast<int64_t>(i) * kHour);
-    d.row.push_back(static_cast<int64_t>(i));
+core::Dataset Rows(size_t n) { return toy::ToyRows(n, 3); }
+config::ModelConfig Config() { return toy::ToyConfig(100); }
+
+// A controller on `config` over `data`, with an in-memory registry and its clock at row
+// `first`, where the first training ends; Advance() is how the tests feed it.
+struct Harness {
+  Harness(const core::Dataset& data, const config::ModelConfig& config, size_t first = 100,
+          ControllerOptions options = {})
+      : data(data),
+        first(first),
+        registry(std::move(registry::Registry::OpenInMemory()).value()),
+        clock(data.time[first]),
+        controller(config, std::move(options), registry.get(), &clock),
+        predicted(first) {}
+
+  Status Bootstrap() { return controller.Bootstrap(data, first); }
+
+  // The champion predicts rows [predicted, until) (appended to `predictions`), their labels
+  // arrive, the clock moves to `time`, and the controller ticks.
+  Result<TickOutcome> Advance(size_t until, int64_t time) {
+    MLLOOP_RETURN_IF_ERROR(controller.PredictRows(predicted, until, &predictions));
+    MLLOOP_RETURN_IF_ERROR(controller.RevealLabels(until));
+    predicted = until;
+    clock.AdvanceTo(time);
+    return controller.Tick();
   }
-  return d;
-}
 
-config::ModelConfig Config() {
-  config::ModelConfig c;
-  c.name = "toy";
-  c.schema.features = {{"x", core::FeatureType::kNumeric, {}}};
-  c.schema.label.name = "y";
-  c.trainer.rounds = 5;
-  c.trainer.window.rows = 100;
-  c.trainer.params = {{"objective", "binary:logistic"}, {"nthread", "1"}};
-  c.validation.metric = "accuracy";
-  c.validation.holdout_rows = 20;
-  c.validation.min_rows = 10;
-  c.policy.tick = kHour;
-  c.policy.trigger.kind = config::Trigger::Kind::kSchedule;
-  c.policy.trigger.every = kHour;
-  return c;
-}
+  const core::Dataset& data;
+  const size_t first;
+  std::unique_ptr<registry::Registry> registry;
+  core::VirtualClock clock;
+  Controller controller;
+  size_t predicted;
+  std::vector<float> predictions;
+};
 
 TEST(ControllerTest, LabelsForRowsNeverPredictedAreRefused) {
   auto data = Rows(300);
   auto config = Config();
-  auto registry = registry::Registry::OpenInMemory();
-  ASSERT_TRUE(registry.ok());
-  core::VirtualClock clock(data.time[100]);
-  Controller c(config, {}, registry->get(), &clock);
-  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
+  Harness h(data, config);
+  Controller& c = h.controller;
+  ASSERT_TRUE(h.Bootstrap().ok());
   std::vector<float> preds;
   ASSERT_TRUE(c.PredictRows(100, 150, &preds).ok());
   Status early = c.RevealLabels(151);
@@ -69,12 +69,9 @@ TEST(ControllerTest, LineageRecordsConfigTextAndEnvironment) {
   auto config = Config();
   config.text = "model: toy\n";
   config.config_hash = "c0ffee";
-  auto registry = registry::Registry::OpenInMemory();
-  ASSERT_TRUE(registry.ok());
-  core::VirtualClock clock(data.time[100]);
-  Controller c(config, {}, registry->get(), &clock);
-  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
-  const registry::Lineage& l = c.champion()->lineage;
+  Harness h(data, config);
+  ASSERT_TRUE(h.Bootstrap().ok());
+  const registry::Lineage& l = h.controller.champion()->lineage;
   EXPECT_EQ(l.config_text, "model: toy\n");
   EXPECT_EQ(l.config_hash, "c0ffee");
   EXPECT_FALSE(l.compiler.empty());
@@ -90,14 +87,12 @@ TEST(ControllerTest, ManualApprovalHoldsEveryVersionUntilAPersonApproves) {
   auto data = Rows(300);
   auto config = Config();  // retrain on schedule, every hour
   config.approval = config::ApprovalMode::kManual;
-  auto opened = registry::Registry::OpenInMemory();
-  ASSERT_TRUE(opened.ok());
-  registry::Registry& reg = **opened;
-  core::VirtualClock clock(data.time[100]);
-  Controller c(config, {}, &reg, &clock);
+  Harness h(data, config);
+  Controller& c = h.controller;
+  registry::Registry& reg = *h.registry;
 
   // The first model is validated, not served: there is no champion until someone approves.
-  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
+  ASSERT_TRUE(h.Bootstrap().ok());
   EXPECT_EQ(reg.GetVersion("toy", 1)->state, registry::VersionState::kValidated);
   EXPECT_FALSE(c.champion().has_value());
   std::vector<float> preds;
@@ -111,10 +106,7 @@ TEST(ControllerTest, ManualApprovalHoldsEveryVersionUntilAPersonApproves) {
   EXPECT_EQ((*reg.Champion("toy"))->version, 1);
 
   // A retrain that passes validation waits as well; the champion keeps serving.
-  ASSERT_TRUE(c.PredictRows(100, 200, &preds).ok());
-  ASSERT_TRUE(c.RevealLabels(200).ok());
-  clock.AdvanceTo(data.time[200]);
-  auto tick = c.Tick();
+  auto tick = h.Advance(200, data.time[200]);
   ASSERT_TRUE(tick.ok()) << tick.status().ToString();
   ASSERT_TRUE(tick->retrain.has_value());
   ASSERT_TRUE(tick->retrain->evaluation.passed) << tick->retrain->validation;
@@ -126,7 +118,7 @@ TEST(ControllerTest, ManualApprovalHoldsEveryVersionUntilAPersonApproves) {
 
   // Approved: the next tick promotes it before it decides anything.
   ASSERT_TRUE(reg.Approve(tick->retrain->version_id, "alice", "better on the holdout", 2).ok());
-  clock.AdvanceTo(data.time[200] + kHour / 2);
+  h.clock.AdvanceTo(data.time[200] + kHour / 2);
   auto next = c.Tick();
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   ASSERT_TRUE(next->promoted_approved.has_value());
@@ -154,17 +146,11 @@ TEST(ControllerTest, RejectionRecordsTheFailedGateEverywhere) {
   value.metric = "accuracy";
   value.at_least = 1.01;  // no model reaches it
   config.validation.gates = {sanity, value};
-  auto opened = registry::Registry::OpenInMemory();
-  ASSERT_TRUE(opened.ok());
-  registry::Registry& reg = **opened;
-  core::VirtualClock clock(data.time[100]);
-  Controller c(config, {}, &reg, &clock);
-  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
-  std::vector<float> preds;
-  ASSERT_TRUE(c.PredictRows(100, 200, &preds).ok());
-  ASSERT_TRUE(c.RevealLabels(200).ok());
-  clock.AdvanceTo(data.time[200]);
-  auto tick = c.Tick();
+  Harness h(data, config);
+  Controller& c = h.controller;
+  registry::Registry& reg = *h.registry;
+  ASSERT_TRUE(h.Bootstrap().ok());
+  auto tick = h.Advance(200, data.time[200]);
   ASSERT_TRUE(tick.ok()) << tick.status().ToString();
   ASSERT_TRUE(tick->retrain.has_value());
   const RetrainOutcome& r = *tick->retrain;
@@ -208,13 +194,10 @@ TEST(ControllerTest, RejectionRecordsTheFailedGateEverywhere) {
 
 TEST(ControllerTest, AutoApprovalIsAuditedAsTheControllers) {
   auto data = Rows(200);
-  auto registry = registry::Registry::OpenInMemory();
-  ASSERT_TRUE(registry.ok());
-  core::VirtualClock clock(data.time[100]);
   auto config = Config();
-  Controller c(config, {}, registry->get(), &clock);
-  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
-  auto history = *(*registry)->History(*c.champion());
+  Harness h(data, config);
+  ASSERT_TRUE(h.Bootstrap().ok());
+  auto history = *h.registry->History(*h.controller.champion());
   ASSERT_EQ(history.size(), 4u);  // register, validate, approve, promote
   EXPECT_EQ(history[2].action, "approve");
   EXPECT_EQ(history[2].actor, "mlloop-controller");
@@ -227,24 +210,14 @@ TEST(ControllerTest, AFailedRetrainIsAuditedAndStartsTheCooldown) {
   for (size_t i = 100; i < data.rows(); ++i) data.y[i] = NAN;
   auto config = Config();
   config.policy.cooldown = 5 * kHour;
-  auto registry = registry::Registry::OpenInMemory();
-  ASSERT_TRUE(registry.ok());
-  core::VirtualClock clock(data.time[100]);
   // Without validation the window ends at the newest label, so it takes in the broken rows.
-  Controller c(config, ControllerOptions{"schedule", false, "test"}, registry->get(), &clock);
-  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
+  Harness h(data, config, 100, ControllerOptions{"schedule", false, "test"});
+  ASSERT_TRUE(h.Bootstrap().ok());
 
-  std::vector<float> preds;
   std::vector<std::string> actions, reasons;
-  size_t row = 100;
   // Ticks 6, 8, 10 and 12 hours after the first training (whose own cooldown ends at 5 h).
   for (int64_t hours = 6; hours <= 12; hours += 2) {
-    const size_t until = 100 + static_cast<size_t>(hours);
-    ASSERT_TRUE(c.PredictRows(row, until, &preds).ok());
-    ASSERT_TRUE(c.RevealLabels(until).ok());
-    row = until;
-    clock.AdvanceTo(data.time[100] + hours * kHour);
-    auto outcome = c.Tick();
+    auto outcome = h.Advance(100 + static_cast<size_t>(hours), data.time[100] + hours * kHour);
     ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();  // the loop goes on
     EXPECT_FALSE(outcome->retrain.has_value());
     actions.emplace_back(policy::ActionName(outcome->decision.action));
@@ -255,43 +228,28 @@ TEST(ControllerTest, AFailedRetrainIsAuditedAndStartsTheCooldown) {
   EXPECT_NE(reasons[0].find("retrain failed"), std::string::npos) << reasons[0];
   EXPECT_NE(reasons[1].find("cooldown"), std::string::npos) << reasons[1];
 
-  auto audit = (*registry)->Audit();
+  auto audit = h.registry->Audit();
   ASSERT_TRUE(audit.ok());
   int failures = 0;
   for (const auto& e : *audit) failures += e.action == "retrain_failed";
   EXPECT_EQ(failures, 2);
   // The champion is still the first model.
-  auto champion = (*registry)->Champion("toy");
+  auto champion = h.registry->Champion("toy");
   ASSERT_TRUE(champion.ok() && champion->has_value());
   EXPECT_EQ((*champion)->version, 1);
 }
 
-}  // namespace
-}  // namespace mlloop::loop
-
-namespace mlloop::loop {
-namespace {
 
 TEST(ControllerTest, ABrokenFeedRaisesAlertsAndNoRetrainUntilFixed) {
   auto data = Rows(400);
   for (size_t i = 150; i < 200; ++i) data.x[i] = NAN;  // an upstream job starts sending nothing
   auto config = Config();  // retrain on schedule, every hour
   config.monitoring.drift_window = 40;
-  auto registry = registry::Registry::OpenInMemory();
-  ASSERT_TRUE(registry.ok());
-  core::VirtualClock clock(data.time[100]);
-  Controller c(config, {}, registry->get(), &clock);
-  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
-  std::vector<float> preds;
+  Harness h(data, config);
+  ASSERT_TRUE(h.Bootstrap().ok());
   std::vector<std::string> actions;
-  size_t row = 100;
   for (int64_t hours = 10; hours <= 200; hours += 10) {
-    const size_t until = 100 + static_cast<size_t>(hours);
-    ASSERT_TRUE(c.PredictRows(row, until, &preds).ok());
-    ASSERT_TRUE(c.RevealLabels(until).ok());
-    row = until;
-    clock.AdvanceTo(data.time[100] + hours * kHour);
-    auto outcome = c.Tick();
+    auto outcome = h.Advance(100 + static_cast<size_t>(hours), data.time[100] + hours * kHour);
     ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
     actions.emplace_back(policy::ActionName(outcome->decision.action));
     if (outcome->decision.action == policy::Action::kAlert) {
@@ -308,11 +266,6 @@ TEST(ControllerTest, ABrokenFeedRaisesAlertsAndNoRetrainUntilFixed) {
   }
 }
 
-}  // namespace
-}  // namespace mlloop::loop
-
-namespace mlloop::loop {
-namespace {
 
 // The rule reverses at row 1000. ADWIN on the errors sees it; a retrain then learns from the
 // rows since the change, not from a window that is mostly the old rule.
@@ -347,24 +300,18 @@ struct Replayed {
 // Predicts and labels 10 rows an hour from row 600 to `end`, ticking each hour.
 Replayed Replay(const config::ModelConfig& config, const core::Dataset& data, size_t end) {
   Replayed run;
-  auto registry = registry::Registry::OpenInMemory();
-  EXPECT_TRUE(registry.ok());
-  core::VirtualClock clock(data.time[600]);
-  Controller c(config, {}, registry->get(), &clock);
-  EXPECT_TRUE(c.Bootstrap(data, 600).ok());
-  std::vector<float> preds;
+  Harness h(data, config, 600);
+  EXPECT_TRUE(h.Bootstrap().ok());
   for (size_t row = 600; row < end; row += 10) {
-    EXPECT_TRUE(c.PredictRows(row, row + 10, &preds).ok());
-    EXPECT_TRUE(c.RevealLabels(row + 10).ok());
-    clock.AdvanceTo(data.time[row + 9]);
-    auto outcome = c.Tick();
+    auto outcome = h.Advance(row + 10, data.time[row + 9]);
     EXPECT_TRUE(outcome.ok()) << outcome.status().ToString();
     if (outcome.ok()) run.ticks.push_back(std::move(outcome).value());
   }
   size_t right = 0;
+  const std::vector<float>& preds = h.predictions;
   for (size_t i = kFlip; i < end; ++i) right += (preds[i - 600] >= 0.5f) == (data.y[i] >= 0.5f);
   run.accuracy_after_flip = static_cast<double>(right) / static_cast<double>(end - kFlip);
-  auto versions = (*registry)->ListVersions("toy");
+  auto versions = h.registry->ListVersions("toy");
   EXPECT_TRUE(versions.ok());
   if (versions.ok()) run.versions = *versions;
   return run;
@@ -432,11 +379,6 @@ TEST(ControllerSinceChangeTest, BeatsAFixedWindowAfterAnAbruptChange) {
       << "since change " << since.accuracy_after_flip << ", fixed " << fixed.accuracy_after_flip;
 }
 
-}  // namespace
-}  // namespace mlloop::loop
-
-namespace mlloop::loop {
-namespace {
 
 // validation.holdout_last: the holdout is the labelled rows of the last 30 hours (one row an
 // hour here), whatever holdout_rows says.
@@ -444,16 +386,9 @@ TEST(ControllerTest, HoldoutAsATimeRange) {
   auto data = Rows(300);
   auto config = Config();
   config.validation.holdout_seconds = 30 * kHour;
-  auto registry = registry::Registry::OpenInMemory();
-  ASSERT_TRUE(registry.ok());
-  core::VirtualClock clock(data.time[100]);
-  Controller c(config, {}, registry->get(), &clock);
-  ASSERT_TRUE(c.Bootstrap(data, 100).ok());
-  std::vector<float> preds;
-  ASSERT_TRUE(c.PredictRows(100, 200, &preds).ok());
-  ASSERT_TRUE(c.RevealLabels(200).ok());
-  clock.AdvanceTo(data.time[199]);
-  auto outcome = c.Tick();
+  Harness h(data, config);
+  ASSERT_TRUE(h.Bootstrap().ok());
+  auto outcome = h.Advance(200, data.time[199]);
   ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
   ASSERT_TRUE(outcome->retrain.has_value());
   EXPECT_EQ(outcome->retrain->holdout_begin, 170u);

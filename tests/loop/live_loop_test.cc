@@ -7,58 +7,28 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <thread>
 
 #include "pipeline/xgb/xgb_model.h"
+#include "toy_loop.h"
 
 namespace mlloop::loop {
 namespace {
 
-constexpr int64_t kHour = 3600;
+using toy::kHour;
+using toy::ToyRows;
 
-// One numeric feature; the label is 1 when it is above 0.5.
-struct Rows {
-  std::vector<float> x, y;
-  explicit Rows(size_t n) {
-    std::mt19937 gen(5);
-    std::uniform_real_distribution<float> u(0, 1);
-    for (size_t i = 0; i < n; ++i) {
-      x.push_back(u(gen));
-      y.push_back(x.back() > 0.5f ? 1.0f : 0.0f);
-    }
-  }
-};
-
+// The toy config with a window that takes every live row, and a margin any candidate passes:
+// these tests are about the data.
 config::ModelConfig Config() {
-  config::ModelConfig c;
-  c.name = "toy";
-  c.schema.features = {{"x", core::FeatureType::kNumeric, {}}};
-  c.schema.label.name = "y";
-  c.trainer.rounds = 5;
-  c.trainer.window.rows = 1000;
-  c.trainer.params = {{"objective", "binary:logistic"}, {"nthread", "1"}};
-  c.validation.metric = "accuracy";
-  c.validation.holdout_rows = 20;
-  c.validation.min_rows = 10;
-  c.validation.margin = 1.0;  // any candidate passes: this test is about the data
-  c.policy.tick = kHour;
-  c.policy.trigger.kind = config::Trigger::Kind::kSchedule;
-  c.policy.trigger.every = kHour;
+  config::ModelConfig c = toy::ToyConfig(1000);
+  c.validation.margin = 1.0;
   return c;
 }
 
 // A champion trained on `rows` [0, 100), registered as trained on the live source's ids 0..99.
-std::unique_ptr<registry::Registry> RegistryWithLiveChampion(const Rows& rows) {
-  core::Dataset d;
-  d.n_features = 1;
-  d.categories = {{}};
-  for (size_t i = 0; i < 100; ++i) {
-    d.x.push_back(rows.x[i]);
-    d.y.push_back(rows.y[i]);
-    d.time.push_back(static_cast<int64_t>(i));
-    d.row.push_back(static_cast<int64_t>(i));
-  }
+std::unique_ptr<registry::Registry> RegistryWithLiveChampion(const core::Dataset& rows) {
+  const core::Dataset d = rows.Slice(0, 100);
   pipeline::TrainOptions options;
   options.rounds = 5;
   auto model = pipeline::XgbModel::Train(d, 0, d.rows(), options);
@@ -79,7 +49,7 @@ std::unique_ptr<registry::Registry> RegistryWithLiveChampion(const Rows& rows) {
 }
 
 TEST(LiveLoopTest, TakesLabelledRowsInPredictionOrderAndKeepsLateOnesOutOfTheData) {
-  const Rows rows(200);
+  const core::Dataset rows = ToyRows(200, 5);
   core::VirtualClock clock(10 * kHour);
   LiveLoop::Options options;
   options.tick = std::chrono::milliseconds(1);
@@ -131,7 +101,7 @@ TEST(LiveLoopTest, TakesLabelledRowsInPredictionOrderAndKeepsLateOnesOutOfTheDat
 // validation and leaves it to the rollout: no promotion, no second retrain while it is being
 // deployed, and the champion the rollout makes is followed before the next decision.
 TEST(LiveLoopTest, HandsApprovedVersionsToTheRolloutAndFollowsTheChampionItMakes) {
-  const Rows rows(300);
+  const core::Dataset rows = ToyRows(300, 5);
   core::VirtualClock clock(10 * kHour);
   LiveLoop::Options options;
   options.tick = std::chrono::milliseconds(1);
@@ -202,7 +172,7 @@ TEST(LiveLoopTest, HandsApprovedVersionsToTheRolloutAndFollowsTheChampionItMakes
 // A segment column that is a feature is rebuilt from the logged rows, so validation's
 // segment gates can slice the live holdout; one that is not a feature is not in the log.
 TEST(LiveLoopTest, RebuildsSegmentColumnsThatAreFeatures) {
-  const Rows rows(120);
+  const core::Dataset rows = ToyRows(120, 5);
   core::VirtualClock clock(10 * kHour);
   config::ModelConfig config = Config();
   config.schema.features.push_back({"weekday", core::FeatureType::kCategorical, {"mon", "tue"}});
@@ -227,7 +197,7 @@ TEST(LiveLoopTest, RebuildsSegmentColumnsThatAreFeatures) {
 }
 
 TEST(LiveLoopTest, AChampionWhoseTrainingRowsCannotBeReadIsRefusedNamingThem) {
-  const Rows rows(100);
+  const core::Dataset rows = ToyRows(100, 5);
   core::VirtualClock clock(0);
   LiveLoop::Options options;
   options.data_source = "another log";
