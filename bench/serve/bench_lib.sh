@@ -1,5 +1,7 @@
-# Shared by the serve benchmark scripts (sourced, not run): an nginx-light serving a fixed
-# small JSON body as the ceiling, wrk runs, and cleanup of what the script started.
+# Shared by the serve benchmark scripts (sourced, not run, from the repository's root): an
+# nginx-light serving a fixed small JSON body as the ceiling, `mlloop serve` with the Elec2
+# champion, wrk runs, and cleanup of what the script started. Sourcing it makes BENCH_OUT (a
+# temporary directory for every output) and stops what the script started when it exits.
 # Needs wrk and nginx-light (`make bench` installs them).
 
 WRK_THREADS=${WRK_THREADS:-2}
@@ -15,6 +17,9 @@ bench_cleanup() {
     kill "$(cat "$NGINX_DIR/nginx.pid")" 2>/dev/null || true
   fi
 }
+
+BENCH_OUT=$(mktemp -d)
+trap bench_cleanup EXIT
 
 # wait_port PORT: until something answers HTTP on 127.0.0.1:PORT (10 s at most).
 wait_port() {
@@ -55,6 +60,36 @@ http {
 CONF
   nginx -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log"
   wait_port "$1"
+}
+
+# nginx_once LABEL PORT [LUA_SCRIPT]: start_nginx on PORT, run_wrk against it, stop it.
+# Sets NGINX_RPS.
+nginx_once() {
+  start_nginx "$2"
+  run_wrk "$1" "http://127.0.0.1:$2/" "${3:-}"
+  NGINX_RPS=$WRK_RPS
+  kill "$(cat "$NGINX_DIR/nginx.pid")"; sleep 0.5
+}
+
+# elec2_store MLLOOP: `MLLOOP simulate` of examples/elec2 into $BENCH_OUT/store, whose
+# champion the servers serve. Sets STORE.
+elec2_store() {
+  STORE=$BENCH_OUT/store
+  "$1" simulate examples/elec2/model.yaml --store "$STORE" -q > "$BENCH_OUT/simulate.txt"
+}
+
+# start_serve MLLOOP PORT OUTPUT [SERVE_ARGS...]: `MLLOOP serve` of $STORE on PORT with 2
+# threads, its output in $BENCH_OUT/OUTPUT, until it answers. stop_serve: SIGTERM to the
+# last one started, and wait for it to drain.
+start_serve() {
+  local mlloop=$1 port=$2 output=$3
+  shift 3
+  "$mlloop" serve --store "$STORE" --port "$port" --threads 2 "$@" > "$BENCH_OUT/$output" &
+  BENCH_PIDS+=($!)
+  wait_port "$port"
+}
+stop_serve() {
+  kill -TERM "${BENCH_PIDS[-1]}"; wait "${BENCH_PIDS[-1]}" || true
 }
 
 # run_wrk LABEL URL [LUA_SCRIPT]: prints "LABEL requests/s p50 p99" and keeps the full wrk

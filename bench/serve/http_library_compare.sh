@@ -8,13 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${1:-build-bench}/bin
 source bench/serve/bench_lib.sh
-BENCH_OUT=$(mktemp -d)
-trap bench_cleanup EXIT
 
 echo "wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION, fixed body ${#FIXED_BODY} bytes; $(nproc) cores"
-start_nginx 18080
-run_wrk nginx-light http://127.0.0.1:18080/
-kill "$(cat "$NGINX_DIR/nginx.pid")"; sleep 0.5
+nginx_once nginx-light 18080
 
 # prototype LABEL BINARY PORT THREADS: run one prototype under wrk, then stop it.
 prototype() {

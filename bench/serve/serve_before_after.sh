@@ -8,23 +8,15 @@ cd "$(dirname "$0")/../.."
 BEFORE=$1/bin/mlloop
 AFTER=$2/bin/mlloop
 source bench/serve/bench_lib.sh
-BENCH_OUT=$(mktemp -d)
-trap bench_cleanup EXIT
 
-STORE=$BENCH_OUT/store
-"$AFTER" simulate examples/elec2/model.yaml --store "$STORE" -q > "$BENCH_OUT/simulate.txt"
+elec2_store "$AFTER"
 echo "wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION, POST of one Elec2 row; $(nproc) cores"
-start_nginx 18180
-run_wrk "nginx-light (fixed body)" http://127.0.0.1:18180/ bench/serve/predict_one_row.lua
-NGINX_RPS=$WRK_RPS
-kill "$(cat "$NGINX_DIR/nginx.pid")"; sleep 0.5
+nginx_once "nginx-light (fixed body)" 18180 bench/serve/predict_one_row.lua
 
 serve_once() {  # LABEL BINARY PORT
-  "$2" serve --store "$STORE" --port "$3" --threads 2 --reload-interval 0 > "$BENCH_OUT/$1.serve.txt" &
-  BENCH_PIDS+=($!)
-  wait_port "$3"
+  start_serve "$2" "$3" "$1.serve.txt" --reload-interval 0
   run_wrk "$1" "http://127.0.0.1:$3/v1/models/elec2:predict" bench/serve/predict_one_row.lua
-  kill -TERM "${BENCH_PIDS[-1]}"; wait "${BENCH_PIDS[-1]}" || true
+  stop_serve
   awk -v s="$WRK_RPS" -v n="$NGINX_RPS" -v l="$1" 'BEGIN { printf "  %s / nginx: %.2f\n", l, s / n }'
 }
 serve_once before-1 "$BEFORE" 18181

@@ -11,36 +11,28 @@ cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
 MLLOOP=$BUILD/bin/mlloop
 source bench/serve/bench_lib.sh
-BENCH_OUT=$(mktemp -d)
-trap bench_cleanup EXIT
 
-STORE=$BENCH_OUT/store
-"$MLLOOP" simulate examples/elec2/model.yaml --store "$STORE" -q > "$BENCH_OUT/simulate.txt"
+elec2_store "$MLLOOP"
 "$MLLOOP" models show champion --store "$STORE" | head -1
 
 echo "wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION, POST of one Elec2 row (bench/serve/predict_one_row.lua); $(nproc) cores"
-start_nginx 18180
-run_wrk "nginx-light (fixed body)" http://127.0.0.1:18180/ bench/serve/predict_one_row.lua
-NGINX_RPS=$WRK_RPS
-kill "$(cat "$NGINX_DIR/nginx.pid")"; sleep 0.5
+nginx_once "nginx-light (fixed body)" 18180 bench/serve/predict_one_row.lua
 
-"$MLLOOP" serve --store "$STORE" --port 18181 --threads 2 > "$BENCH_OUT/serve.txt" & BENCH_PIDS+=($!)
-wait_port 18181
+start_serve "$MLLOOP" 18181 serve.txt
 curl -s -X POST -H 'Content-Type: application/json' \
   -d '{"instances": [[2, 0, 0.056443, 0.439155, 0.003467, 0.422915, 0.414912]]}' \
   http://127.0.0.1:18181/v1/models/elec2:predict; echo
 run_wrk "mlloop serve (Elec2, 1 row)" http://127.0.0.1:18181/v1/models/elec2:predict \
   bench/serve/predict_one_row.lua
 SERVE_RPS=$WRK_RPS
-kill -TERM "${BENCH_PIDS[-1]}"; wait "${BENCH_PIDS[-1]}" || true
+stop_serve
 grep "inference log flushed" "$BENCH_OUT/serve.txt"
 
-"$MLLOOP" serve --store "$STORE" --port 18182 --threads 2 --no-log > "$BENCH_OUT/serve_nolog.txt" & BENCH_PIDS+=($!)
-wait_port 18182
+start_serve "$MLLOOP" 18182 serve_nolog.txt --no-log
 run_wrk "mlloop serve --no-log" http://127.0.0.1:18182/v1/models/elec2:predict \
   bench/serve/predict_one_row.lua
 NOLOG_RPS=$WRK_RPS
-kill -TERM "${BENCH_PIDS[-1]}"; wait "${BENCH_PIDS[-1]}" || true
+stop_serve
 
 awk -v s="$SERVE_RPS" -v n="$NGINX_RPS" 'BEGIN { printf "ratio mlloop/nginx: %.2f (target >= 0.50)\n", s / n }'
 awk -v s="$NOLOG_RPS" -v n="$NGINX_RPS" 'BEGIN { printf "ratio mlloop --no-log/nginx: %.2f\n", s / n }'

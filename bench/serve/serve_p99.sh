@@ -10,18 +10,12 @@ cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
 MLLOOP=$BUILD/bin/mlloop
 source bench/serve/bench_lib.sh
-BENCH_OUT=$(mktemp -d)
-trap bench_cleanup EXIT
 PACED=bench/serve/predict_one_row_paced.lua
 
-STORE=$BENCH_OUT/store
-"$MLLOOP" simulate examples/elec2/model.yaml --store "$STORE" -q > "$BENCH_OUT/simulate.txt"
+elec2_store "$MLLOOP"
 echo "wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION --latency, 1 ms pause per connection between requests; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
-start_nginx 18280
-run_wrk "nginx-light (fixed body)" http://127.0.0.1:18280/ "$PACED"
-kill "$(cat "$NGINX_DIR/nginx.pid")"; sleep 0.5
-"$MLLOOP" serve --store "$STORE" --port 18281 --threads 2 > "$BENCH_OUT/serve.txt" & BENCH_PIDS+=($!)
-wait_port 18281
+nginx_once "nginx-light (fixed body)" 18280 "$PACED"
+start_serve "$MLLOOP" 18281 serve.txt
 run_wrk "mlloop serve (Elec2, 1 row)" http://127.0.0.1:18281/v1/models/elec2:predict "$PACED"
-kill -TERM "${BENCH_PIDS[-1]}"; wait "${BENCH_PIDS[-1]}" || true
+stop_serve
 echo "full wrk output: $BENCH_OUT"

@@ -60,6 +60,18 @@ std::string VersionNotLive(std::string_view name, std::string_view version,
          " is not served (live version: " + live.version_text() + ")";
 }
 
+// The version of `route` that answers a request for `version` (OIP's /versions/V/ routes):
+// the champion, or a challenger that answers traffic (never a shadow); the champion when
+// `version` is empty; null when no such version answers.
+const ServedModel* PinnedVersion(const TrafficRoute& route, std::string_view version) {
+  if (route.challenger != nullptr && route.mode == ChallengerMode::kSplit &&
+      route.challenger->version_text() == version) {
+    return route.challenger.get();
+  }
+  if (version.empty() || route.champion->version_text() == version) return route.champion.get();
+  return nullptr;
+}
+
 // Per-thread buffers reused across requests: the hot path allocates little.
 struct Scratch {
   DecodedRows rows;
@@ -74,16 +86,6 @@ uint64_t NanosecondsSince(std::chrono::steady_clock::time_point start) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::steady_clock::now() - start)
                                    .count());
-}
-
-bool SameFeatures(const ServedModel& a, const ServedModel& b) {
-  if (a.n_features() != b.n_features()) return false;
-  for (size_t i = 0; i < a.n_features(); ++i) {
-    const auto& x = a.features()[i];
-    const auto& y = b.features()[i];
-    if (x.name != y.name || x.type != y.type || x.categories != y.categories) return false;
-  }
-  return true;
 }
 
 // The request's rows in `model`'s feature order. `parsed`: the body already parsed, or null.
@@ -188,17 +190,14 @@ void PredictionService::Handle(const HttpRequest& request, HttpResponse* respons
   // The live version of `slot` when it is the required one (if any); otherwise null, with
   // the error response set.
   auto live_version = [&]() -> std::shared_ptr<const ServedModel> {
-    auto live = slot->Get();
-    if (auto route = slot->route(); route && route->challenger &&
-                                    route->mode == ChallengerMode::kSplit &&
-                                    route->challenger->version_text() == required_version) {
-      return route->challenger;  // a challenger that answers traffic is served too
-    }
-    if (!required_version.empty() && live && live->version_text() != required_version) {
-      SetError(404, VersionNotLive(slot->name(), required_version, *live), response);
+    std::shared_ptr<const TrafficRoute> route = slot->route();
+    if (route == nullptr) return nullptr;
+    const ServedModel* pinned = PinnedVersion(*route, required_version);
+    if (pinned == nullptr) {
+      SetError(404, VersionNotLive(slot->name(), required_version, *route->champion), response);
       return nullptr;
     }
-    return live;
+    return std::shared_ptr<const ServedModel>(std::move(route), pinned);  // shares the route
   };
   // After model_route() matched: a prediction (POST only), or the model's readiness.
   auto predict = [&](Protocol protocol) {
@@ -305,37 +304,31 @@ void PredictionService::Predict(Protocol protocol, ModelSlot& slot,
   const bool kserve_v1 = protocol == Protocol::kKserveV1;
   scratch.body.reset();
   RouteChoice choice{route->champion.get(), nullptr};
-  if (route->challenger != nullptr) {
-    const bool split = route->mode == ChallengerMode::kSplit;
-    if (!required_version.empty()) {
-      // Pinned: the champion (and its shadow, if any), or a challenger that answers traffic.
-      if (split && route->challenger->version_text() == required_version) {
-        choice.answer = route->challenger.get();
-      } else if (route->champion->version_text() == required_version) {
-        choice.shadow = split ? nullptr : route->challenger.get();
-      } else {
-        SetError(404, VersionNotLive(slot.name(), required_version, *route->champion), response);
-        return;
-      }
-    } else {
-      std::optional<std::string> field;
-      std::optional<std::string_view> key;
-      if (route->sticky.source == StickyKey::Source::kHeader) {
-        std::string_view header = request.Header(route->sticky.name);
-        if (!header.empty()) key = header;
-      } else if (route->sticky.source == StickyKey::Source::kField) {
-        auto body = ParseJson(request.body);
-        if (body.ok()) {  // a malformed body is reported by the decoder below
-          field = FieldKey(*body, route->sticky.name);
-          if (field) key = *field;
-          scratch.body = std::move(*body);
-        }
-      }
-      choice = Choose(*route, key);
+  if (!required_version.empty()) {
+    // Pinned: the champion (and its shadow, if any), or a challenger that answers traffic.
+    choice.answer = PinnedVersion(*route, required_version);
+    if (choice.answer == nullptr) {
+      SetError(404, VersionNotLive(slot.name(), required_version, *route->champion), response);
+      return;
     }
-  } else if (!required_version.empty() && route->champion->version_text() != required_version) {
-    SetError(404, VersionNotLive(slot.name(), required_version, *route->champion), response);
-    return;
+    if (choice.answer == route->champion.get() && route->mode == ChallengerMode::kShadow) {
+      choice.shadow = route->challenger.get();
+    }
+  } else if (route->challenger != nullptr) {
+    std::optional<std::string> field;
+    std::optional<std::string_view> key;
+    if (route->sticky.source == StickyKey::Source::kHeader) {
+      std::string_view header = request.Header(route->sticky.name);
+      if (!header.empty()) key = header;
+    } else if (route->sticky.source == StickyKey::Source::kField) {
+      auto body = ParseJson(request.body);
+      if (body.ok()) {  // a malformed body is reported by the decoder below
+        field = FieldKey(*body, route->sticky.name);
+        if (field) key = *field;
+        scratch.body = std::move(*body);
+      }
+    }
+    choice = Choose(*route, key);
   }
   const ServedModel& model = *choice.answer;
   auto fail = [&](const Status& status) {
@@ -402,7 +395,7 @@ void PredictionService::Shadow(const TrafficRoute& route, bool kserve_v1,
   // again for the shadow's features.
   const DecodedRows* rows = &scratch.rows;
   Status status = Status::Ok();
-  if (!SameFeatures(*route.champion, shadow)) {
+  if (!route.same_features) {
     status = DecodeRows(kserve_v1, shadow, request.body, scratch.body ? &*scratch.body : nullptr,
                         options_.max_rows, &scratch.shadow_rows);
     rows = &scratch.shadow_rows;

@@ -36,6 +36,20 @@ void AppendDouble(double v, std::string* out) {
   out->append(buf, ptr);
 }
 
+// A family's "# HELP" and "# TYPE" lines.
+void AppendFamily(std::string_view name, std::string_view type, std::string_view help,
+                  std::string* out) {
+  *out += "# HELP ";
+  *out += name;
+  out->push_back(' ');
+  *out += help;
+  *out += "\n# TYPE ";
+  *out += name;
+  out->push_back(' ');
+  *out += type;
+  out->push_back('\n');
+}
+
 void AppendModelLabels(const VersionMetrics& m, std::string* out) {
   AppendLabel("model", m.model(), out);
   out->push_back(',');
@@ -192,8 +206,8 @@ std::string ServerMetrics::Render(const std::vector<LiveModel>& live) const {
   }
   std::string out;
   out.reserve(2048 + versions.size() * 2048);
-  out += "# HELP mlloop_http_responses_total HTTP responses sent, by status code.\n"
-         "# TYPE mlloop_http_responses_total counter\n";
+  AppendFamily("mlloop_http_responses_total", "counter", "HTTP responses sent, by status code.",
+               &out);
   for (size_t i = 0; i < kCodes.size(); ++i) {
     out += "mlloop_http_responses_total{";
     AppendLabel("code", kCodes[i] ? std::to_string(kCodes[i]) : "other", &out);
@@ -201,17 +215,15 @@ std::string ServerMetrics::Render(const std::vector<LiveModel>& live) const {
     AppendUint(responses_[i].load(std::memory_order_relaxed), &out);
     out.push_back('\n');
   }
-  out += "# HELP mlloop_prediction_requests_total Prediction requests that reached a model "
-         "version, by outcome.\n# TYPE mlloop_prediction_requests_total counter\n";
+  AppendFamily("mlloop_prediction_requests_total", "counter",
+               "Prediction requests that reached a model version, by outcome.", &out);
   for (const auto& m : versions) m->AppendRequests(&out);
-  out += "# HELP mlloop_prediction_rows_total Rows predicted.\n"
-         "# TYPE mlloop_prediction_rows_total counter\n";
+  AppendFamily("mlloop_prediction_rows_total", "counter", "Rows predicted.", &out);
   for (const auto& m : versions) m->AppendRows(&out);
-  out += "# HELP mlloop_prediction_latency_seconds Time from a parsed request to its response "
-         "body.\n# TYPE mlloop_prediction_latency_seconds histogram\n";
+  AppendFamily("mlloop_prediction_latency_seconds", "histogram",
+               "Time from a parsed request to its response body.", &out);
   for (const auto& m : versions) m->AppendLatency(&out);
-  out += "# HELP mlloop_model_live 1 for the version of each model now serving.\n"
-         "# TYPE mlloop_model_live gauge\n";
+  AppendFamily("mlloop_model_live", "gauge", "1 for the version of each model now serving.", &out);
   for (const auto& l : live) {
     if (l.version.empty()) continue;
     out += "mlloop_model_live{";
@@ -220,9 +232,10 @@ std::string ServerMetrics::Render(const std::vector<LiveModel>& live) const {
     AppendLabel("version", l.version, &out);
     out += "} 1\n";
   }
-  out += "# HELP mlloop_traffic_weight Share of each model's requests a version answers (role "
-         "champion or challenger), or 1 for a shadow that predicts a copy of every request.\n"
-         "# TYPE mlloop_traffic_weight gauge\n";
+  AppendFamily("mlloop_traffic_weight", "gauge",
+               "Share of each model's requests a version answers (role champion or "
+               "challenger), or 1 for a shadow that predicts a copy of every request.",
+               &out);
   auto weight = [&out](const LiveModel& l, const std::string& version, std::string_view role,
                        double share) {
     out += "mlloop_traffic_weight{";
@@ -244,14 +257,14 @@ std::string ServerMetrics::Render(const std::vector<LiveModel>& live) const {
              l.shadow ? 1.0 : l.challenger_weight);
     }
   }
-  out += "# HELP mlloop_shadow_predictions_total Predictions made in shadow (never returned), by "
-         "outcome.\n# TYPE mlloop_shadow_predictions_total counter\n";
+  AppendFamily("mlloop_shadow_predictions_total", "counter",
+               "Predictions made in shadow (never returned), by outcome.", &out);
   for (const auto& m : versions) m->AppendShadowPredictions(&out);
-  out += "# HELP mlloop_shadow_latency_seconds Time a shadow took to predict a request's rows.\n"
-         "# TYPE mlloop_shadow_latency_seconds histogram\n";
+  AppendFamily("mlloop_shadow_latency_seconds", "histogram",
+               "Time a shadow took to predict a request's rows.", &out);
   for (const auto& m : versions) m->AppendShadowLatency(&out);
-  out += "# HELP mlloop_model_swaps_total Versions published to serve each model.\n"
-         "# TYPE mlloop_model_swaps_total counter\n";
+  AppendFamily("mlloop_model_swaps_total", "counter", "Versions published to serve each model.",
+               &out);
   for (const auto& l : live) {
     out += "mlloop_model_swaps_total{";
     AppendLabel("model", l.model, &out);
@@ -276,15 +289,7 @@ void ServerMetrics::SetExternal(const std::string& source, std::string text) {
 }
 
 void PrometheusText::Family(std::string_view name, std::string_view type, std::string_view help) {
-  text_ += "# HELP ";
-  text_ += name;
-  text_.push_back(' ');
-  text_ += help;
-  text_ += "\n# TYPE ";
-  text_ += name;
-  text_.push_back(' ');
-  text_ += type;
-  text_.push_back('\n');
+  AppendFamily(name, type, help, &text_);
 }
 
 void PrometheusText::Sample(std::string_view name, Labels labels, double value) {

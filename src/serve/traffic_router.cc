@@ -9,6 +9,20 @@
 
 namespace mlloop::serve {
 
+namespace {
+
+bool SameFeatures(const ServedModel& a, const ServedModel& b) {
+  if (a.n_features() != b.n_features()) return false;
+  for (size_t i = 0; i < a.n_features(); ++i) {
+    const auto& x = a.features()[i];
+    const auto& y = b.features()[i];
+    if (x.name != y.name || x.type != y.type || x.categories != y.categories) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string_view ChallengerModeName(ChallengerMode mode) {
   return mode == ChallengerMode::kShadow ? "shadow" : "split";
 }
@@ -63,6 +77,7 @@ Result<std::shared_ptr<const TrafficRoute>> TrafficRoute::Make(
                          ? UINT64_MAX
                          : static_cast<uint64_t>(std::ldexp(route->challenger_weight, 64));
   route->salt = static_cast<uint64_t>(route->challenger->version());
+  route->same_features = SameFeatures(*route->champion, *route->challenger);
   return std::shared_ptr<const TrafficRoute>(std::move(route));
 }
 

@@ -63,10 +63,13 @@ struct TrafficRoute {
   StickyKey sticky;
 
   // Derived by Make(): a draw below `threshold` goes to the challenger (every draw when
-  // `all_to_challenger`); `salt` is mixed into sticky keys (the challenger's version).
+  // `all_to_challenger`); `salt` is mixed into sticky keys (the challenger's version);
+  // `same_features` when the challenger reads the champion's features (names, types and
+  // categories, in order), so rows decoded for one serve the other.
   uint64_t threshold = 0;
   bool all_to_challenger = false;
   uint64_t salt = 0;
+  bool same_features = false;
 
   // The champion alone. REQUIRES: champion is not null.
   static std::shared_ptr<const TrafficRoute> ChampionOnly(std::shared_ptr<const ServedModel> champion);

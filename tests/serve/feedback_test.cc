@@ -93,35 +93,23 @@ TEST(FeedbackTest, WithoutALogTheRouteSaysSo) {
 // Over HTTP: predictions are logged under their request ids; feedback joins them.
 TEST(FeedbackTest, JoinsLabelsToLoggedPredictionsOverHttp) {
   testutil::TempDir dir;
-  InferenceLog::Options options;
-  options.width = 3;
-  options.queue_events = true;
-  auto log = InferenceLog::Open(dir.path(), options);
+  auto log = InferenceLog::Open(dir.path(), testing::ToyLogOptions());
   ASSERT_TRUE(log.ok());
-  PredictionService service({});
-  ModelSlot& slot = service.AddModel("toy");
-  slot.Swap(testing::ToyServedModel(4, 0));
-  core::LabelSpec label;
-  label.name = "y";
-  service.AttachLog(slot, log->get(), label);
-  auto server = HttpServer::Start({}, [&](const HttpRequest& request, HttpResponse* response) {
-    service.Handle(request, response);
-  });
-  ASSERT_TRUE(server.ok());
-  httplib::Client client("127.0.0.1", (*server)->port());
-  client.set_read_timeout(5);
+  testing::ServerFixture fixture({}, {}, log->get());
+  fixture.slot().Swap(testing::ToyServedModel(4, 0));
+  auto client = fixture.Client();
 
   httplib::Headers id = {{"X-Request-Id", "order-17"}};
-  auto predicted = client.Post("/v1/models/toy:predict", id,
-                               R"({"instances": [[0.2, true, "red"], [0.9, false, "blue"]]})",
-                               "application/json");
+  auto predicted = client->Post("/v1/models/toy:predict", id,
+                                R"({"instances": [[0.2, true, "red"], [0.9, false, "blue"]]})",
+                                "application/json");
   ASSERT_TRUE(predicted);
   ASSERT_EQ(predicted->status, 200) << predicted->body;
-  auto fed = client.Post("/v1/models/toy/feedback",
-                         R"({"feedback": [{"id": "order-17", "row": 1, "label": 1},
+  auto fed = client->Post("/v1/models/toy/feedback",
+                          R"({"feedback": [{"id": "order-17", "row": 1, "label": 1},
                                           {"id": "order-18", "label": 0},
                                           {"id": "order-17", "row": 2, "label": 0}]})",
-                         "application/json");
+                          "application/json");
   ASSERT_TRUE(fed);
   ASSERT_EQ(fed->status, 200) << fed->body;
   EXPECT_THAT(fed->body, HasSubstr(R"("model_name":"toy","joined":1,"not_joined":2)"));
@@ -129,12 +117,12 @@ TEST(FeedbackTest, JoinsLabelsToLoggedPredictionsOverHttp) {
   EXPECT_THAT(fed->body, HasSubstr(R"({"id":"order-18","row":0,"status":"unknown_id","error":"no logged prediction has request id 'order-18')"));
   EXPECT_THAT(fed->body, HasSubstr(R"("status":"no_such_row","error":"request 'order-17' has no row 2")"));
 
-  auto bad = client.Post("/v1/models/toy/feedback", R"({"feedback": [{"id": "order-17", "label": "yes"}]})",
-                         "application/json");
+  auto bad = client->Post("/v1/models/toy/feedback", R"({"feedback": [{"id": "order-17", "label": "yes"}]})",
+                          "application/json");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
   EXPECT_THAT(bad->body, HasSubstr("feedback[0].label: expected 0, 1, true, false"));
-  auto get = client.Get("/v1/models/toy/feedback");
+  auto get = client->Get("/v1/models/toy/feedback");
   ASSERT_TRUE(get);
   EXPECT_EQ(get->status, 405);
 
@@ -148,7 +136,6 @@ TEST(FeedbackTest, JoinsLabelsToLoggedPredictionsOverHttp) {
   EXPECT_EQ(events.events[2].label, 1.0f);
   EXPECT_EQ(events.x[6], 0.9f);
   EXPECT_EQ(events.x[8], 2.0f);  // "blue", the third category
-  (*server)->Shutdown();
 }
 
 }  // namespace

@@ -219,9 +219,7 @@ TEST(PredictionServiceTest, MetricsCountRequestsAndLatencyPerVersion) {
 // reopen; a shadow that fails on a request logs nothing for it.
 TEST(PredictionServiceTest, AShadowsAnswersAreLoggedForLabelsAndNeverReturned) {
   testutil::TempDir dir;
-  InferenceLog::Options options;
-  options.width = 3;
-  options.queue_events = true;
+  const InferenceLog::Options options = testing::ToyLogOptions();
   auto log = InferenceLog::Open(dir.path(), options);
   ASSERT_TRUE(log.ok()) << log.status().ToString();
   auto fixture = std::make_unique<testing::ServerFixture>(HttpServer::Options{},

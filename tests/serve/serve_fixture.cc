@@ -66,6 +66,13 @@ std::map<std::string, int> SendToyRows(PredictionService& service, int n, std::s
   return by_version;
 }
 
+InferenceLog::Options ToyLogOptions() {
+  InferenceLog::Options options;
+  options.width = ToyFeatures().size();
+  options.queue_events = true;
+  return options;
+}
+
 ServerFixture::ServerFixture(HttpServer::Options options,
                              PredictionService::Options service_options, InferenceLog* log)
     : service_(service_options), slot_(&service_.AddModel("toy")) {

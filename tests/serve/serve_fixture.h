@@ -35,6 +35,9 @@ HttpResponse PredictToy(PredictionService& service, std::string_view body);
 // that answered, counted ("2"; "2:error" for a request that failed).
 std::map<std::string, int> SendToyRows(PredictionService& service, int n, std::string_view rest);
 
+// An inference log for the toy models' rows (width 3) that queues its events.
+InferenceLog::Options ToyLogOptions();
+
 // A PredictionService serving "toy" behind an HttpServer on 127.0.0.1, any free port; with
 // `log` (not owned), "toy" is logged there and takes feedback (label "y").
 class ServerFixture {
