@@ -372,6 +372,11 @@ Result<TickResult> RolloutController::Promoted(const std::string& actor, const s
                                                const std::vector<GuardReading>& guards) {
   MLLOOP_ASSIGN_OR_RETURN(int64_t id, Record(actor, "none", reason, guards, "rollout_promote",
                                              VersionState::kChampion));
+  ServeAsChampion();
+  return TickResult{Action::kPromoted, id, reason};
+}
+
+void RolloutController::ServeAsChampion() {
   // What the old champion did during the rollout is the yardstick of the watch.
   champion_during_ = champion_->metrics().Served().Since(champion_start_);
   challenger_start_ = challenger_->metrics().Served();
@@ -382,7 +387,6 @@ Result<TickResult> RolloutController::Promoted(const std::string& actor, const s
   slot_->SetRoute(serve::TrafficRoute::ChampionOnly(challenger_));
   // The drift counts see only challenger predictions; a champion's are not observed.
   drift_.store(nullptr);
-  return TickResult{Action::kPromoted, id, reason};
 }
 
 Result<TickResult> RolloutController::RollBack(const std::string& actor, const std::string& reason,
@@ -438,14 +442,10 @@ Result<TickResult> RolloutController::Follow() {
       return followed;
     }
     if (now.state == VersionState::kChampion && config_.watch > 0) {
-      // Promoted by someone else (mlloop rollout promote): serve it and watch it.
+      // Promoted by someone else (mlloop rollout promote): serve it and watch it, as a
+      // promotion here would.
       challenger_version_ = now;
-      champion_during_ = champion_->metrics().Served().Since(champion_start_);
-      challenger_start_ = challenger_->metrics().Served();
-      phase_ = Phase::kWatching;
-      phase_started_ = clock_->Now();
-      StartWatch();
-      slot_->SetRoute(serve::TrafficRoute::ChampionOnly(challenger_));
+      ServeAsChampion();
       return TickResult{Action::kFollowed, std::nullopt,
                         Label(now) + " was promoted in the registry; watching it"};
     }

@@ -156,6 +156,9 @@ class RolloutController {
   Result<TickResult> Promoted(const std::string& actor, const std::string& reason,
                               const std::vector<GuardReading>& guards);
   Result<TickResult> Follow();
+  // After the challenger became champion (here or elsewhere): it answers all traffic, and
+  // the watch (if configured) starts, its yardsticks taken now.
+  void ServeAsChampion();
   std::vector<GuardReading> Judge() const;
   // StepCount() and StepWeight() of the current strategy; `step` is 0-based.
   size_t StepCount() const;

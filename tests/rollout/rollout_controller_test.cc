@@ -359,6 +359,31 @@ TEST_F(RolloutTest, PredictionDriftAgainstValidationPredictionsRollsBack) {
   EXPECT_THAT(result.reason, HasSubstr("prediction_psi"));
 }
 
+// An operator promotes a canary whose prediction-drift guard has fired (`mlloop rollout
+// promote` in another process): the watch that follows judges the new champion afresh, as
+// after a promotion by the controller, and does not roll it back on the canary's drift.
+TEST_F(RolloutTest, APromotionElsewhereStartsTheWatchAfresh) {
+  ModelVersion v1 = Add(3, 0, VersionState::kChampion);
+  ModelVersion v2 = Add(3, 1, VersionState::kApproved);
+  config::RolloutConfig config = Canary({0.5});
+  config.guard.max_prediction_psi = 0.25;
+  config.watch = 3600;
+  Start(config);
+  std::vector<float> validation;
+  for (int i = 0; i < 500; ++i) validation.push_back(0.01f + 0.0001f * static_cast<float>(i % 7));
+  controller_->SetValidationPredictions(v2.version, validation);
+  ASSERT_EQ(Tick().action, Action::kStarted);
+  Send(400);
+  ASSERT_TRUE(registry_->Transition(v2.id, VersionState::kChampion, "bob", "ship it", clock_.Now()).ok());
+  EXPECT_EQ(Tick().action, Action::kFollowed);
+  EXPECT_EQ(controller_->status().phase, Phase::kWatching);
+  Send(200);
+  TickResult watched = Tick();
+  EXPECT_EQ(watched.action, Action::kNone) << watched.reason;
+  EXPECT_EQ(State(v2), VersionState::kChampion);
+  EXPECT_EQ(State(v1), VersionState::kRetired);
+}
+
 TEST_F(RolloutTest, OperatorAbortAndRegistryChangesAreFollowed) {
   ModelVersion v1 = Add(3, 0, VersionState::kChampion);
   ModelVersion v2 = Add(3, 1, VersionState::kApproved);
