@@ -354,7 +354,7 @@ TEST(ServeLoopCliTest, AShadowIsJudgedOnLabelsOfItsLoggedAnswersBeforeItsPromoti
     if (status.is_null()) return false;
     shadowed |= status["phase"] == "rolling";
     return shadowed && status["phase"] == "idle";
-  });
+  }, std::chrono::seconds(60));  // as the canary test: a loaded machine is slow
   ASSERT_TRUE(finished) << serve.output();
   EXPECT_EQ(traffic.failed, 0);
   ASSERT_TRUE(serve.ReadUntil("rollout: promoted: promoted elec2 v")) << serve.output();
