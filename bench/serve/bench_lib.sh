@@ -93,16 +93,17 @@ stop_serve() {
 }
 
 # run_wrk LABEL URL [LUA_SCRIPT]: prints "LABEL requests/s p50 p99" and keeps the full wrk
-# output in $BENCH_OUT/LABEL.txt. Sets WRK_RPS.
+# output in $BENCH_OUT/LABEL.txt (a slash in LABEL becomes _). Sets WRK_RPS.
 run_wrk() {
   local label=$1 url=$2 script=${3:-}
   local args=(-t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION" --latency)
   [ -n "$script" ] && args+=(-s "$script")
-  wrk "${args[@]}" "$url" > "$BENCH_OUT/$label.txt"
-  WRK_RPS=$(awk '/^Requests\/sec/ {print $2}' "$BENCH_OUT/$label.txt")
+  local out="$BENCH_OUT/${label//\//_}.txt"
+  wrk "${args[@]}" "$url" > "$out"
+  WRK_RPS=$(awk '/^Requests\/sec/ {print $2}' "$out")
   local p50 p99 errors
-  p50=$(awk '$1 == "50%" {print $2}' "$BENCH_OUT/$label.txt")
-  p99=$(awk '$1 == "99%" {print $2}' "$BENCH_OUT/$label.txt")
-  errors=$(grep -E 'Non-2xx|Socket errors' "$BENCH_OUT/$label.txt" | tr '\n' ' ' || true)
+  p50=$(awk '$1 == "50%" {print $2}' "$out")
+  p99=$(awk '$1 == "99%" {print $2}' "$out")
+  errors=$(grep -E 'Non-2xx|Socket errors' "$out" | tr '\n' ' ' || true)
   printf '%-28s %12s req/s   p50 %-9s p99 %-9s %s\n' "$label" "$WRK_RPS" "$p50" "$p99" "$errors"
 }

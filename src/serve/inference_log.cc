@@ -83,7 +83,7 @@ std::string_view JoinResultName(JoinResult r) {
 }
 
 InferenceLog::InferenceLog(std::string dir, const Options& options)
-    : dir_(std::move(dir)), options_(options) {
+    : dir_(std::move(dir)), options_(options), window_(options.width, options.join_window_rows) {
   queue_.width = options_.width;
   queue_events_ = options_.queue_events;
 }
@@ -302,50 +302,33 @@ void InferenceLog::AppendShadow(uint64_t first_row, int64_t version, size_t rows
 
 void InferenceLog::IndexPrediction(const char* p, size_t n, LogEvents* events) {
   (void)n;
-  Entry e;
-  e.first_row = Get<uint64_t>(p + 1);
+  const uint64_t first_row = Get<uint64_t>(p + 1);
   const int64_t time_ms = Get<int64_t>(p + 9);
-  e.time_ms = time_ms;
-  e.version = Get<int64_t>(p + 17);
-  e.rows = Get<uint32_t>(p + 25);
+  const int64_t version = Get<int64_t>(p + 17);
+  const uint32_t rows = Get<uint32_t>(p + 25);
   const size_t width = options_.width;
   const uint16_t id_len = Get<uint16_t>(p + 33);
-  e.id.assign(p + kPredictionFixed, id_len);
+  // The record's floats may be unaligned in the batch: copy them out once.
   const char* floats = p + kPredictionFixed + id_len;
-  e.data.resize(e.rows * width + e.rows);
-  std::memcpy(e.data.data(), floats, 4 * e.data.size());
-  const float* x = e.data.data();
-  const float* preds = x + e.rows * width;
+  rows_scratch_.resize(size_t{rows} * (width + 1));
+  std::memcpy(rows_scratch_.data(), floats, 4 * rows_scratch_.size());
+  const float* x = rows_scratch_.data();
+  const float* preds = x + size_t{rows} * width;
   // `events` is the replay's batch, the consumer's queue (live), or null.
   if (events != nullptr) {
-    for (uint32_t r = 0; r < e.rows; ++r) {
+    for (uint32_t r = 0; r < rows; ++r) {
       if (events == &queue_ && queued_predictions_ >= options_.max_queued_predictions) {
         ++dropped_events_;
         continue;
       }
       if (events == &queue_) ++queued_predictions_;
-      events->events.push_back({LogEvents::Kind::kPrediction, e.first_row + r, time_ms, e.version,
+      events->events.push_back({LogEvents::Kind::kPrediction, first_row + r, time_ms, version,
                                 preds[r], 0.0f});
       events->x.insert(events->x.end(), x + r * width, x + (r + 1) * width);
     }
   }
-  window_rows_ += e.rows;
-  by_id_[e.id] = e.first_row;
-  window_.push_back(std::move(e));
-  while (window_rows_ > options_.join_window_rows && window_.size() > 1) {
-    Entry& old = window_.front();
-    auto it = by_id_.find(old.id);
-    if (it != by_id_.end() && it->second == old.first_row) by_id_.erase(it);
-    window_rows_ -= old.rows;
-    window_.pop_front();
-  }
-}
-
-const float* InferenceLog::ShadowOf(const Entry& e, int64_t* version) const {
-  const size_t served = size_t{e.rows} * (options_.width + 1);
-  if (e.data.size() == served) return nullptr;
-  std::memcpy(version, e.data.data() + served + e.rows, sizeof(*version));
-  return e.data.data() + served;
+  window_.Add(first_row, time_ms, version, std::string_view(p + kPredictionFixed, id_len), rows,
+              x, preds);
 }
 
 void InferenceLog::IndexShadow(const char* p, size_t n) {
@@ -353,54 +336,33 @@ void InferenceLog::IndexShadow(const char* p, size_t n) {
   const uint64_t first_row = Get<uint64_t>(p + 1);
   const int64_t version = Get<int64_t>(p + 17);
   const uint32_t rows = Get<uint32_t>(p + 25);
-  uint32_t r = 0;
-  Entry* e = const_cast<Entry*>(FindRow(first_row, &r));
+  JoinWindow::Row* first = window_.Find(first_row);
   // Its prediction left the join window (or the record names no prediction's rows): there
   // is no label left to carry it.
-  if (e == nullptr || r != 0 || rows != e->rows) return;
-  const size_t served = size_t{e->rows} * (options_.width + 1);
-  std::vector<float> data;  // sized exactly: the window holds many of these
-  data.reserve(served + rows + 2);
-  data.assign(e->data.begin(), e->data.begin() + static_cast<std::ptrdiff_t>(served));
-  data.resize(served + rows + 2);
-  std::memcpy(data.data() + served, p + kShadowFixed, 4 * size_t{rows});
-  static_assert(sizeof(version) == 2 * sizeof(float));
-  std::memcpy(data.data() + served + rows, &version, sizeof(version));
-  e->data = std::move(data);
-}
-
-const InferenceLog::Entry* InferenceLog::FindRow(uint64_t row_id, uint32_t* row) const {
-  auto it = std::upper_bound(window_.begin(), window_.end(), row_id,
-                             [](uint64_t id, const Entry& e) { return id < e.first_row; });
-  if (it == window_.begin()) return nullptr;
-  --it;
-  if (row_id >= it->first_row + it->rows) return nullptr;
-  *row = static_cast<uint32_t>(row_id - it->first_row);
-  return &*it;
+  if (first == nullptr || first->index != 0 || rows != first->rows) return;
+  for (uint32_t r = 0; r < rows; ++r) {
+    JoinWindow::Row* row = window_.Find(first_row + r);
+    row->shadow_version = version;
+    row->shadow_prediction = Get<float>(p + kShadowFixed + 4 * size_t{r});
+  }
 }
 
 void InferenceLog::IndexLabel(const char* p, size_t n, LogEvents* events) {
   (void)n;
   const uint64_t row_id = Get<uint64_t>(p + 1);
   const float label = Get<float>(p + 17);
-  uint32_t r = 0;
-  Entry* e = const_cast<Entry*>(FindRow(row_id, &r));
-  if (e == nullptr) {
+  JoinWindow::Row* row = window_.Find(row_id);
+  if (row == nullptr) {
     ++dropped_events_;  // its prediction left the join window before the label was indexed
     return;
   }
-  if (e->labelled.empty()) e->labelled.assign(e->rows, false);
-  e->labelled[r] = true;
+  row->labelled = true;
   if (events == nullptr) return;
-  const size_t width = options_.width;
-  const float* x = e->data.data() + r * width;
-  int64_t shadow_version = 0;
-  const float* shadow = ShadowOf(*e, &shadow_version);
-  const float shadow_prediction = shadow != nullptr ? shadow[r] : 0.0f;
-  events->events.push_back({LogEvents::Kind::kLabel, row_id, e->time_ms, e->version,
-                            e->data[e->rows * width + r], label, shadow_version,
-                            shadow_prediction});
-  events->x.insert(events->x.end(), x, x + width);
+  const float* x = window_.Features(row_id);
+  events->events.push_back({LogEvents::Kind::kLabel, row_id, row->time_ms, row->version,
+                            row->prediction, label, row->shadow_version,
+                            row->shadow_prediction});
+  events->x.insert(events->x.end(), x, x + options_.width);
 }
 
 void InferenceLog::ProcessBatch(std::string* batch) {
@@ -518,27 +480,25 @@ Result<std::vector<JoinResult>> InferenceLog::AddLabels(const std::vector<LabelI
     std::lock_guard lock(mu_);  // order: index_mu_, then mu_ (the writer never holds both)
     for (size_t i = 0; i < items.size(); ++i) {
       const LabelItem& item = items[i];
-      auto id = by_id_.find(item.request_id);
-      if (id == by_id_.end()) continue;
-      uint32_t r = 0;
-      Entry* e = const_cast<Entry*>(FindRow(id->second, &r));
-      if (e == nullptr) continue;
-      if (item.row >= e->rows) {
+      uint64_t first_row = 0;
+      if (!window_.FirstRowOf(item.request_id, &first_row)) continue;
+      JoinWindow::Row* row = window_.Find(first_row);
+      if (item.row >= row->rows) {
         results[i] = JoinResult::kNoSuchRow;
         continue;
       }
-      if (e->labelled.empty()) e->labelled.assign(e->rows, false);
-      if (e->labelled[item.row]) {
+      row = window_.Find(first_row + item.row);
+      if (row->labelled) {
         results[i] = JoinResult::kAlreadyLabelled;
         continue;
       }
-      e->labelled[item.row] = true;
+      row->labelled = true;
       results[i] = JoinResult::kJoined;
       const uint32_t length = kLabelPayload, crc = 0;
       Put(&buffer_, length);
       Put(&buffer_, crc);
       Put(&buffer_, kLabel);
-      Put(&buffer_, e->first_row + item.row);
+      Put(&buffer_, first_row + item.row);
       Put(&buffer_, now);
       Put(&buffer_, item.label);
       appended_ += kHeader + kLabelPayload;

@@ -47,17 +47,16 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
+#include "serve/join_window.h"
 
 namespace mlloop::serve {
 
@@ -178,22 +177,6 @@ class InferenceLog {
 
  private:
   InferenceLog(std::string dir, const Options& options);
-  // One prediction in the join window.
-  struct Entry {
-    std::string id;
-    uint64_t first_row = 0;
-    int64_t time_ms = 0;
-    int64_t version = 0;
-    uint32_t rows = 0;
-    // rows*width features, then rows predictions; once a shadow record joined, also the
-    // shadow's rows predictions and its version (an i64 in the bytes of two floats), so a
-    // prediction without a shadow costs nothing more.
-    std::vector<float> data;
-    std::vector<bool> labelled;     // empty until the first label
-  };
-  // The shadow predictions of `e`'s rows, with the shadow's version in *version; null when
-  // no shadow record joined `e`. REQUIRES: index_mu_ held.
-  const float* ShadowOf(const Entry& e, int64_t* version) const;
   Status Replay(const std::function<void(const LogEvents&)>& replay);
   Status OpenSegment(uint64_t number, bool truncate_to, uint64_t size);
   void WriterLoop();
@@ -205,7 +188,6 @@ class InferenceLog {
   void IndexLabel(const char* p, size_t n, LogEvents* events);
   void IndexShadow(const char* p, size_t n);
   Status WriteBatch(const std::string& batch);
-  const Entry* FindRow(uint64_t row_id, uint32_t* row) const;  // REQUIRES: index_mu_ held
   // Waits until everything appended before the call is indexed (and fsynced when `durable`).
   Status WaitFor(bool durable);
   // Waits while max_buffer_bytes are buffered (a stalled disk). REQUIRES: `lock` holds mu_.
@@ -231,9 +213,8 @@ class InferenceLog {
 
   // The join window and the event queue.
   mutable std::mutex index_mu_;
-  std::deque<Entry> window_;                             // by first_row; index_mu_
-  size_t window_rows_ = 0;                               // index_mu_
-  std::unordered_map<std::string, uint64_t> by_id_;      // id -> first_row; index_mu_
+  JoinWindow window_;                                    // index_mu_
+  std::vector<float> rows_scratch_;                      // a record's floats; index_mu_
   LogEvents queue_;                                      // index_mu_
   bool queue_events_ = false;                            // index_mu_
   size_t queued_predictions_ = 0;                        // index_mu_
