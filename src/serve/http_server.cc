@@ -97,8 +97,14 @@ struct HttpServer::Impl {
 // client keeps the connection alive. Runs on its event loop's one thread.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl* server)
-      : stream_(std::move(socket)), server_(server) {
+  // `socket` was accepted on `loop`; the session's stream takes it over with the loop's own
+  // executor type, so no completion goes through Asio's type-erased executor.
+  Session(tcp::socket socket, asio::io_context& loop, HttpServer::Impl* server)
+      : stream_(loop.get_executor()), server_(server) {
+    beast::error_code ec;
+    const tcp::endpoint local = socket.local_endpoint(ec);
+    if (!ec) stream_.socket().assign(local.protocol(), socket.release(ec), ec);
+    // On failure the stream stays closed and the first read ends the session.
     std::lock_guard lock(server_->mu);
     server_->sessions.insert(this);
   }
@@ -118,7 +124,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!busy_) Close();
   }
 
-  asio::any_io_executor executor() { return stream_.get_executor(); }
+  asio::io_context::executor_type executor() { return stream_.get_executor(); }
 
  private:
   void Read() {
@@ -187,25 +193,45 @@ class Session : public std::enable_shared_from_this<Session> {
             response.content_type);
   }
 
+  // Writes the whole response (head and body) into out_ and sends it with one write. Beast's
+  // serializer did the same through several layers of buffer views for every request;
+  // this is the head it wrote, in its order.
   void Respond(int status, std::string body, const std::string& request_id,
                const std::string& model_version, bool keep_alive, unsigned version,
                std::string_view content_type = "application/json") {
-    response_ = {};
-    response_.result(static_cast<unsigned>(status));
-    response_.version(version);
-    response_.set(http::field::server, "mlloop");
-    response_.set(http::field::content_type,
-                  beast::string_view(content_type.data(), content_type.size()));
-    response_.set("X-Request-Id", request_id);
-    if (!model_version.empty()) response_.set("X-Model-Version", model_version);
-    response_.keep_alive(keep_alive);
-    response_.body() = std::move(body);
-    response_.prepare_payload();
+    const auto code = static_cast<http::status>(status);
+    const bool bodiless = (status >= 100 && status < 200) || status == 204 || status == 304;
+    out_.clear();
+    out_ += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    char number[8];
+    auto [end, ec] = std::to_chars(number, number + sizeof(number), status);
+    out_.append(number, end);
+    out_ += ' ';
+    const beast::string_view reason = http::obsolete_reason(code);
+    out_.append(reason.data(), reason.size());
+    out_ += "\r\nServer: mlloop\r\nContent-Type: ";
+    out_ += content_type;
+    out_ += "\r\nX-Request-Id: ";
+    out_ += request_id;
+    if (!model_version.empty()) {
+      out_ += "\r\nX-Model-Version: ";
+      out_ += model_version;
+    }
+    if (version == 10 && keep_alive) out_ += "\r\nConnection: keep-alive";
+    if (version != 10 && !keep_alive) out_ += "\r\nConnection: close";
+    if (!bodiless) {
+      out_ += "\r\nContent-Length: ";
+      end = std::to_chars(number, number + sizeof(number), body.size()).ptr;
+      out_.append(number, end);
+    }
+    out_ += "\r\n\r\n";
+    if (!bodiless) out_ += body;
+    keep_alive_ = keep_alive;
     stream_.expires_after(kWriteTimeout);
-    http::async_write(stream_, response_,
+    asio::async_write(stream_, asio::buffer(out_),
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         self->busy_ = false;
-                        if (ec || !self->response_.keep_alive()) return self->Close();
+                        if (ec || !self->keep_alive_) return self->Close();
                         self->Read();
                       });
   }
@@ -216,23 +242,24 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.close();
   }
 
-  beast::tcp_stream stream_;
+  beast::basic_stream<tcp, asio::io_context::executor_type> stream_;
   HttpServer::Impl* server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  http::response<http::string_body> response_;
+  std::string out_;         // the response being written
+  bool keep_alive_ = false;  // after it
   bool busy_ = false;  // a request is being handled or its response written; its thread only
 };
 
 void HttpServer::Impl::Accept() {
   asio::io_context& loop = *ios[next_io];
   next_io = (next_io + 1) % ios.size();
-  acceptor->async_accept(loop.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor->async_accept(loop.get_executor(), [this, &loop](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
     if (!ec) {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(socket), this)->Start();
+      std::make_shared<Session>(std::move(socket), loop, this)->Start();
     }
     Accept();
   });

@@ -1,0 +1,165 @@
+// The HTTP server's own rules, seen on a raw socket: the response head (status line, the
+// request id and version headers, Content-Length, the Connection rules of HTTP/1.0 and
+// 1.1), and closing a connection left idle or cut short.
+#include "serve/http_server.h"
+
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+
+#include "serve_fixture.h"
+
+namespace mlloop::serve {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+// A blocking TCP connection to 127.0.0.1:port.
+class RawConnection {
+ public:
+  explicit RawConnection(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  }
+  ~RawConnection() { ::close(fd_); }
+  bool connected() const { return connected_; }
+
+  void Send(const std::string& bytes) {
+    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
+  }
+
+  // One response: its head up to the blank line, then Content-Length bytes of body.
+  std::string ReadResponse() {
+    while (buffer_.find("\r\n\r\n") == std::string::npos) {
+      if (!ReadMore(std::chrono::seconds(5))) return buffer_;
+    }
+    const size_t head_end = buffer_.find("\r\n\r\n") + 4;
+    const size_t length_at = buffer_.find("Content-Length: ");
+    size_t length = 0;
+    if (length_at != std::string::npos && length_at < head_end) {
+      length = std::stoul(buffer_.substr(length_at + 16));
+    }
+    while (buffer_.size() < head_end + length) {
+      if (!ReadMore(std::chrono::seconds(5))) break;
+    }
+    std::string response = buffer_.substr(0, head_end + length);
+    buffer_.erase(0, response.size());
+    return response;
+  }
+
+  // True when the server closes the connection within `wait` (a read returns 0).
+  bool ClosedWithin(std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      char byte;
+      const ssize_t n = ::recv(fd_, &byte, 1, 0);
+      if (n <= 0) return true;
+    }
+    return false;
+  }
+
+ private:
+  bool ReadMore(std::chrono::milliseconds wait) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) return false;
+    char chunk[4096];
+    const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_;
+  bool connected_ = false;
+  std::string buffer_;
+};
+
+const std::string kRow = R"({"instances": [[0.5, 1, 2]]})";
+
+std::string Post(const std::string& version, const std::string& extra_headers) {
+  return "POST /v1/models/toy:predict " + version + "\r\nHost: x\r\nContent-Type: application/json\r\n" +
+         extra_headers + "Content-Length: " + std::to_string(kRow.size()) + "\r\n\r\n" + kRow;
+}
+
+TEST(HttpServerTest, TheResponseHeadFollowsHttp11AndKeepsTheConnection) {
+  testing::ServerFixture fixture;
+  RawConnection connection(fixture.server().port());
+  ASSERT_TRUE(connection.connected());
+  for (int i = 0; i < 3; ++i) {  // one connection, three requests
+    connection.Send(Post("HTTP/1.1", "X-Request-Id: mine-" + std::to_string(i) + "\r\n"));
+    const std::string response = connection.ReadResponse();
+    EXPECT_THAT(response, StartsWith("HTTP/1.1 200 OK\r\n"));
+    EXPECT_THAT(response, HasSubstr("\r\nServer: mlloop\r\n"));
+    EXPECT_THAT(response, HasSubstr("\r\nContent-Type: application/json\r\n"));
+    EXPECT_THAT(response, HasSubstr("\r\nX-Request-Id: mine-" + std::to_string(i) + "\r\n"));
+    EXPECT_THAT(response, HasSubstr("\r\nX-Model-Version: 1\r\n"));
+    EXPECT_THAT(response, Not(HasSubstr("Connection:")));
+    const size_t body_at = response.find("\r\n\r\n") + 4;
+    EXPECT_THAT(response, HasSubstr("Content-Length: " + std::to_string(response.size() - body_at) + "\r\n"));
+    EXPECT_THAT(response.substr(body_at), StartsWith("{\"predictions\":["));
+  }
+  // An error has the same head, with its status's reason.
+  connection.Send("GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string missing = connection.ReadResponse();
+  EXPECT_THAT(missing, StartsWith("HTTP/1.1 404 Not Found\r\n"));
+  EXPECT_THAT(missing, HasSubstr("no route for GET /nowhere"));
+  // Connection: close is answered with Connection: close, and the server closes.
+  connection.Send(Post("HTTP/1.1", "Connection: close\r\n"));
+  EXPECT_THAT(connection.ReadResponse(), HasSubstr("\r\nConnection: close\r\n"));
+  EXPECT_TRUE(connection.ClosedWithin(std::chrono::seconds(2)));
+}
+
+TEST(HttpServerTest, Http10KeepsTheConnectionOnlyWhenAsked) {
+  testing::ServerFixture fixture;
+  RawConnection kept(fixture.server().port());
+  ASSERT_TRUE(kept.connected());
+  kept.Send(Post("HTTP/1.0", "Connection: keep-alive\r\n"));
+  const std::string response = kept.ReadResponse();
+  EXPECT_THAT(response, StartsWith("HTTP/1.0 200 OK\r\n"));
+  EXPECT_THAT(response, HasSubstr("\r\nConnection: keep-alive\r\n"));
+  kept.Send(Post("HTTP/1.0", "Connection: keep-alive\r\n"));
+  EXPECT_THAT(kept.ReadResponse(), StartsWith("HTTP/1.0 200 OK\r\n"));
+
+  RawConnection once(fixture.server().port());
+  ASSERT_TRUE(once.connected());
+  once.Send(Post("HTTP/1.0", ""));
+  const std::string single = once.ReadResponse();
+  EXPECT_THAT(single, StartsWith("HTTP/1.0 200 OK\r\n"));
+  EXPECT_THAT(single, Not(HasSubstr("Connection:")));
+  EXPECT_TRUE(once.ClosedWithin(std::chrono::seconds(2)));
+}
+
+TEST(HttpServerTest, AConnectionLeftIdleOrCutShortIsClosedAfterTheIdleTimeout) {
+  HttpServer::Options options;
+  options.idle_timeout = std::chrono::milliseconds(300);
+  testing::ServerFixture fixture(options);
+  RawConnection idle(fixture.server().port());
+  RawConnection partial(fixture.server().port());
+  ASSERT_TRUE(idle.connected());
+  ASSERT_TRUE(partial.connected());
+  partial.Send("POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\nContent-Le");  // then silence
+  EXPECT_TRUE(idle.ClosedWithin(std::chrono::seconds(3)));
+  EXPECT_TRUE(partial.ClosedWithin(std::chrono::seconds(3)));
+  // Serving goes on.
+  RawConnection next(fixture.server().port());
+  ASSERT_TRUE(next.connected());
+  next.Send(Post("HTTP/1.1", ""));
+  EXPECT_THAT(next.ReadResponse(), StartsWith("HTTP/1.1 200 OK\r\n"));
+}
+
+}  // namespace
+}  // namespace mlloop::serve
