@@ -8,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <cstdio>
@@ -193,7 +194,7 @@ class Session : public std::enable_shared_from_this<Session> {
             response.content_type);
   }
 
-  // Writes the whole response (head and body) into out_ and sends it with one write. Beast's
+  // Writes the response head into head_ and sends it and the body with one write. Beast's
   // serializer did the same through several layers of buffer views for every request;
   // this is the head it wrote, in its order.
   void Respond(int status, std::string body, const std::string& request_id,
@@ -201,36 +202,40 @@ class Session : public std::enable_shared_from_this<Session> {
                std::string_view content_type = "application/json") {
     const auto code = static_cast<http::status>(status);
     const bool bodiless = (status >= 100 && status < 200) || status == 204 || status == 304;
-    out_.clear();
-    out_ += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    head_.clear();
+    head_ += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
     char number[8];
     auto [end, ec] = std::to_chars(number, number + sizeof(number), status);
-    out_.append(number, end);
-    out_ += ' ';
+    head_.append(number, end);
+    head_ += ' ';
     const beast::string_view reason = http::obsolete_reason(code);
-    out_.append(reason.data(), reason.size());
-    out_ += "\r\nServer: mlloop\r\nContent-Type: ";
-    out_ += content_type;
-    out_ += "\r\nX-Request-Id: ";
-    out_ += request_id;
+    head_.append(reason.data(), reason.size());
+    head_ += "\r\nServer: mlloop\r\nContent-Type: ";
+    head_ += content_type;
+    head_ += "\r\nX-Request-Id: ";
+    head_ += request_id;
     if (!model_version.empty()) {
-      out_ += "\r\nX-Model-Version: ";
-      out_ += model_version;
+      head_ += "\r\nX-Model-Version: ";
+      head_ += model_version;
     }
-    if (version == 10 && keep_alive) out_ += "\r\nConnection: keep-alive";
-    if (version != 10 && !keep_alive) out_ += "\r\nConnection: close";
+    if (version == 10 && keep_alive) head_ += "\r\nConnection: keep-alive";
+    if (version != 10 && !keep_alive) head_ += "\r\nConnection: close";
     if (!bodiless) {
-      out_ += "\r\nContent-Length: ";
+      head_ += "\r\nContent-Length: ";
       end = std::to_chars(number, number + sizeof(number), body.size()).ptr;
-      out_.append(number, end);
+      head_.append(number, end);
     }
-    out_ += "\r\n\r\n";
-    if (!bodiless) out_ += body;
+    head_ += "\r\n\r\n";
+    // The body is moved, not copied into the head: a large batch's answer is not kept by
+    // the connection after it is sent.
+    body_ = bodiless ? std::string() : std::move(body);
     keep_alive_ = keep_alive;
     stream_.expires_after(kWriteTimeout);
-    asio::async_write(stream_, asio::buffer(out_),
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body_)};
+    asio::async_write(stream_, buffers,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         self->busy_ = false;
+                        self->body_ = std::string();
                         if (ec || !self->keep_alive_) return self->Close();
                         self->Read();
                       });
@@ -246,7 +251,8 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpServer::Impl* server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::string out_;         // the response being written
+  std::string head_;        // the response being written: its head (reused) and body
+  std::string body_;
   bool keep_alive_ = false;  // after it
   bool busy_ = false;  // a request is being handled or its response written; its thread only
 };
