@@ -132,11 +132,18 @@ class Controller {
   // The server answered prediction `id` (a log row id) with `prediction` for `features`.
   void ObservePrediction(int64_t id, const float* features, float prediction);
   // Rows were appended to the data since the last call: their labels go to the monitor, and
-  // they are training rows from now on. A label whose prediction the monitor never saw (made
-  // before a restart) is not scored.
+  // they are training rows from now on. A label whose prediction the monitor never saw is
+  // not scored.
   void ObserveLabelledRows();
   // A label whose row could not join the data (older than its last row): the monitor only.
   void ObserveLabel(int64_t id, float label);
+  // After Resume(): a prediction made and a label joined before the server restarted,
+  // replayed from its inference log so that the monitor goes on where it was
+  // (ModelMonitor::ReplayPrediction; `features` may be null).
+  void ReplayPrediction(int64_t id, const float* features, float prediction) {
+    monitor_.ReplayPrediction(id, features, prediction);
+  }
+  void ReplayLabel(int64_t id, float label) { monitor_.ReplayLabel(id, label); }
   // With hand_off: the registry's champion is now `version` (the rollout promoted it or
   // rolled a version back): the monitor judges it from here, its training rows [begin, end)
   // of `reference` being the drift reference, while the policy's cooldown and budget carry

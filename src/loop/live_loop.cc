@@ -39,8 +39,15 @@ void LiveLoop::AddLabel(int64_t id, const float* features, float label, int64_t 
 
 void LiveLoop::AddPrediction(int64_t id, const float* features, float prediction,
                              int64_t version) {
-  if (!started_) return;
   newest_prediction_ = std::max(newest_prediction_, id);
+  if (!started_) {
+    replayed_.push_back({id, version, prediction});
+    if (static_cast<int64_t>(replayed_.size()) > options_.join_window_rows) replayed_.pop_front();
+    replayed_x_.insert(replayed_x_.end(), features, features + data_.n_features);
+    const size_t keep = static_cast<size_t>(config_.monitoring.drift_window) * data_.n_features;
+    while (replayed_x_.size() > keep) replayed_x_.pop_front();
+    return;
+  }
   if (version == ChampionVersion()) controller_.ObservePrediction(id, features, prediction);
 }
 
@@ -129,9 +136,40 @@ Status LiveLoop::Start() {
   MLLOOP_RETURN_IF_ERROR(ReadReference(*champion, &file_rows, &begin, &end));
   const core::Dataset& reference = file_rows.rows() > 0 ? file_rows : data_;
   MLLOOP_RETURN_IF_ERROR(controller_.Resume(data_, options_.data_source, reference, begin, end));
+  ReplayToMonitor();
   started_ = true;
   next_tick_ = std::chrono::steady_clock::now() + tick_;
   return Status::Ok();
+}
+
+void LiveLoop::ReplayToMonitor() {
+  const size_t n = data_.n_features;
+  const int64_t champion = ChampionVersion();
+  const size_t with_features = n == 0 ? replayed_.size() : replayed_x_.size() / n;
+  const size_t first_with = replayed_.size() - std::min(with_features, replayed_.size());
+  std::vector<float> x(n);
+  for (size_t i = 0; i < replayed_.size(); ++i) {
+    const Replayed& r = replayed_[i];
+    if (r.version != champion) continue;
+    const float* features = nullptr;
+    if (i >= first_with) {
+      const size_t at = (i - first_with) * n;
+      std::copy(replayed_x_.begin() + static_cast<std::ptrdiff_t>(at),
+                replayed_x_.begin() + static_cast<std::ptrdiff_t>(at + n), x.begin());
+      features = x.data();
+    }
+    controller_.ReplayPrediction(r.id, features, r.prediction);
+  }
+  // The labels those predictions got before the restart, now rows of the data.
+  if (!replayed_.empty()) {
+    const auto& ids = data_.row;
+    for (auto it = std::lower_bound(ids.begin(), ids.end(), replayed_.front().id); it != ids.end();
+         ++it) {
+      controller_.ReplayLabel(*it, data_.y[static_cast<size_t>(it - ids.begin())]);
+    }
+  }
+  replayed_ = {};
+  replayed_x_ = {};
 }
 
 Result<std::optional<TickOutcome>> LiveLoop::TickIfDue() {

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,16 +56,20 @@ class LiveLoop {
            std::unique_ptr<registry::Registry> registry, const core::Clock* clock);
 
   // A label joined to prediction `id` of `features` (n_features floats), predicted at
-  // `time` (Unix seconds). Before Start(): a replayed label (the data is rebuilt, the monitor
-  // starts afresh); after: taken at the next tick.
+  // `time` (Unix seconds). Before Start(): a replayed label (the data is rebuilt); after:
+  // taken at the next tick.
   void AddLabel(int64_t id, const float* features, float label, int64_t time);
   // Version `version` answered prediction `id` (ids ascending). The monitor sees the
-  // champion's predictions only (a canary's share is the rollout's to judge). Ignored before
-  // Start().
+  // champion's predictions only (a canary's share is the rollout's to judge). Before
+  // Start(): a replayed prediction, kept (the newest join_window_rows, the features of the
+  // newest monitoring.drift_window) for Start().
   void AddPrediction(int64_t id, const float* features, float prediction, int64_t version);
 
   // Takes the registry's champion and starts the clock: the first tick is one interval
-  // away. NotFound when the model has no champion; Unavailable/NotFound/DataLoss when its
+  // away. The monitor goes on where the log left it: the replayed predictions of the
+  // champion wait for their labels again (those already labelled are scored in the metric
+  // window), and the newest of them fill the drift window; nothing replayed counts towards
+  // the new_labels trigger. NotFound when the model has no champion; Unavailable/NotFound/DataLoss when its
   // training rows cannot be read back (naming the file), FailedPrecondition when they changed.
   Status Start();
 
@@ -114,6 +119,16 @@ class LiveLoop {
   bool started_ = false;
   std::vector<Pending> pending_;
   std::vector<float> pending_x_;
+  // Predictions replayed before Start(), and the features of the newest of them.
+  struct Replayed {
+    int64_t id;
+    int64_t version;
+    float prediction;
+  };
+  std::deque<Replayed> replayed_;
+  std::deque<float> replayed_x_;  // the last replayed_x_.size() / n_features rows'
+  // Hands replayed_ and the labels of its rows to the monitor (Start()).
+  void ReplayToMonitor();
   uint64_t late_labels_ = 0;
   // Segment columns that are features (validation's segment gates slice by them); a
   // segment column that is not a feature is not in the log, so not in the data.

@@ -193,18 +193,27 @@ void ModelMonitor::SetChampion(int64_t version_id, const core::Dataset& data, si
 }
 
 void ModelMonitor::OnPrediction(int64_t request_id, const float* features, float prediction) {
+  TakePrediction(request_id, features, prediction);
+  ++predictions_total_;
+}
+
+void ModelMonitor::ReplayPrediction(int64_t request_id, const float* features, float prediction) {
+  TakePrediction(request_id, features, prediction);
+}
+
+void ModelMonitor::TakePrediction(int64_t request_id, const float* features, float prediction) {
   pending_[request_id] = Pending{prediction, champion_version_};
-  if (champion_version_ >= 0) {
-    for (auto& w : detectors_) {
-      if (!w.on_errors) Feed(w, features[w.feature], request_id);
-    }
-  }
   if (champion_version_ >= 0 && !scores_.empty()) {
     scores_[scores_next_] = prediction;
     scores_next_ = (scores_next_ + 1) % scores_.size();
     scores_size_ = std::min(scores_size_ + 1, scores_.size());
   }
-  ++predictions_total_;
+  if (features == nullptr) return;  // replayed, older than the drift window: awaits its label
+  if (champion_version_ >= 0) {
+    for (auto& w : detectors_) {
+      if (!w.on_errors) Feed(w, features[w.feature], request_id);
+    }
+  }
   const bool full = recent_size_ == static_cast<size_t>(config_.drift_window);
   if (full && !reference_.empty()) CountRow(recent_next_, -1);  // the oldest row leaves
   std::copy(features, features + n_features_, recent_.begin() + static_cast<std::ptrdiff_t>(recent_next_ * n_features_));
@@ -214,12 +223,19 @@ void ModelMonitor::OnPrediction(int64_t request_id, const float* features, float
 }
 
 Status ModelMonitor::OnLabel(int64_t request_id, float label) {
-  auto it = pending_.find(request_id);
-  if (it == pending_.end()) {
+  if (!TakeLabel(request_id, label)) {
     return Status::NotFound("label for request " + std::to_string(request_id) +
                             ": no prediction is waiting for it (never predicted, or labelled twice)");
   }
   ++labels_total_;
+  return Status::Ok();
+}
+
+void ModelMonitor::ReplayLabel(int64_t request_id, float label) { TakeLabel(request_id, label); }
+
+bool ModelMonitor::TakeLabel(int64_t request_id, float label) {
+  auto it = pending_.find(request_id);
+  if (it == pending_.end()) return false;
   if (it->second.version_id == champion_version_) {
     window_y_[window_next_] = label;
     window_pred_[window_next_] = it->second.prediction;
@@ -249,7 +265,7 @@ Status ModelMonitor::OnLabel(int64_t request_id, float label) {
     }
   }
   pending_.erase(it);
-  return Status::Ok();
+  return true;
 }
 
 size_t ModelMonitor::ForgetPendingBefore(int64_t request_id) {

@@ -123,6 +123,15 @@ class ModelMonitor {
   // already labelled; nothing changes then.
   Status OnLabel(int64_t request_id, float label);
 
+  // What a server saw before it restarted, replayed from its inference log after
+  // SetChampion(), in log order: as OnPrediction() and OnLabel(), but not counted in
+  // predictions_total / labels_total (those, and the new_labels trigger that reads them,
+  // count from the start). `features` may be null for predictions older than the drift
+  // window: they only wait for their labels. A label with no waiting prediction is ignored.
+  // Detectors see only the replayed rows with features.
+  void ReplayPrediction(int64_t request_id, const float* features, float prediction);
+  void ReplayLabel(int64_t request_id, float label);
+
   Observation Observe(int64_t now) const;
 
   // InvalidArgument naming the trigger when a detector trigger's detector could not be
@@ -143,6 +152,8 @@ class ModelMonitor {
     float prediction;
     int64_t version_id;
   };
+  void TakePrediction(int64_t request_id, const float* features, float prediction);
+  bool TakeLabel(int64_t request_id, float label);  // false: no prediction waits for it
 
   struct DriftRule {
     int line;

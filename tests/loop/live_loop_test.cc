@@ -26,6 +26,14 @@ config::ModelConfig Config() {
   return c;
 }
 
+// Ticks every millisecond of wall time (the tests move the virtual clock), on the live source.
+LiveLoop::Options FastTicks() {
+  LiveLoop::Options options;
+  options.tick = std::chrono::milliseconds(1);
+  options.data_source = "live";
+  return options;
+}
+
 // A champion trained on `rows` [0, 100), registered as trained on the live source's ids 0..99.
 std::unique_ptr<registry::Registry> RegistryWithLiveChampion(const core::Dataset& rows) {
   const core::Dataset d = rows.Slice(0, 100);
@@ -51,9 +59,7 @@ std::unique_ptr<registry::Registry> RegistryWithLiveChampion(const core::Dataset
 TEST(LiveLoopTest, TakesLabelledRowsInPredictionOrderAndKeepsLateOnesOutOfTheData) {
   const core::Dataset rows = ToyRows(200, 5);
   core::VirtualClock clock(10 * kHour);
-  LiveLoop::Options options;
-  options.tick = std::chrono::milliseconds(1);
-  options.data_source = "live";
+  LiveLoop::Options options = FastTicks();
   LiveLoop live(Config(), options, RegistryWithLiveChampion(rows), &clock);
   // Replayed labels rebuild the data before the start; the champion's rows are among them.
   for (int64_t i = 0; i < 100; ++i) live.AddLabel(i, &rows.x[i], rows.y[i], i);
@@ -103,9 +109,7 @@ TEST(LiveLoopTest, TakesLabelledRowsInPredictionOrderAndKeepsLateOnesOutOfTheDat
 TEST(LiveLoopTest, HandsApprovedVersionsToTheRolloutAndFollowsTheChampionItMakes) {
   const core::Dataset rows = ToyRows(300, 5);
   core::VirtualClock clock(10 * kHour);
-  LiveLoop::Options options;
-  options.tick = std::chrono::milliseconds(1);
-  options.data_source = "live";
+  LiveLoop::Options options = FastTicks();
   options.hand_off = true;
   std::unique_ptr<registry::Registry> owned = RegistryWithLiveChampion(rows);
   registry::Registry* registry = owned.get();  // the rollout's view of the same store
@@ -171,6 +175,41 @@ TEST(LiveLoopTest, HandsApprovedVersionsToTheRolloutAndFollowsTheChampionItMakes
 
 // A segment column that is a feature is rebuilt from the logged rows, so validation's
 // segment gates can slice the live holdout; one that is not a feature is not in the log.
+// A server restarts: its log replays 60 predictions of the champion (ids 100..159), 40 of
+// them labelled. The monitor goes on where it was: the 40 labels are in its metric window,
+// the 60 rows in its drift window, and a label that arrives after the restart for a
+// prediction made before it is scored. Replayed labels do not count towards new_labels.
+TEST(LiveLoopTest, AfterARestartTheMonitorGoesOnWhereTheLogLeftIt) {
+  const core::Dataset rows = ToyRows(200, 5);
+  core::VirtualClock clock(10 * kHour);
+  LiveLoop::Options options = FastTicks();
+  config::ModelConfig config = Config();
+  config.monitoring.drift_window = 50;  // the newest 50 replayed rows have their features kept
+  LiveLoop live(config, options, RegistryWithLiveChampion(rows), &clock);
+  // The replay, in log order: the champion's training rows' labels, then predictions and
+  // the labels of the first 40 of them; one prediction of another version (a canary's).
+  for (int64_t i = 0; i < 100; ++i) live.AddLabel(i, &rows.x[i], rows.y[i], i);
+  for (int64_t i = 100; i < 160; ++i) live.AddPrediction(i, &rows.x[i], 0.9f, i == 150 ? 2 : 1);
+  for (int64_t i = 100; i < 140; ++i) live.AddLabel(i, &rows.x[i], rows.y[i], i);
+  ASSERT_TRUE(live.Start().ok());
+  // After the restart: labels for ten predictions made before it.
+  for (int64_t i = 140; i < 150; ++i) live.AddLabel(i, &rows.x[i], rows.y[i], i);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  clock.AdvanceTo(11 * kHour);
+  auto tick = live.TickIfDue();
+  ASSERT_TRUE(tick.ok()) << tick.status().ToString();
+  ASSERT_TRUE(tick->has_value());
+  const monitor::Observation& seen = (*tick)->observation;
+  EXPECT_EQ(seen.metric_labels, 50);  // 40 replayed, 10 since
+  ASSERT_TRUE(seen.metric_value.has_value());
+  int correct = 0;  // every prediction was 0.9: accuracy is the share of 1 labels
+  for (int64_t i = 100; i < 150; ++i) correct += rows.y[static_cast<size_t>(i)] >= 0.5f;
+  EXPECT_DOUBLE_EQ(*seen.metric_value, correct / 50.0);
+  EXPECT_EQ(seen.drift_rows, 49);   // the newest 50 replayed rows, less the other version's
+  EXPECT_EQ(seen.labels_total, 10);  // since the start
+  EXPECT_EQ(seen.predictions_total, 0);
+}
+
 TEST(LiveLoopTest, RebuildsSegmentColumnsThatAreFeatures) {
   const core::Dataset rows = ToyRows(120, 5);
   core::VirtualClock clock(10 * kHour);
