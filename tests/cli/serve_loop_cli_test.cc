@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -234,6 +235,84 @@ TEST(ServeLoopCliTest, RetrainsOnLoggedLabelsAndSwapsInTheNewChampionWithoutAFai
   EXPECT_EQ((*champion)->lineage.data_source,
             std::filesystem::path(store + "/inference/elec2").lexically_normal().string());
   EXPECT_GE((*champion)->lineage.row_end - (*champion)->lineage.row_begin, 100);
+}
+
+// The online metric, as /metrics shows it after a tick; nullopt until it has one.
+std::optional<double> OnlineMetric(int port) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(5);
+  auto res = client.Get("/metrics");
+  if (!res || res->status != 200) return std::nullopt;
+  const std::string key = "mlloop_loop_metric{model=\"elec2\",metric=\"accuracy\"} ";
+  const size_t at = res->body.find(key);
+  if (at == std::string::npos) return std::nullopt;
+  return std::stod(res->body.substr(at + key.size()));
+}
+
+// Polls OnlineMetric() for up to 10 s until `want(value)`.
+std::optional<double> AwaitOnlineMetric(int port, const std::function<bool(double)>& want) {
+  std::optional<double> seen;
+  for (int i = 0; i < 100; ++i) {
+    seen = OnlineMetric(port);
+    if (seen && want(*seen)) return seen;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return seen;
+}
+
+// A server answers 100 requests and gets labels for 60 of them, and restarts; the other 40
+// labels come after the restart. The restarted server's online metric is the accuracy of all
+// 100 answers: the monitor was rebuilt from the log, so it still scores labels of
+// predictions made before the restart (with day-late labels, all of them for a day).
+TEST(ServeLoopCliTest, ARestartedServerScoresLabelsOfPredictionsMadeBeforeIt) {
+  Elec2Store elec2;
+  ASSERT_NO_FATAL_FAILURE(elec2.Make(""));
+  const std::vector<std::string> args = {"--store", elec2.store, "--port", "0", "--tick", "0.2",
+                                         "--log-flush-ms", "10", "--no-rollout"};
+  std::vector<std::string> labels;
+  int correct = 0;
+  auto feedback = [&](int port, size_t begin, size_t end) {
+    std::string body;
+    for (size_t i = begin; i < end; ++i) body += (body.empty() ? "" : ", ") + labels[i];
+    httplib::Client client("127.0.0.1", port);
+    auto fed = client.Post("/v1/models/elec2/feedback", "{\"feedback\": [" + body + "]}",
+                           "application/json");
+    ASSERT_TRUE(fed);
+    EXPECT_THAT(fed->body, HasSubstr("\"joined\":" + std::to_string(end - begin) + ","));
+  };
+  {
+    testutil::ServeProcess serve(args);
+    const int port = serve.Port();
+    ASSERT_GT(port, 0) << serve.output();
+    httplib::Client client("127.0.0.1", port);
+    for (size_t i = 0; i < 100; ++i) {
+      const size_t row = 44000 + i;
+      auto res = client.Post("/v1/models/elec2:predict", {{"X-Request-Id", "r" + std::to_string(i)}},
+                             Row(elec2.data, row), "application/json");
+      ASSERT_TRUE(res && res->status == 200);
+      const double p = nlohmann::json::parse(res->body)["predictions"][0].get<double>();
+      const bool up = elec2.data.y[row] == 1.0f;
+      correct += (p >= 0.5) == up;
+      labels.push_back("{\"id\": \"r" + std::to_string(i) + "\", \"label\": " +
+                       (up ? "\"UP\"" : "\"DOWN\"") + "}");
+    }
+    ASSERT_NO_FATAL_FAILURE(feedback(port, 0, 60));
+    std::optional<double> before = AwaitOnlineMetric(port, [](double) { return true; });
+    ASSERT_TRUE(before.has_value()) << serve.output();
+    serve.Signal(SIGTERM);
+    EXPECT_EQ(serve.Wait(), 0);
+  }
+  testutil::ServeProcess serve(args);
+  const int port = serve.Port();
+  ASSERT_GT(port, 0) << serve.output();
+  ASSERT_NO_FATAL_FAILURE(feedback(port, 60, 100));
+  const double expected = correct / 100.0;
+  std::optional<double> after =
+      AwaitOnlineMetric(port, [&](double v) { return std::abs(v - expected) < 1e-9; });
+  ASSERT_TRUE(after.has_value()) << "no online metric after the restart\n" << serve.output();
+  EXPECT_NEAR(*after, expected, 1e-9);
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(), 0);
 }
 
 // The whole loop as a user runs it: serve, traffic, late labels — and the server retrains,
