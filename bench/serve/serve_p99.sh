@@ -7,6 +7,8 @@
 # Usage: bench/serve/serve_p99.sh [BUILD_DIR...]   (default build; each needs bin/mlloop)
 # Several build directories (say, before and after a change) each serve in turn, in the
 # order given, after the same nginx run; each server has an inference log of its own.
+# WRK_CONNECTIONS=96 offers about half of nginx's saturated rate on a 2-core machine (the
+# load issue 6's p99 target names); the default 64, about a third. WRK_DURATION: 10s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILDS=("$@")
