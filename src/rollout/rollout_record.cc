@@ -157,10 +157,11 @@ Result<RegistryRollout> ReadRollout(registry::Registry& registry, const std::str
   }
   const std::optional<ModelVersion>& subject = r.canary ? r.canary : r.champion;
   if (subject) {
-    store::AuditFilter filter;
-    filter.model = model;
-    MLLOOP_ASSIGN_OR_RETURN(std::vector<registry::AuditEntry> audit, registry.FindAudit(filter));
+    // Only this version's entries ("elec2 v61"), not the model's whole history.
     const std::string label = VersionLabel(*subject);
+    store::AuditFilter filter;
+    filter.model = label;
+    MLLOOP_ASSIGN_OR_RETURN(std::vector<registry::AuditEntry> audit, registry.FindAudit(filter));
     for (auto it = audit.rbegin(); it != audit.rend(); ++it) {
       if (it->subject != label || !StartsWith(it->action, "rollout_")) continue;
       MLLOOP_ASSIGN_OR_RETURN(r.entry, ParseEntry(*it));

@@ -173,7 +173,7 @@ struct AuditHead {
 
 // Which audit entries to list; empty fields match everything.
 struct AuditFilter {
-  std::string model;   // entries about the model or one of its versions ("m", "m v3")
+  std::string model;   // "m": entries about model m or any of its versions; "m v3": that version
   std::string actor;
   std::string action;
   int64_t since = 0;   // time >= since

@@ -1038,6 +1038,13 @@ TEST_F(FileRegistryTest, AuditFiltersByModelActorActionAndTime) {
   ASSERT_EQ(m.size(), 4u);
   for (const auto& e : m) EXPECT_EQ(e.subject.rfind("m_1 v", 0), 0u) << e.subject;
 
+  store::AuditFilter by_version;  // one version's entries only (`mlloop rollout status`)
+  by_version.model = "m_1 v2";
+  auto v2 = *registry_->FindAudit(by_version);
+  ASSERT_FALSE(v2.empty());
+  for (const auto& e : v2) EXPECT_EQ(e.subject, "m_1 v2");
+  EXPECT_LT(v2.size(), m.size());
+
   store::AuditFilter approvals;
   approvals.action = "approve";
   approvals.actor = "alice";
