@@ -440,8 +440,9 @@ Result<std::optional<Decision>> Registry::GetDecision(int64_t id) {
   return store_->FindDecision(id);
 }
 
-Result<std::vector<Decision>> Registry::ListDecisions(const std::string& model, size_t limit) {
-  return store_->ListDecisions(model, limit);
+Result<std::vector<Decision>> Registry::ListDecisions(const std::string& model, size_t limit,
+                                                      const std::string& policy_prefix) {
+  return store_->ListDecisions(model, limit, policy_prefix);
 }
 
 // ----------------------------------------------------------------------------- versions

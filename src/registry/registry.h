@@ -131,9 +131,10 @@ class Registry {
   // outcome: no-op.
   Status RecordDecisionOutcome(int64_t decision_id, const std::string& outcome);
   Result<std::optional<Decision>> GetDecision(int64_t id);
-  // The newest `limit` decisions (all when 0) of `model` (all models when empty), oldest
-  // first.
-  Result<std::vector<Decision>> ListDecisions(const std::string& model, size_t limit = 0);
+  // The newest `limit` decisions (all when 0) of `model` (all models when empty) whose policy
+  // starts with `policy_prefix` (any when empty), oldest first.
+  Result<std::vector<Decision>> ListDecisions(const std::string& model, size_t limit = 0,
+                                              const std::string& policy_prefix = "");
 
   // ---- Versions.
   // Stores `artifact` (content-addressed, atomic), inserts a kCandidate version with the

@@ -178,10 +178,11 @@ Result<RegistryRollout> ReadRollout(registry::Registry& registry, const std::str
       r.entry.reset();
     }
   }
-  MLLOOP_ASSIGN_OR_RETURN(std::vector<registry::Decision> decisions, registry.ListDecisions(model));
+  // The rollout's decisions only: the loop's (one a tick) are most of a model's.
+  MLLOOP_ASSIGN_OR_RETURN(std::vector<registry::Decision> decisions,
+                          registry.ListDecisions(model, 0, "rollout:"));
   const std::optional<ModelVersion>& current = r.canary ? r.canary : r.watched;
   for (const registry::Decision& d : decisions) {
-    if (!StartsWith(d.policy, "rollout:")) continue;
     if (current && d.version_id == current->id) r.decision = d;
     r.recent.push_back(d);
   }

@@ -62,9 +62,10 @@ class RegistryStore {
   // Sets the decision's outcome. NotFound for an unknown id.
   virtual Status SetDecisionOutcome(int64_t decision_id, const std::string& outcome) = 0;
   virtual Result<std::optional<Decision>> FindDecision(int64_t id) = 0;
-  // The newest `limit` decisions (all when 0) of `model` (all models when empty), oldest
-  // first.
-  virtual Result<std::vector<Decision>> ListDecisions(const std::string& model, size_t limit) = 0;
+  // The newest `limit` decisions (all when 0) of `model` (all models when empty) whose policy
+  // starts with `policy_prefix` (any when empty; "rollout:" for the rollout's), oldest first.
+  virtual Result<std::vector<Decision>> ListDecisions(const std::string& model, size_t limit,
+                                                      const std::string& policy_prefix) = 0;
 
   // ---- Evaluations.
   virtual Result<int64_t> InsertEvaluation(const Evaluation& e) = 0;

@@ -375,13 +375,16 @@ Result<std::optional<Decision>> SqliteRegistryStore::FindDecision(int64_t id) {
 }
 
 Result<std::vector<Decision>> SqliteRegistryStore::ListDecisions(const std::string& model,
-                                                                 size_t limit) {
-  // The newest `limit` rows, then put back in chronological order.
+                                                                 size_t limit,
+                                                                 const std::string& policy_prefix) {
+  // The newest `limit` rows, then put back in chronological order. The prefix matches with
+  // substr, not LIKE, as the audit's model filter does.
   std::string sql = "SELECT " + std::string(kDecisionColumns) + " FROM decisions " +
                     (model.empty() ? "WHERE ?1 = ''" : "WHERE model = ?1") +
+                    " AND (?3 = '' OR substr(policy, 1, length(?3)) = ?3)"
                     " ORDER BY id DESC LIMIT ?2";
   MLLOOP_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare(sql));
-  stmt.Bind(1, model).Bind(2, SqlLimit(limit));
+  stmt.Bind(1, model).Bind(2, SqlLimit(limit)).Bind(3, policy_prefix);
   MLLOOP_ASSIGN_OR_RETURN(std::vector<Decision> out, Collect<Decision>(stmt, ReadDecision));
   std::reverse(out.begin(), out.end());
   return out;

@@ -45,7 +45,8 @@ class SqliteRegistryStore final : public RegistryStore {
   Status SetDecisionVersion(int64_t decision_id, int64_t version_id) override;
   Status SetDecisionOutcome(int64_t decision_id, const std::string& outcome) override;
   Result<std::optional<Decision>> FindDecision(int64_t id) override;
-  Result<std::vector<Decision>> ListDecisions(const std::string& model, size_t limit) override;
+  Result<std::vector<Decision>> ListDecisions(const std::string& model, size_t limit,
+                                              const std::string& policy_prefix) override;
 
   Result<int64_t> InsertEvaluation(const Evaluation& e) override;
   Result<std::vector<Evaluation>> ListEvaluations(int64_t version_id) override;

@@ -1134,8 +1134,9 @@ class FaultyStore final : public store::RegistryStore {
   Result<std::optional<Decision>> FindDecision(int64_t id) override {
     return inner_->FindDecision(id);
   }
-  Result<std::vector<Decision>> ListDecisions(const std::string& m, size_t l) override {
-    return inner_->ListDecisions(m, l);
+  Result<std::vector<Decision>> ListDecisions(const std::string& m, size_t l,
+                                              const std::string& p) override {
+    return inner_->ListDecisions(m, l, p);
   }
   Result<int64_t> InsertEvaluation(const Evaluation& e) override {
     return inner_->InsertEvaluation(e);

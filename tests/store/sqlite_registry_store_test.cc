@@ -176,7 +176,7 @@ TEST_P(RegistryStoreConformanceTest, DecisionsRoundTripAndListNewestOldestFirst)
   for (int i = 0; i < 5; ++i) {
     Decision d;
     d.model = i % 2 == 0 ? "m" : "other";
-    d.policy = "configured";
+    d.policy = i == 2 ? "rollout:canary" : "configured";
     d.time = 100 + i;
     d.signals_json = R"({"psi":{"value":0.3,"threshold":0.2,"fired":true}})";
     d.action = "retrain";
@@ -187,14 +187,20 @@ TEST_P(RegistryStoreConformanceTest, DecisionsRoundTripAndListNewestOldestFirst)
     d.id = *id;
     EXPECT_EQ(**store_->FindDecision(d.id), d);
   }
-  auto m = store_->ListDecisions("m", 0);
+  auto m = store_->ListDecisions("m", 0, "");
   ASSERT_EQ(m->size(), 3u);
   EXPECT_EQ((*m)[0].time, 100);
-  auto last_two = store_->ListDecisions("m", 2);
+  auto last_two = store_->ListDecisions("m", 2, "");
   ASSERT_EQ(last_two->size(), 2u);
   EXPECT_EQ((*last_two)[0].time, 102);
   EXPECT_EQ((*last_two)[1].time, 104);
-  EXPECT_EQ(store_->ListDecisions("", 0)->size(), 5u);
+  EXPECT_EQ(store_->ListDecisions("", 0, "")->size(), 5u);
+  // By the policy's prefix: the rollout's decisions among the loop's.
+  auto rollout = store_->ListDecisions("m", 0, "rollout:");
+  ASSERT_EQ(rollout->size(), 1u);
+  EXPECT_EQ((*rollout)[0].time, 102);
+  EXPECT_TRUE(store_->ListDecisions("m", 0, "rollout:x")->empty());
+  EXPECT_EQ(store_->ListDecisions("", 0, "configured")->size(), 4u);
   EXPECT_FALSE(store_->FindDecision(999)->has_value());
   EXPECT_EQ(store_->SetDecisionVersion(999, 1).code(), StatusCode::kNotFound);
 }
