@@ -96,16 +96,32 @@ std::string_view JoinWindow::IdOf(uint64_t first_row) const {
   return chunk.Id(row.id_at, row.id_size);
 }
 
-bool JoinWindow::FirstRowOf(std::string_view id, uint64_t* first_row) const {
-  const uint64_t hash = HashId(id);
+JoinWindow::Slot* JoinWindow::Lookup(uint64_t hash, std::string_view id) const {
   for (size_t i = SlotOf(hash);; i = (i + 1) & (slots_ - 1)) {
-    const Slot& slot = table_[i];
-    if (slot.row_plus_one == 0) return false;
-    if (slot.hash == hash && IdOf(slot.row_plus_one - 1) == id) {
-      *first_row = slot.row_plus_one - 1;
-      return true;
+    Slot& slot = table_[i];
+    if (slot.row_plus_one == 0) return nullptr;
+    if (slot.hash == hash && IdOf(slot.row_plus_one - 1) == id) return &slot;
+  }
+}
+
+bool JoinWindow::FirstRowOf(std::string_view id, uint64_t* first_row) const {
+  const Slot* slot = Lookup(HashId(id), id);
+  if (slot == nullptr) return false;
+  *first_row = slot->row_plus_one - 1;
+  return true;
+}
+
+JoinWindow::Chunk& JoinWindow::ChunkFor(uint64_t row_id) {
+  while (row_id / kChunkRows - first_chunk_ >= chunks_.size()) {
+    if (spare_.empty()) {
+      chunks_.push_back(std::make_unique<Chunk>(width_));
+    } else {
+      chunks_.push_back(std::move(spare_.back()));
+      spare_.pop_back();
+      chunks_.back()->Reset();
     }
   }
+  return ChunkOf(row_id);
 }
 
 void JoinWindow::Add(uint64_t first_row, int64_t time_ms, int64_t version, std::string_view id,
@@ -119,16 +135,7 @@ void JoinWindow::Add(uint64_t first_row, int64_t time_ms, int64_t version, std::
   }
   for (uint32_t r = 0; r < rows; ++r) {
     const uint64_t row_id = first_row + r;
-    while (row_id / kChunkRows - first_chunk_ >= chunks_.size()) {
-      if (spare_.empty()) {
-        chunks_.push_back(std::make_unique<Chunk>(width_));
-      } else {
-        chunks_.push_back(std::move(spare_.back()));
-        spare_.pop_back();
-        chunks_.back()->Reset();
-      }
-    }
-    Chunk& chunk = ChunkOf(row_id);
+    Chunk& chunk = ChunkFor(row_id);
     Row& row = chunk.rows[row_id % kChunkRows];
     row = Row{time_ms, version, 0, r, rows, predictions[r], 0.0f, 0, 0, false};
     std::memcpy(chunk.x + (row_id % kChunkRows) * width_, x + r * width_, 4 * width_);
@@ -141,16 +148,10 @@ void JoinWindow::Add(uint64_t first_row, int64_t time_ms, int64_t version, std::
   ++requests_;
   // A repeated id names its newest request; the older one stays in the window unnamed.
   const uint64_t hash = HashId(key);
-  for (size_t i = SlotOf(hash);; i = (i + 1) & (slots_ - 1)) {
-    Slot& slot = table_[i];
-    if (slot.row_plus_one == 0) {
-      Insert(hash, first_row);
-      break;
-    }
-    if (slot.hash == hash && IdOf(slot.row_plus_one - 1) == key) {
-      slot.row_plus_one = first_row + 1;
-      break;
-    }
+  if (Slot* named = Lookup(hash, key)) {
+    named->row_plus_one = first_row + 1;
+  } else {
+    Insert(hash, first_row);
   }
   while (end_ - begin_ > max_rows_ && requests_ > 1) DropOldest();
 }
@@ -180,10 +181,14 @@ void JoinWindow::Clear() {
 
 void JoinWindow::Insert(uint64_t hash, uint64_t first_row) {
   if (2 * (used_ + 1) > slots_) Grow();
-  size_t i = SlotOf(hash);
-  while (table_[i].row_plus_one != 0) i = (i + 1) & (slots_ - 1);
-  table_[i] = Slot{hash, first_row + 1};
+  Place(Slot{hash, first_row + 1});
   ++used_;
+}
+
+void JoinWindow::Place(const Slot& slot) {
+  size_t i = SlotOf(slot.hash);
+  while (table_[i].row_plus_one != 0) i = (i + 1) & (slots_ - 1);
+  table_[i] = slot;
 }
 
 void JoinWindow::Erase(uint64_t hash, uint64_t first_row) {
@@ -213,10 +218,7 @@ void JoinWindow::Grow() {
   slots_ *= 2;
   table_ = static_cast<Slot*>(MapPopulated(slots_ * sizeof(Slot)));
   for (size_t k = 0; k < old_slots; ++k) {
-    if (old[k].row_plus_one == 0) continue;
-    size_t i = SlotOf(old[k].hash);
-    while (table_[i].row_plus_one != 0) i = (i + 1) & (slots_ - 1);
-    table_[i] = old[k];
+    if (old[k].row_plus_one != 0) Place(old[k]);
   }
   ::munmap(old, old_slots * sizeof(Slot));
 }

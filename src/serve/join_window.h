@@ -84,6 +84,12 @@ class JoinWindow {
   void Clear();
   void DropOldest();
   size_t SlotOf(uint64_t hash) const { return static_cast<size_t>(hash) & (slots_ - 1); }
+  // The slot naming `id` (whose hash is `hash`), or null.
+  Slot* Lookup(uint64_t hash, std::string_view id) const;
+  // Puts `slot` in the first empty slot of its probe run. REQUIRES: table_ has room.
+  void Place(const Slot& slot);
+  // The chunk that holds `row_id`, taken from spare_ (or mapped) when the window reaches it.
+  Chunk& ChunkFor(uint64_t row_id);
   void Insert(uint64_t hash, uint64_t first_row);
   void Erase(uint64_t hash, uint64_t first_row);
   void Grow();
