@@ -145,17 +145,19 @@ Status LiveLoop::Start() {
 void LiveLoop::ReplayToMonitor() {
   const size_t n = data_.n_features;
   const int64_t champion = ChampionVersion();
-  const size_t with_features = n == 0 ? replayed_.size() : replayed_x_.size() / n;
-  const size_t first_with = replayed_.size() - std::min(with_features, replayed_.size());
+  // replayed_x_ holds the features of the newest rows, counted from the end (it may keep
+  // more rows than replayed_ when the join window is the smaller).
+  const size_t rows_with_features = replayed_x_.size() / n;
   std::vector<float> x(n);
   for (size_t i = 0; i < replayed_.size(); ++i) {
     const Replayed& r = replayed_[i];
     if (r.version != champion) continue;
     const float* features = nullptr;
-    if (i >= first_with) {
-      const size_t at = (i - first_with) * n;
-      std::copy(replayed_x_.begin() + static_cast<std::ptrdiff_t>(at),
-                replayed_x_.begin() + static_cast<std::ptrdiff_t>(at + n), x.begin());
+    const size_t from_end = replayed_.size() - i;
+    if (from_end <= rows_with_features) {
+      const auto at = static_cast<std::ptrdiff_t>((rows_with_features - from_end) * n);
+      std::copy(replayed_x_.begin() + at, replayed_x_.begin() + at + static_cast<std::ptrdiff_t>(n),
+                x.begin());
       features = x.data();
     }
     controller_.ReplayPrediction(r.id, features, r.prediction);

@@ -210,6 +210,33 @@ TEST(LiveLoopTest, AfterARestartTheMonitorGoesOnWhereTheLogLeftIt) {
   EXPECT_EQ(seen.predictions_total, 0);
 }
 
+// The drift window after a restart holds the newest replayed rows' own features, also when
+// the join window keeps fewer predictions than the drift window has room for. The older
+// replayed rows' feature is missing, the newest ten's is not: a drift window holding any
+// older row would report a missing-rate jump.
+TEST(LiveLoopTest, AfterARestartTheDriftWindowHoldsTheNewestRowsOwnFeatures) {
+  const core::Dataset rows = ToyRows(200, 5);
+  for (const int64_t join_window : {10, 1000}) {
+    core::VirtualClock clock(10 * kHour);
+    LiveLoop::Options options = FastTicks();
+    options.join_window_rows = join_window;
+    config::ModelConfig config = Config();
+    config.monitoring.drift_window = join_window == 10 ? 50 : 10;
+    LiveLoop live(config, options, RegistryWithLiveChampion(rows), &clock);
+    for (int64_t i = 0; i < 100; ++i) live.AddLabel(i, &rows.x[i], rows.y[i], i);
+    const float missing = NAN;
+    for (int64_t i = 100; i < 160; ++i) live.AddPrediction(i, i < 150 ? &missing : &rows.x[i], 0.9f, 1);
+    ASSERT_TRUE(live.Start().ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    clock.AdvanceTo(11 * kHour);
+    auto tick = live.TickIfDue();
+    ASSERT_TRUE(tick.ok() && tick->has_value()) << tick.status().ToString();
+    EXPECT_EQ((*tick)->observation.drift_rows, 10) << join_window;
+    EXPECT_TRUE((*tick)->observation.quality.empty()) << join_window << ": "
+                                                      << (*tick)->observation.quality[0].kind;
+  }
+}
+
 TEST(LiveLoopTest, RebuildsSegmentColumnsThatAreFeatures) {
   const core::Dataset rows = ToyRows(120, 5);
   core::VirtualClock clock(10 * kHour);
