@@ -129,14 +129,25 @@ class RolloutTest : public ::testing::Test {
     ASSERT_EQ(Tick().action, Action::kPromoted);
   }
 
+  // `candidate` in canary at 50%, whose validation predictions were all low (0.01-0.0106)
+  // while the 400 live requests sent score across the range: its prediction-drift guard
+  // (PSI above 0.25) is due to fire.
+  void StartDriftingCanary(const ModelVersion& candidate, config::RolloutConfig config) {
+    config.guard.max_prediction_psi = 0.25;
+    Start(config);
+    std::vector<float> validation;
+    for (int i = 0; i < 500; ++i) validation.push_back(0.01f + 0.0001f * static_cast<float>(i % 7));
+    controller_->SetValidationPredictions(candidate.version, validation);
+    ASSERT_EQ(Tick().action, Action::kStarted);
+    Send(400);
+  }
+
   // Every rollout decision of the model has exactly one audit entry naming it.
   void ExpectEveryDecisionAudited(size_t decisions) {
-    auto all = registry_->ListDecisions("toy");
+    auto all = registry_->ListDecisions("toy", 0, "rollout:");
     ASSERT_TRUE(all.ok());
     std::vector<int64_t> ids;
-    for (const auto& d : *all) {
-      if (d.policy.rfind("rollout:", 0) == 0) ids.push_back(d.id);
-    }
+    for (const auto& d : *all) ids.push_back(d.id);
     EXPECT_EQ(ids.size(), decisions);
     auto audit = registry_->Audit();
     ASSERT_TRUE(audit.ok());
@@ -344,16 +355,8 @@ TEST_F(RolloutTest, ShadowAnswersWithTheChampionAndPromotesAfterItsStep) {
 TEST_F(RolloutTest, PredictionDriftAgainstValidationPredictionsRollsBack) {
   Add(3, 0, VersionState::kChampion);
   ModelVersion v2 = Add(3, 1, VersionState::kApproved);
-  config::RolloutConfig config = Canary({0.5});
-  config.guard.max_prediction_psi = 0.25;
-  Start(config);
-  // Its validation rows looked nothing like the traffic it now sees: all of them scored
-  // low, while live requests score across the range.
-  std::vector<float> validation;
-  for (int i = 0; i < 500; ++i) validation.push_back(0.01f + 0.0001f * static_cast<float>(i % 7));
-  controller_->SetValidationPredictions(v2.version, validation);
-  ASSERT_EQ(Tick().action, Action::kStarted);
-  Send(400);
+  // Its validation rows looked nothing like the traffic it now sees.
+  ASSERT_NO_FATAL_FAILURE(StartDriftingCanary(v2, Canary({0.5})));
   TickResult result = Tick();
   EXPECT_EQ(result.action, Action::kRolledBack);
   EXPECT_THAT(result.reason, HasSubstr("prediction_psi"));
@@ -366,14 +369,8 @@ TEST_F(RolloutTest, APromotionElsewhereStartsTheWatchAfresh) {
   ModelVersion v1 = Add(3, 0, VersionState::kChampion);
   ModelVersion v2 = Add(3, 1, VersionState::kApproved);
   config::RolloutConfig config = Canary({0.5});
-  config.guard.max_prediction_psi = 0.25;
   config.watch = 3600;
-  Start(config);
-  std::vector<float> validation;
-  for (int i = 0; i < 500; ++i) validation.push_back(0.01f + 0.0001f * static_cast<float>(i % 7));
-  controller_->SetValidationPredictions(v2.version, validation);
-  ASSERT_EQ(Tick().action, Action::kStarted);
-  Send(400);
+  ASSERT_NO_FATAL_FAILURE(StartDriftingCanary(v2, config));
   ASSERT_TRUE(registry_->Transition(v2.id, VersionState::kChampion, "bob", "ship it", clock_.Now()).ok());
   EXPECT_EQ(Tick().action, Action::kFollowed);
   EXPECT_EQ(controller_->status().phase, Phase::kWatching);
