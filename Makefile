@@ -8,7 +8,7 @@ MLLOOP := $(BUILD)/bin/mlloop
 DEB_PACKAGES := cmake ninja-build g++ ccache pkg-config git \
   libxgboost-dev libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev \
   libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev \
-  libsodium-dev \
+  libsodium-dev libdeflate-dev \
   libboost-dev libcpp-httplib-dev
 # For `make bench` only: the HTTP load generator and the nginx ceiling of bench/serve/.
 BENCH_PACKAGES := wrk nginx-light curl

@@ -61,6 +61,10 @@ class JoinWindow {
   void Add(uint64_t first_row, int64_t time_ms, int64_t version, std::string_view id,
            uint32_t rows, const float* x, const float* predictions);
 
+  // Asks the CPU to start loading the table slot where Add() will look `id` up, so that a
+  // caller adding a batch of requests can overlap that cache miss with the requests before
+  // it. Only a hint: nothing changes.
+  void Prefetch(std::string_view id) const;
   // The row `row_id`, or null when it is not in the window.
   Row* Find(uint64_t row_id);
   const float* Features(uint64_t row_id) const;  // REQUIRES: Find(row_id) != null
