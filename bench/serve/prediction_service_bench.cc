@@ -15,9 +15,11 @@ namespace mlloop::serve {
 namespace {
 
 // 7 numeric features, 50 trees of depth 6: the shape of the Elec2 example's champion.
-// Trained once per process.
+// Trained once per process, and never freed: XGBoost's own static objects are destroyed at
+// exit before a static of ours would be, and freeing a booster after them aborts ("free():
+// invalid pointer" in ~LearnerImpl).
 const std::shared_ptr<const pipeline::XgbModel>& Elec2Booster() {
-  static const std::shared_ptr<const pipeline::XgbModel> model = [] {
+  static const auto* model = new std::shared_ptr<const pipeline::XgbModel>([] {
     core::Dataset data;
     data.n_features = 7;
     std::mt19937 rng(42);
@@ -38,8 +40,8 @@ const std::shared_ptr<const pipeline::XgbModel>& Elec2Booster() {
     options.params["max_depth"] = "6";
     return std::shared_ptr<const pipeline::XgbModel>(
         std::move(*pipeline::XgbModel::Train(data, 0, data.rows(), options)));
-  }();
-  return model;
+  }());
+  return *model;
 }
 
 std::shared_ptr<const ServedModel> Elec2SizedModel(ServerMetrics& metrics, int64_t version) {
