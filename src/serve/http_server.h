@@ -6,7 +6,8 @@
 //
 // What the server does itself, so that every handler gets it for free:
 //  - request ids: a client's X-Request-Id (up to 128 printable characters) or a generated
-//    one ("<16 hex digits of process salt>-<counter>"), echoed as the X-Request-Id header;
+//    one ("<16 hex digits of process salt>-<counter>"; unique, but numbered in blocks per
+//    thread, not in arrival order), echoed as the X-Request-Id header;
 //  - oversized bodies (more than Options::max_body_bytes) and unreadable HTTP: a 413 or 400
 //    JSON error, then the connection is closed; the server keeps serving everyone else;
 //  - graceful shutdown: Shutdown() stops accepting, closes idle keep-alive connections, lets

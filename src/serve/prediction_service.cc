@@ -295,8 +295,9 @@ void PredictionService::Predict(Protocol protocol, ModelSlot& slot,
                                  HttpResponse* response) {
   const auto start = std::chrono::steady_clock::now();
   // One route for the whole request: a swap or a new weight meanwhile does not change who
-  // answers, and the route keeps the versions in it alive until the response is written.
-  std::shared_ptr<const TrafficRoute> route = slot.route();
+  // answers, and this thread's reference keeps the versions in it alive until the response
+  // is written (nothing below takes LocalRoute() again).
+  const std::shared_ptr<const TrafficRoute>& route = slot.LocalRoute();
   if (route == nullptr) {
     SetError(503, "model '" + slot.name() + "' has no live version yet", response);
     return;

@@ -58,23 +58,36 @@ void AppendModelLabels(const VersionMetrics& m, std::string* out) {
 
 }  // namespace
 
+size_t MetricShard() {
+  static std::atomic<size_t> next{0};
+  thread_local const size_t shard = next.fetch_add(1, std::memory_order_relaxed) % kMetricShards;
+  return shard;
+}
+
 void VersionMetrics::Series::Record(Outcome outcome, uint64_t rows_predicted,
                                     uint64_t latency_ns) {
-  requests[static_cast<size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
-  rows.fetch_add(rows_predicted, std::memory_order_relaxed);
+  Shard& shard = shards[MetricShard()];
+  shard.requests[static_cast<size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
+  shard.rows.fetch_add(rows_predicted, std::memory_order_relaxed);
   const double seconds = static_cast<double>(latency_ns) * 1e-9;
   size_t b = 0;
   while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
-  buckets[b].fetch_add(1, std::memory_order_relaxed);
-  latency_ns_sum.fetch_add(latency_ns, std::memory_order_relaxed);
+  shard.buckets[b].fetch_add(1, std::memory_order_relaxed);
+  shard.latency_ns_sum.fetch_add(latency_ns, std::memory_order_relaxed);
 }
 
 VersionMetrics::Snapshot VersionMetrics::Series::Read() const {
   Snapshot s;
-  for (size_t i = 0; i < requests.size(); ++i) s.requests[i] = requests[i].load(std::memory_order_relaxed);
-  s.rows = rows.load(std::memory_order_relaxed);
-  for (size_t b = 0; b < buckets.size(); ++b) s.buckets[b] = buckets[b].load(std::memory_order_relaxed);
-  s.latency_ns_sum = latency_ns_sum.load(std::memory_order_relaxed);
+  for (const Shard& shard : shards) {
+    for (size_t i = 0; i < s.requests.size(); ++i) {
+      s.requests[i] += shard.requests[i].load(std::memory_order_relaxed);
+    }
+    s.rows += shard.rows.load(std::memory_order_relaxed);
+    for (size_t b = 0; b < s.buckets.size(); ++b) {
+      s.buckets[b] += shard.buckets[b].load(std::memory_order_relaxed);
+    }
+    s.latency_ns_sum += shard.latency_ns_sum.load(std::memory_order_relaxed);
+  }
   return s;
 }
 
@@ -108,14 +121,15 @@ double VersionMetrics::Snapshot::LatencyQuantile(double q) const {
 void VersionMetrics::AppendRequestsOf(const Series& series, std::string_view family,
                                       std::string* out) const {
   static constexpr const char* kOutcomes[] = {"ok", "client_error", "server_error"};
-  for (size_t i = 0; i < series.requests.size(); ++i) {
+  const Snapshot counts = series.Read();
+  for (size_t i = 0; i < counts.requests.size(); ++i) {
     *out += family;
     out->push_back('{');
     AppendModelLabels(*this, out);
     out->push_back(',');
     AppendLabel("outcome", kOutcomes[i], out);
     *out += "} ";
-    AppendUint(series.requests[i].load(std::memory_order_relaxed), out);
+    AppendUint(counts.requests[i], out);
     out->push_back('\n');
   }
 }
@@ -128,16 +142,17 @@ void VersionMetrics::AppendRows(std::string* out) const {
   *out += "mlloop_prediction_rows_total{";
   AppendModelLabels(*this, out);
   *out += "} ";
-  AppendUint(served_.rows.load(std::memory_order_relaxed), out);
+  AppendUint(served_.Read().rows, out);
   out->push_back('\n');
 }
 
 void VersionMetrics::AppendLatencyOf(const Series& series, std::string_view family,
                                      std::string* out) const {
   // Buckets are cumulative in the exposition format; the count is the +Inf bucket.
+  const Snapshot counts = series.Read();
   uint64_t cumulative = 0;
   for (size_t b = 0; b <= kBuckets.size(); ++b) {
-    cumulative += series.buckets[b].load(std::memory_order_relaxed);
+    cumulative += counts.buckets[b];
     *out += family;
     *out += "_bucket{";
     AppendModelLabels(*this, out);
@@ -157,8 +172,7 @@ void VersionMetrics::AppendLatencyOf(const Series& series, std::string_view fami
   *out += "_sum{";
   AppendModelLabels(*this, out);
   *out += "} ";
-  AppendDouble(static_cast<double>(series.latency_ns_sum.load(std::memory_order_relaxed)) * 1e-9,
-               out);
+  AppendDouble(static_cast<double>(counts.latency_ns_sum) * 1e-9, out);
   out->push_back('\n');
   *out += family;
   *out += "_count{";
@@ -195,7 +209,7 @@ std::shared_ptr<VersionMetrics> ServerMetrics::ForVersion(const std::string& mod
 void ServerMetrics::CountResponse(int code) {
   size_t i = 0;
   while (i + 1 < kCodes.size() && kCodes[i] != code) ++i;
-  responses_[i].fetch_add(1, std::memory_order_relaxed);
+  responses_[MetricShard()].count[i].fetch_add(1, std::memory_order_relaxed);
 }
 
 std::string ServerMetrics::Render(const std::vector<LiveModel>& live) const {
@@ -212,7 +226,9 @@ std::string ServerMetrics::Render(const std::vector<LiveModel>& live) const {
     out += "mlloop_http_responses_total{";
     AppendLabel("code", kCodes[i] ? std::to_string(kCodes[i]) : "other", &out);
     out += "} ";
-    AppendUint(responses_[i].load(std::memory_order_relaxed), &out);
+    uint64_t sent = 0;
+    for (const ResponseShard& shard : responses_) sent += shard.count[i].load(std::memory_order_relaxed);
+    AppendUint(sent, &out);
     out.push_back('\n');
   }
   AppendFamily("mlloop_prediction_requests_total", "counter",

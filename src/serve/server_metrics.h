@@ -21,8 +21,11 @@
 //   (rollout/rollout_service.h).
 //
 // A VersionMetrics belongs to one (model, version) and is reached from its ServedModel, so the
-// request path only increments atomics: no lookup, no lock. Counters live as long as the
-// ServerMetrics (a version swapped out keeps its counts, as Prometheus expects of counters).
+// request path only increments atomics: no lookup, no lock. The counters are sharded by
+// thread (kMetricShards copies, each on cache lines of its own, added up when read): when
+// both request threads incremented the same counters, their cache lines moved from one core
+// to the other on nearly every request. Counters live as long as the ServerMetrics (a
+// version swapped out keeps its counts, as Prometheus expects of counters).
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once
@@ -39,6 +42,12 @@
 #include <vector>
 
 namespace mlloop::serve {
+
+// Copies of every request-path counter: one per thread up to this many (threads past it
+// share), so that request threads do not write the same cache lines.
+inline constexpr size_t kMetricShards = 8;
+// The calling thread's copy, in [0, kMetricShards): threads are numbered as they first ask.
+size_t MetricShard();
 
 class VersionMetrics {
  public:
@@ -81,7 +90,7 @@ class VersionMetrics {
   const std::string& model() const { return model_; }
   const std::string& version() const { return version_; }
   uint64_t requests(Outcome outcome) const {
-    return served_.requests[static_cast<size_t>(outcome)].load(std::memory_order_relaxed);
+    return served_.Read().requests[static_cast<size_t>(outcome)];
   }
   // Appends this version's lines (without # HELP/# TYPE headers) for one metric family.
   void AppendRequests(std::string* out) const;
@@ -92,13 +101,16 @@ class VersionMetrics {
 
  private:
   struct Series {
-    std::array<std::atomic<uint64_t>, 3> requests{};
-    std::atomic<uint64_t> rows{0};
-    std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets{};  // last: +Inf
-    std::atomic<uint64_t> latency_ns_sum{0};
+    struct alignas(64) Shard {
+      std::array<std::atomic<uint64_t>, 3> requests{};
+      std::atomic<uint64_t> rows{0};
+      std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets{};  // last: +Inf
+      std::atomic<uint64_t> latency_ns_sum{0};
+    };
+    std::array<Shard, kMetricShards> shards;
 
     void Record(Outcome outcome, uint64_t rows, uint64_t latency_ns);
-    Snapshot Read() const;
+    Snapshot Read() const;  // the shards added up
   };
   void AppendRequestsOf(const Series& series, std::string_view family, std::string* out) const;
   void AppendLatencyOf(const Series& series, std::string_view family, std::string* out) const;
@@ -151,7 +163,10 @@ class ServerMetrics {
  private:
   // The status codes the server sends; anything else is counted as "other".
   static constexpr std::array<int, 9> kCodes = {200, 400, 404, 405, 413, 415, 500, 503, 0};
-  std::array<std::atomic<uint64_t>, kCodes.size()> responses_{};
+  struct alignas(64) ResponseShard {
+    std::array<std::atomic<uint64_t>, kCodes.size()> count{};
+  };
+  std::array<ResponseShard, kMetricShards> responses_;
 
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<VersionMetrics>> versions_;  // guarded by mu_

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <thread>
+#include <vector>
 
 #include "core/hash.h"
 #include "core/random.h"
@@ -115,10 +116,41 @@ RouteChoice Choose(const TrafficRoute& route, std::optional<std::string_view> ke
   return choice;
 }
 
+namespace {
+std::atomic<uint64_t> next_slot_id{1};
+
+// A thread's routes, one entry per slot it predicted with (a server has a few slots).
+struct LocalRouteEntry {
+  uint64_t slot_id = 0;
+  uint64_t published = 0;
+  std::shared_ptr<const TrafficRoute> route;
+};
+thread_local std::vector<LocalRouteEntry> local_routes;
+}  // namespace
+
+ModelSlot::ModelSlot(std::string name)
+    : name_(std::move(name)), id_(next_slot_id.fetch_add(1, std::memory_order_relaxed)) {}
+
+const std::shared_ptr<const TrafficRoute>& ModelSlot::LocalRoute() const {
+  LocalRouteEntry* entry = nullptr;
+  for (LocalRouteEntry& e : local_routes) {
+    if (e.slot_id == id_) entry = &e;
+  }
+  if (entry == nullptr) entry = &local_routes.emplace_back(LocalRouteEntry{id_, 0, nullptr});
+  // Acquire pairs with the release in Swap/SetRoute: a count seen means its route is seen.
+  const uint64_t published = published_.load(std::memory_order_acquire);
+  if (entry->published != published || entry->route == nullptr) {
+    entry->route = live_.load(std::memory_order_acquire);
+    entry->published = published;
+  }
+  return entry->route;
+}
+
 std::shared_ptr<const ServedModel> ModelSlot::Swap(std::shared_ptr<const ServedModel> model) {
   MLLOOP_CHECK(model == nullptr || model->name() == name_, "a slot serves one model name");
   auto route = model ? TrafficRoute::ChampionOnly(std::move(model)) : nullptr;
   auto previous = live_.exchange(std::move(route), std::memory_order_acq_rel);
+  published_.fetch_add(1, std::memory_order_release);
   swaps_.fetch_add(1, std::memory_order_relaxed);
   return previous ? previous->champion : nullptr;
 }
@@ -128,6 +160,7 @@ void ModelSlot::SetRoute(std::shared_ptr<const TrafficRoute> route) {
                "a slot serves one model name");
   const ServedModel* champion = route->champion.get();
   auto previous = live_.exchange(std::move(route), std::memory_order_acq_rel);
+  published_.fetch_add(1, std::memory_order_release);
   if (previous == nullptr || previous->champion.get() != champion) {
     swaps_.fetch_add(1, std::memory_order_relaxed);
   }

@@ -98,7 +98,7 @@ RouteChoice Choose(const TrafficRoute& route, std::optional<std::string_view> ke
 // The routes of one model name. Empty until the first Swap() or SetRoute().
 class ModelSlot {
  public:
-  explicit ModelSlot(std::string name) : name_(std::move(name)) {}
+  explicit ModelSlot(std::string name);
 
   // The champion now serving, or null. One atomic load; never waits for a writer.
   std::shared_ptr<const ServedModel> Get() const {
@@ -109,6 +109,15 @@ class ModelSlot {
   }
   // The whole route, or null. One atomic load.
   std::shared_ptr<const TrafficRoute> route() const { return live_.load(std::memory_order_acquire); }
+  // The same route, as the calling thread last took it: taken again only when a route was
+  // published since. For the request path: route()'s load takes a lock bit and a reference
+  // on words that every request thread writes, and on two cores those lines moved from one
+  // core to the other on nearly every request (docs/DECISIONS.md, "Serving"); this reads one
+  // counter that changes only when a route is published. The thread keeps a reference to
+  // the route until its next call after a change, so a replaced version may stay in memory
+  // until then. The reference returned is valid until the calling thread's next
+  // LocalRoute() call (on any slot); take route() to keep it longer.
+  const std::shared_ptr<const TrafficRoute>& LocalRoute() const;
 
   // Publishes `model` as the champion with no challenger (the route a reload or a finished
   // rollout wants) and returns the champion it replaced. REQUIRES: model->name() == name().
@@ -123,7 +132,11 @@ class ModelSlot {
 
  private:
   const std::string name_;
+  // Never reused by another slot, so that a thread's cached route cannot be taken for the
+  // route of a slot later made at the same address.
+  const uint64_t id_;
   std::atomic<std::shared_ptr<const TrafficRoute>> live_;
+  std::atomic<uint64_t> published_{0};  // routes published (for LocalRoute)
   std::atomic<uint64_t> swaps_{0};
 };
 

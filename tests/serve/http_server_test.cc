@@ -1,6 +1,6 @@
 // The HTTP server's own rules, seen on a raw socket: the response head (status line, the
 // request id and version headers, Content-Length, the Connection rules of HTTP/1.0 and
-// 1.1), and closing a connection left idle or cut short.
+// 1.1), generated request ids, and closing a connection left idle or cut short.
 #include "serve/http_server.h"
 
 #include <arpa/inet.h>
@@ -12,7 +12,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "serve_fixture.h"
 
@@ -159,6 +162,56 @@ TEST(HttpServerTest, AConnectionLeftIdleOrCutShortIsClosedAfterTheIdleTimeout) {
   ASSERT_TRUE(next.connected());
   next.Send(Post("HTTP/1.1", ""));
   EXPECT_THAT(next.ReadResponse(), StartsWith("HTTP/1.1 200 OK\r\n"));
+}
+
+// The value of header `name` in a response head, or "".
+std::string HeaderValue(const std::string& response, const std::string& name) {
+  const size_t at = response.find("\r\n" + name + ": ");
+  if (at == std::string::npos) return "";
+  const size_t from = at + name.size() + 4;
+  return response.substr(from, response.find("\r\n", from) - from);
+}
+
+TEST(HttpServerTest, GeneratedRequestIdsAreUniqueAcrossThreadsAndConnections) {
+  // Each server thread numbers ids from blocks of its own; eight connections spread over
+  // both threads, sending at once, must still never see an id twice.
+  HttpServer::Options options;
+  options.threads = 2;
+  testing::ServerFixture fixture(options);
+  constexpr int kConnections = 8, kRequests = 300;
+  std::vector<std::vector<std::string>> ids(kConnections);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kConnections; ++c) {
+    clients.emplace_back([&, c] {
+      RawConnection connection(fixture.server().port());
+      if (!connection.connected()) return;
+      for (int r = 0; r < kRequests; ++r) {
+        connection.Send(Post("HTTP/1.1", ""));
+        ids[c].push_back(HeaderValue(connection.ReadResponse(), "X-Request-Id"));
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  std::set<std::string> seen;
+  std::set<std::string> prefixes;
+  for (const auto& of_connection : ids) {
+    ASSERT_EQ(of_connection.size(), static_cast<size_t>(kRequests));
+    for (const std::string& id : of_connection) {
+      ASSERT_FALSE(id.empty());
+      EXPECT_TRUE(seen.insert(id).second) << "id " << id << " given twice";
+      prefixes.insert(id.substr(0, id.find('-')));
+    }
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kConnections * kRequests));
+  EXPECT_EQ(prefixes.size(), 1u) << "one server, one prefix";
+
+  // Another server's ids never repeat this one's.
+  testing::ServerFixture other(options);
+  RawConnection connection(other.server().port());
+  ASSERT_TRUE(connection.connected());
+  connection.Send(Post("HTTP/1.1", ""));
+  const std::string id = HeaderValue(connection.ReadResponse(), "X-Request-Id");
+  EXPECT_FALSE(seen.count(id)) << id;
 }
 
 }  // namespace

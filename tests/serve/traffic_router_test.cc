@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <new>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "serve/json_value.h"
 #include "serve/serve_fixture.h"
@@ -54,6 +56,48 @@ TEST(TrafficRouterTest, BadRoutesAreRefusedNamingWhy) {
                   .status()
                   .message(),
               HasSubstr("sticky key needs"));
+}
+
+TEST(TrafficRouterTest, LocalRouteFollowsEveryPublishedRoute) {
+  auto v1 = testing::ToyServedModel(1, 0);
+  auto v2 = testing::ToyServedModel(2, 1);
+  auto v3 = testing::ToyServedModel(3, 0);
+  ModelSlot slot("toy");
+  EXPECT_EQ(slot.LocalRoute(), nullptr);
+  slot.Swap(v1);
+  ASSERT_NE(slot.LocalRoute(), nullptr);
+  EXPECT_EQ(slot.LocalRoute()->champion, v1);
+  EXPECT_EQ(slot.LocalRoute()->challenger, nullptr);
+  // A new weight keeps the champion but is a new route: it is seen too.
+  slot.SetRoute(*TrafficRoute::Make(v1, v2, ChallengerMode::kSplit, 0.25));
+  EXPECT_EQ(slot.LocalRoute()->challenger, v2);
+  EXPECT_EQ(slot.LocalRoute()->challenger_weight, 0.25);
+  slot.SetRoute(*TrafficRoute::Make(v1, v2, ChallengerMode::kSplit, 0.5));
+  EXPECT_EQ(slot.LocalRoute()->challenger_weight, 0.5);
+  slot.Swap(v3);
+  EXPECT_EQ(slot.LocalRoute()->champion, v3);
+  EXPECT_EQ(slot.LocalRoute()->challenger, nullptr);
+
+  // Another thread takes its own copy, and sees the same route.
+  std::shared_ptr<const TrafficRoute> seen;
+  std::thread([&] { seen = slot.LocalRoute(); }).join();
+  EXPECT_EQ(seen, slot.route());
+}
+
+TEST(TrafficRouterTest, LocalRouteOfASlotMadeWhereAnotherWasIsItsOwn) {
+  // The thread's copy of a destroyed slot's route must not answer for a new slot at the same
+  // address that has published as many routes.
+  auto v1 = testing::ToyServedModel(1, 0);
+  auto v2 = testing::ToyServedModel(2, 1);
+  alignas(ModelSlot) unsigned char storage[sizeof(ModelSlot)];
+  auto* first = new (storage) ModelSlot("toy");
+  first->Swap(v1);
+  EXPECT_EQ(first->LocalRoute()->champion, v1);
+  first->~ModelSlot();
+  auto* second = new (storage) ModelSlot("toy");
+  second->Swap(v2);
+  EXPECT_EQ(second->LocalRoute()->champion, v2);
+  second->~ModelSlot();
 }
 
 TEST(TrafficRouterTest, HeaderStickinessOverHttpAndVersionsInEveryResponse) {
