@@ -202,7 +202,7 @@ Result<std::optional<config::ModelConfig>> ServedConfig(const ServeArgs& args,
   return config;
 }
 
-// Every 50 ms hands the inference log's events to the live loop (if any) and the labels to
+// Every 10 ms hands the inference log's events to the live loop (if any) and the labels to
 // the rollout's online metric (if any), ticks the loop when due, and follows a champion the
 // rollout made. Without a rollout, it swaps a champion the loop promoted into the slot at
 // once (the reloader would find it, later); with one, it hands each version the loop
@@ -214,7 +214,7 @@ class EventThread {
               serve::ServerMetrics& metrics, ServeLog& out)
       : live_(live), rollout_(rollout), log_(log), registry_(std::move(registry)),
         loader_(*registry_, slot, metrics, out), metrics_(metrics), loop_metrics_(slot.name()),
-        out_(out), periodic_(std::chrono::milliseconds(50), [this] { Step(); }) {
+        out_(out), periodic_(kStep, [this] { Step(); }) {
     if (live_) metrics_.SetExternal("loop", loop_metrics_.Render());
   }
 
@@ -245,7 +245,7 @@ class EventThread {
     Feed(events_, live_, rollout_);
     if (live_ == nullptr) return;
     // The rollout's promotions and rollbacks reach the loop's monitor within a second.
-    if (++steps_ % 20 == 0) {
+    if (++steps_ % (std::chrono::milliseconds(1000) / kStep) == 0) {
       auto followed = live_->FollowChampion();
       if (followed.ok() && *followed) ReportFollowed(**followed);
     }
@@ -299,6 +299,11 @@ class EventThread {
     }
     if (promoted && rollout_ == nullptr) loader_.Check();
   }
+
+  // Often enough that the monitor's share of the work comes in small slices (a few hundred
+  // events at 45,000 requests/s) rather than bursts that take a core from the request
+  // threads; the log indexes every 5 ms.
+  static constexpr std::chrono::milliseconds kStep{10};
 
   loop::LiveLoop* live_;
   rollout::RolloutService* rollout_;

@@ -427,37 +427,57 @@ Status InferenceLog::WriteBatch(const std::string& batch) {
 }
 
 void InferenceLog::WriterLoop() {
-  std::string batch;
+  std::string batch;  // taken from the buffer, being indexed
   batch.reserve(options_.flush_bytes);
+  std::string pending;  // indexed (CRCs filled in), not yet written
+  uint64_t pending_end = 0;
+  auto last_write = std::chrono::steady_clock::now();
+  const auto tick = std::min(options_.index_interval, options_.flush_interval);
   std::unique_lock lock(mu_);
   while (true) {
-    // With the buffer empty every waiter is already satisfied (all swapped batches are
-    // indexed and written by now), so only a non-empty buffer is worth waking for.
-    wake_writer_.wait_for(lock, options_.flush_interval, [&] {
-      return stop_ || buffer_.size() >= options_.flush_bytes || (waiters_ > 0 && !buffer_.empty());
+    // A waiter is satisfied once everything it waits for is indexed and written: with the
+    // buffer and `pending` empty it already is, so only then is there nothing to wake for.
+    // Appenders do not wake it for every record: it looks in every index interval.
+    wake_writer_.wait_for(lock, tick, [&] {
+      return stop_ || buffer_.size() >= options_.flush_bytes ||
+             (waiters_ > 0 && (!buffer_.empty() || !pending.empty()));
     });
-    if (buffer_.empty()) {
-      if (!stop_) continue;
+    if (!buffer_.empty()) {
+      batch.clear();
+      batch.swap(buffer_);
+      const uint64_t end = appended_;
+      progress_.notify_all();  // room in the buffer again
+      lock.unlock();
+      ProcessBatch(&batch);
+      if (pending.empty()) {
+        pending.swap(batch);
+      } else {
+        pending.append(batch);
+      }
+      lock.lock();
+      indexed_ = pending_end = end;
+      progress_.notify_all();
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const bool due = stop_ || waiters_ > 0 || pending.size() >= options_.flush_bytes ||
+                     now - last_write >= options_.flush_interval;
+    if (due && !pending.empty()) {
+      lock.unlock();
+      Status written = write_error_.ok() ? WriteBatch(pending) : write_error_;
+      lock.lock();
+      if (!written.ok() && write_error_.ok()) write_error_ = written;
+      if (written.ok()) durable_ = pending_end;
+      progress_.notify_all();
+      pending.clear();
+      last_write = now;
+    }
+    if (stop_ && buffer_.empty() && pending.empty()) {
       writer_done_ = true;
       progress_.notify_all();
       return;
     }
-    batch.clear();
-    batch.swap(buffer_);
-    const uint64_t end = appended_;
-    progress_.notify_all();  // room in the buffer again
-    lock.unlock();
-    ProcessBatch(&batch);
-    lock.lock();
-    indexed_ = end;
-    progress_.notify_all();
-    lock.unlock();
-    Status written = write_error_.ok() ? WriteBatch(batch) : write_error_;
-    lock.lock();
-    if (!written.ok() && write_error_.ok()) write_error_ = written;
-    if (written.ok()) durable_ = end;
-    progress_.notify_all();
     if (batch.capacity() > 4 * options_.flush_bytes) std::string().swap(batch);
+    if (pending.capacity() > 4 * options_.flush_bytes) std::string().swap(pending);
   }
 }
 

@@ -17,9 +17,10 @@
 // ReplayReport::predictions). Logs written before shadow records existed hold kinds 1 and 2
 // only and replay as they always did.
 //
-// Durability ("acknowledged"): the writer wakes every Options::flush_interval (or sooner when
-// a caller waits, or when the buffer passes flush_bytes), writes the batch with one write()
-// and fdatasync()s it. So:
+// Durability ("acknowledged"): every Options::index_interval the writer takes what was
+// appended, fills in the CRCs and indexes it (joins, TakeEvents); every flush_interval (or
+// sooner when a caller waits, or past flush_bytes) it writes what it indexed with one
+// write() and fdatasync()s it. So:
 //   - AddLabels() returns only after its label records, and everything appended before them
 //     (the predictions they join), are fsynced: a 200 from the feedback endpoint is the
 //     acknowledgement, and nothing acknowledged is lost, by a crash or by power loss;
@@ -105,7 +106,11 @@ class InferenceLog {
  public:
   struct Options {
     size_t width = 0;  // features per row; REQUIRES: > 0
-    std::chrono::milliseconds flush_interval{50};
+    std::chrono::milliseconds flush_interval{50};  // records are written and fsynced this often
+    // ... and indexed (joinable, and handed to TakeEvents) this often, in small batches: the
+    // writer's CPU comes in slices of a few records rather than one burst per flush, which
+    // took a core from the request threads for milliseconds (docs/DECISIONS.md).
+    std::chrono::milliseconds index_interval{5};
     size_t flush_bytes = 1 << 20;       // the writer wakes early past this much buffered
     size_t max_buffer_bytes = 64 << 20; // appenders wait past this (a stalled disk)
     uint64_t segment_bytes = 64 << 20;

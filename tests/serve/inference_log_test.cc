@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "testutil/testutil.h"
@@ -180,6 +181,37 @@ TEST(InferenceLogTest, QueuesEventsForItsConsumerAndJoinsTheLatestOfARepeatedId)
   EXPECT_EQ(events.x[4], 3.0f);
   (*log)->TakeEvents(&events);
   EXPECT_TRUE(events.events.empty());
+}
+
+TEST(InferenceLogTest, IndexesEveryIndexIntervalAndWritesEveryFlushInterval) {
+  // Predictions become joinable (and reach the consumer) within the index interval, in
+  // small batches, while the write and fsync wait for the flush interval.
+  testutil::TempDir dir;
+  InferenceLog::Options options = TwoFeatures();
+  options.queue_events = true;
+  options.index_interval = std::chrono::milliseconds(5);
+  options.flush_interval = std::chrono::milliseconds(1500);
+  auto log = InferenceLog::Open(dir.path(), options);
+  ASSERT_TRUE(log.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the writer idle meanwhile
+  Predict(**log, 0);
+  Predict(**log, 1);
+  const auto start = std::chrono::steady_clock::now();
+  LogEvents events;
+  while ((*log)->rows_logged() < 2 &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ((*log)->rows_logged(), 2u) << "indexed within the index interval";
+  (*log)->TakeEvents(&events);
+  EXPECT_EQ(events.events.size(), 2u);
+  EXPECT_EQ((*log)->bytes_written(), 0u) << "written only at the flush interval";
+  // A caller that needs the records on disk does not wait for the interval.
+  ASSERT_TRUE((*log)->Flush().ok());
+  EXPECT_GT((*log)->bytes_written(), 0u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+  ASSERT_TRUE((*log)->Close().ok());
+  EXPECT_EQ(Replay(dir.path()).events.size(), 2u);
 }
 
 TEST(InferenceLogTest, CutsATornTailAndKeepsAppendingAfterTheLastGoodRecord) {
