@@ -15,6 +15,7 @@
 #include <exception>
 #include <condition_variable>
 #include <mutex>
+#include <memory_resource>
 #include <optional>
 #include <random>
 #include <thread>
@@ -32,9 +33,19 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// A request's header fields and body are allocated from its connection's arena, released
+// before the next request is read: no heap allocation per field or body (Beast's default
+// allocator made one for each), unless the request outgrows the arena's inline block.
+using ArenaAllocator = std::pmr::polymorphic_allocator<char>;
+using RequestBody = http::basic_string_body<char, std::char_traits<char>, ArenaAllocator>;
+using RequestParser = http::request_parser<RequestBody, ArenaAllocator>;
+constexpr size_t kArenaBytes = 4096;  // an Elec2 request's fields and body take about 300
+
 constexpr size_t kMaxRequestIdLength = 128;
 constexpr size_t kHeaderLimit = 16 * 1024;
 constexpr std::chrono::seconds kWriteTimeout{30};
+// Response bodies up to this size leave their buffer to the connection's next response.
+constexpr size_t kKeptBodyBytes = 16 * 1024;
 
 bool UsableRequestId(std::string_view id) {
   if (id.empty() || id.size() > kMaxRequestIdLength) return false;
@@ -88,7 +99,8 @@ struct HttpServer::Impl {
   std::unique_ptr<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
 
-  std::string NewRequestId() {
+  // Writes a new id into `id` (whose capacity is reused).
+  void NewRequestId(std::string* id) {
     struct IdBlock {
       uint64_t server = 0;  // server_number of the server the block came from
       uint64_t next = 0, end = 0;
@@ -102,9 +114,8 @@ struct HttpServer::Impl {
     const uint64_t n = block.next++;
     char buf[24];
     auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), n);
-    std::string id = id_prefix;
-    id.append(buf, ptr);
-    return id;
+    id->assign(id_prefix);
+    id->append(buf, ptr);
   }
   void Accept();
 };
@@ -145,7 +156,11 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void Read() {
     if (server_->draining.load()) return Close();
-    parser_.emplace();
+    parser_.reset();  // its memory is the arena's: gone before the arena is released
+    arena_.release();
+    const ArenaAllocator allocator(&arena_);
+    parser_.emplace(std::piecewise_construct, std::make_tuple(allocator),
+                    std::make_tuple(allocator));
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(kHeaderLimit);
     stream_.expires_after(server_->options.idle_timeout);
@@ -163,7 +178,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) {
       // The request cannot be read to its end: answer once, then close the connection.
       const bool too_large = ec == http::error::body_limit;
-      std::string id = server_->NewRequestId();
+      std::string id;
+      server_->NewRequestId(&id);
       Respond(too_large ? 413 : 400,
               ErrorJson(too_large ? "request body: larger than the limit of " +
                                         std::to_string(server_->options.max_body_bytes) + " bytes"
@@ -184,19 +200,18 @@ class Session : public std::enable_shared_from_this<Session> {
       if (it == r.end()) return {};
       return {it->value().data(), it->value().size()};
     };
-    std::string generated;
     auto header = req.find("X-Request-Id");
     std::string_view client_id;
     if (header != req.end()) client_id = {header->value().data(), header->value().size()};
     if (UsableRequestId(client_id)) {
       request.request_id = client_id;
     } else {
-      generated = server_->NewRequestId();
-      request.request_id = generated;
+      server_->NewRequestId(&generated_id_);
+      request.request_id = generated_id_;
       request.request_id_generated = true;
     }
-    HttpResponse response;
-    response.request_id = std::string(request.request_id);
+    HttpResponse& response = response_;
+    response.Reset(request.request_id);
     try {
       server_->handler(request, &response);
     } catch (const std::exception& e) {
@@ -250,6 +265,11 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::async_write(stream_, buffers,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         self->busy_ = false;
+                        // A small body's buffer serves the next response; a large batch's
+                        // answer is not kept by the connection.
+                        if (self->body_.capacity() <= kKeptBodyBytes) {
+                          self->response_.body.swap(self->body_);
+                        }
                         self->body_ = std::string();
                         if (ec || !self->keep_alive_) return self->Close();
                         self->Read();
@@ -265,9 +285,16 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::basic_stream<tcp, asio::io_context::executor_type> stream_;
   HttpServer::Impl* server_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  alignas(std::max_align_t) std::array<std::byte, kArenaBytes> arena_bytes_;
+  std::pmr::monotonic_buffer_resource arena_{arena_bytes_.data(), arena_bytes_.size()};
+  std::optional<RequestParser> parser_;  // after arena_, so that it is destroyed first
   std::string head_;        // the response being written: its head (reused) and body
   std::string body_;
+  // Kept from request to request so that, once a connection has served one, a request
+  // allocates nothing for them: the handler's response (reset, the strings' capacity kept)
+  // and the generated request id.
+  HttpResponse response_;
+  std::string generated_id_;
   bool keep_alive_ = false;  // after it
   bool busy_ = false;  // a request is being handled or its response written; its thread only
 };

@@ -55,6 +55,16 @@ struct HttpResponse {
   // replace request_id (e.g. by the "id" of an Open Inference Protocol request).
   std::string model_version;
   std::string request_id;  // preset to HttpRequest::request_id
+
+  // For reuse by the next request: the defaults again, with `request_id`, keeping the
+  // strings' capacity.
+  void Reset(std::string_view id) {
+    status = 200;
+    content_type.assign("application/json");
+    body.clear();
+    model_version.clear();
+    request_id.assign(id);
+  }
 };
 
 class HttpServer {

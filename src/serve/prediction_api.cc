@@ -459,6 +459,8 @@ bool DecodeKserveV1Numeric(std::string_view body, const ServedModel& model, size
 void EncodeKserveV1(const ServedModel& model, const std::vector<float>& predictions,
                     std::string_view request_id, std::string* out) {
   out->clear();
+  // One allocation at most: about 16 characters a prediction, and the fixed fields.
+  out->reserve(96 + model.name().size() + request_id.size() + 16 * predictions.size());
   *out += "{\"predictions\":";
   AppendPredictions(predictions, out);
   *out += ",\"model_name\":";
@@ -473,6 +475,7 @@ void EncodeKserveV1(const ServedModel& model, const std::vector<float>& predicti
 void EncodeInferenceV2(const ServedModel& model, const std::vector<float>& predictions,
                        std::string_view request_id, std::string* out) {
   out->clear();
+  out->reserve(160 + model.name().size() + request_id.size() + 16 * predictions.size());
   *out += "{\"id\":";
   AppendJsonString(request_id, out);
   *out += ",\"model_name\":";

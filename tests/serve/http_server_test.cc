@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <string>
@@ -98,6 +99,19 @@ std::string Post(const std::string& version, const std::string& extra_headers) {
          extra_headers + "Content-Length: " + std::to_string(kRow.size()) + "\r\n\r\n" + kRow;
 }
 
+// The value of header `name` in a response head, or "".
+std::string HeaderValue(const std::string& response, const std::string& name) {
+  const size_t at = response.find("\r\n" + name + ": ");
+  if (at == std::string::npos) return "";
+  const size_t from = at + name.size() + 4;
+  return response.substr(from, response.find("\r\n", from) - from);
+}
+
+// The body of a response read by RawConnection::ReadResponse().
+std::string BodyOf(const std::string& response) {
+  return response.substr(response.find("\r\n\r\n") + 4);
+}
+
 TEST(HttpServerTest, TheResponseHeadFollowsHttp11AndKeepsTheConnection) {
   testing::ServerFixture fixture;
   RawConnection connection(fixture.server().port());
@@ -164,12 +178,55 @@ TEST(HttpServerTest, AConnectionLeftIdleOrCutShortIsClosedAfterTheIdleTimeout) {
   EXPECT_THAT(next.ReadResponse(), StartsWith("HTTP/1.1 200 OK\r\n"));
 }
 
-// The value of header `name` in a response head, or "".
-std::string HeaderValue(const std::string& response, const std::string& name) {
-  const size_t at = response.find("\r\n" + name + ": ");
-  if (at == std::string::npos) return "";
-  const size_t from = at + name.size() + 4;
-  return response.substr(from, response.find("\r\n", from) - from);
+
+TEST(HttpServerTest, AConnectionReusesItsBuffersWithoutMixingRequests) {
+  // A connection keeps its request arena, response strings and small bodies from one request
+  // to the next. Requests of every size in turn, larger than the arena (4 KiB) and smaller,
+  // with and without ids, must each get exactly their own answer.
+  testing::ServerFixture fixture;
+  RawConnection connection(fixture.server().port());
+  ASSERT_TRUE(connection.connected());
+  auto post = [&](int rows, const std::string& headers) {
+    std::string body = R"({"instances": [)";
+    for (int r = 0; r < rows; ++r) body += (r ? "," : "") + std::string("[0.5, 1, 2]");
+    body += "]}";
+    connection.Send("POST /v1/models/toy:predict HTTP/1.1\r\nHost: x\r\n" + headers +
+                    "Content-Type: application/json\r\nContent-Length: " +
+                    std::to_string(body.size()) + "\r\n\r\n" + body);
+    return connection.ReadResponse();
+  };
+  const std::string one = BodyOf(post(1, "X-Request-Id: a\r\n"));
+  const std::string long_id(100, 'q');
+  for (int round = 0; round < 3; ++round) {
+    const std::string big = post(2000, "X-Request-Id: " + long_id + "\r\n");  // a 28 KB body
+    ASSERT_THAT(big, StartsWith("HTTP/1.1 200 OK\r\n"));
+    EXPECT_EQ(HeaderValue(big, "X-Request-Id"), long_id);
+    EXPECT_EQ(std::stoul(HeaderValue(big, "Content-Length")), BodyOf(big).size());
+    const std::string big_body = BodyOf(big);
+    EXPECT_EQ(std::count(big_body.begin(), big_body.end(), ','), 2000 - 1 + 3);
+
+    const std::string small = post(1, "");
+    ASSERT_THAT(small, StartsWith("HTTP/1.1 200 OK\r\n"));
+    const std::string id = HeaderValue(small, "X-Request-Id");
+    EXPECT_NE(id, long_id);
+    EXPECT_NE(id, "a");
+    // The same answer as the first request's, under its own id.
+    std::string expected = one;
+    expected.replace(expected.find("\"request_id\":\"a\""), 16, "\"request_id\":\"" + id + "\"");
+    EXPECT_EQ(BodyOf(small), expected);
+
+    const std::string named = post(1, "X-Request-Id: a\r\n");
+    EXPECT_EQ(BodyOf(named), one);
+    const std::string health = [&] {
+      connection.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+      return connection.ReadResponse();
+    }();
+    EXPECT_EQ(BodyOf(health), "{\"live\":true}");
+    EXPECT_THAT(health, Not(HasSubstr("X-Model-Version"))) << "left from the prediction before";
+    connection.Send("GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_THAT(connection.ReadResponse(), StartsWith("HTTP/1.1 404 "));
+    EXPECT_THAT(post(1, ""), StartsWith("HTTP/1.1 200 OK\r\n"));
+  }
 }
 
 TEST(HttpServerTest, GeneratedRequestIdsAreUniqueAcrossThreadsAndConnections) {
