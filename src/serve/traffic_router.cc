@@ -136,7 +136,14 @@ const std::shared_ptr<const TrafficRoute>& ModelSlot::LocalRoute() const {
   for (LocalRouteEntry& e : local_routes) {
     if (e.slot_id == id_) entry = &e;
   }
-  if (entry == nullptr) entry = &local_routes.emplace_back(LocalRouteEntry{id_, 0, nullptr});
+  if (entry == nullptr) {
+    // A thread keeps the routes of a few slots (a server has one or two): the oldest goes,
+    // so that routes of slots long destroyed are not kept alive by a thread that outlives
+    // them (a test's main thread, say).
+    constexpr size_t kKept = 8;
+    if (local_routes.size() >= kKept) local_routes.erase(local_routes.begin());
+    entry = &local_routes.emplace_back(LocalRouteEntry{id_, 0, nullptr});
+  }
   // Acquire pairs with the release in Swap/SetRoute: a count seen means its route is seen.
   const uint64_t published = published_.load(std::memory_order_acquire);
   if (entry->published != published || entry->route == nullptr) {

@@ -100,6 +100,18 @@ TEST(TrafficRouterTest, LocalRouteOfASlotMadeWhereAnotherWasIsItsOwn) {
   second->~ModelSlot();
 }
 
+TEST(TrafficRouterTest, AThreadDoesNotKeepTheRoutesOfManySlotsAlive) {
+  std::weak_ptr<const ServedModel> first;
+  for (int i = 0; i < 20; ++i) {
+    auto model = testing::ToyServedModel(i + 1, i % 2);
+    if (i == 0) first = model;
+    ModelSlot slot("toy");
+    slot.Swap(std::move(model));
+    EXPECT_EQ(slot.LocalRoute()->champion->version(), i + 1);
+  }
+  EXPECT_TRUE(first.expired()) << "the first slot's model is still held by this thread";
+}
+
 TEST(TrafficRouterTest, HeaderStickinessOverHttpAndVersionsInEveryResponse) {
   testing::ServerFixture fixture;
   auto challenger = testing::ToyServedModel(2, 1, &fixture.service().metrics());
