@@ -93,7 +93,8 @@ stop_serve() {
 }
 
 # run_wrk LABEL URL [LUA_SCRIPT]: prints "LABEL requests/s p50 p99" and keeps the full wrk
-# output in $BENCH_OUT/LABEL.txt (a slash in LABEL becomes _). Sets WRK_RPS.
+# output in $BENCH_OUT/LABEL.txt (a slash in LABEL becomes _). Sets WRK_RPS, and WRK_P99_MS
+# (the p99 in milliseconds).
 run_wrk() {
   local label=$1 url=$2 script=${3:-}
   local args=(-t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION" --latency)
@@ -104,6 +105,7 @@ run_wrk() {
   local p50 p99 errors
   p50=$(awk '$1 == "50%" {print $2}' "$out")
   p99=$(awk '$1 == "99%" {print $2}' "$out")
+  WRK_P99_MS=$(awk '$1 == "99%" {v = $2 + 0; if ($2 ~ /us$/) v /= 1000; else if ($2 ~ /[0-9]s$/ && $2 !~ /ms$/) v *= 1000; printf "%.2f", v}' "$out")
   errors=$(grep -E 'Non-2xx|Socket errors' "$out" | tr '\n' ' ' || true)
   printf '%-28s %12s req/s   p50 %-9s p99 %-9s %s\n' "$label" "$WRK_RPS" "$p50" "$p99" "$errors"
 }
