@@ -163,7 +163,7 @@ Result<RegistryRollout> ReadRollout(registry::Registry& registry, const std::str
     filter.model = label;
     MLLOOP_ASSIGN_OR_RETURN(std::vector<registry::AuditEntry> audit, registry.FindAudit(filter));
     for (auto it = audit.rbegin(); it != audit.rend(); ++it) {
-      if (it->subject != label || !StartsWith(it->action, "rollout_")) continue;
+      if (!StartsWith(it->action, "rollout_")) continue;
       MLLOOP_ASSIGN_OR_RETURN(r.entry, ParseEntry(*it));
       break;
     }

@@ -220,7 +220,7 @@ class InferenceLog {
   mutable std::mutex index_mu_;
   JoinWindow window_;                                    // index_mu_
   std::vector<float> rows_scratch_;                      // a record's floats; index_mu_
-  std::vector<size_t> batch_records_;                    // ProcessBatch's record offsets
+  std::vector<size_t> batch_records_;                    // ProcessBatch's offsets; writer
   LogEvents queue_;                                      // index_mu_
   bool queue_events_ = false;                            // index_mu_
   size_t queued_predictions_ = 0;                        // index_mu_

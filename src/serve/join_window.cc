@@ -104,8 +104,10 @@ JoinWindow::Slot* JoinWindow::Lookup(uint64_t hash, std::string_view id) const {
   }
 }
 
-void JoinWindow::Prefetch(std::string_view id) const {
-  __builtin_prefetch(&table_[SlotOf(HashId(id.substr(0, 0xffff)))], /*write=*/1);
+void JoinWindow::Prefetch(std::string_view id) const { PrefetchSlot(HashId(KeyOf(id))); }
+
+void JoinWindow::PrefetchSlot(uint64_t hash) const {
+  __builtin_prefetch(&table_[SlotOf(hash)], /*write=*/1);
 }
 
 bool JoinWindow::FirstRowOf(std::string_view id, uint64_t* first_row) const {
@@ -131,7 +133,7 @@ JoinWindow::Chunk& JoinWindow::ChunkFor(uint64_t row_id) {
 void JoinWindow::Add(uint64_t first_row, int64_t time_ms, int64_t version, std::string_view id,
                      uint32_t rows, const float* x, const float* predictions) {
   if (rows == 0) return;
-  const std::string_view key = id.substr(0, 0xffff);
+  const std::string_view key = KeyOf(id);
   if (first_row != end_ || begin_ == end_) {
     Clear();
     begin_ = end_ = first_row;
@@ -167,7 +169,7 @@ void JoinWindow::DropOldest() {
   if (end_ - begin_ > kAhead) {
     const uint64_t ahead = begin_ + kAhead;
     if (ChunkOf(ahead).rows[ahead % kChunkRows].index == 0) {
-      __builtin_prefetch(&table_[SlotOf(HashId(IdOf(ahead)))], /*write=*/1);
+      PrefetchSlot(HashId(IdOf(ahead)));
     }
   }
   const Row& oldest = ChunkOf(begin_).rows[begin_ % kChunkRows];

@@ -88,6 +88,9 @@ class JoinWindow {
   void Clear();
   void DropOldest();
   size_t SlotOf(uint64_t hash) const { return static_cast<size_t>(hash) & (slots_ - 1); }
+  // What the window keeps of a request id: its first 65,535 bytes (a row holds a u16 size).
+  static std::string_view KeyOf(std::string_view id) { return id.substr(0, 0xffff); }
+  void PrefetchSlot(uint64_t hash) const;
   // The slot naming `id` (whose hash is `hash`), or null.
   Slot* Lookup(uint64_t hash, std::string_view id) const;
   // Puts `slot` in the first empty slot of its probe run. REQUIRES: table_ has room.

@@ -118,10 +118,9 @@ double VersionMetrics::Snapshot::LatencyQuantile(double q) const {
   return kBuckets.back();
 }
 
-void VersionMetrics::AppendRequestsOf(const Series& series, std::string_view family,
+void VersionMetrics::AppendRequestsOf(const Snapshot& counts, std::string_view family,
                                       std::string* out) const {
   static constexpr const char* kOutcomes[] = {"ok", "client_error", "server_error"};
-  const Snapshot counts = series.Read();
   for (size_t i = 0; i < counts.requests.size(); ++i) {
     *out += family;
     out->push_back('{');
@@ -135,7 +134,7 @@ void VersionMetrics::AppendRequestsOf(const Series& series, std::string_view fam
 }
 
 void VersionMetrics::AppendRequests(std::string* out) const {
-  AppendRequestsOf(served_, "mlloop_prediction_requests_total", out);
+  AppendRequestsOf(served_.Read(), "mlloop_prediction_requests_total", out);
 }
 
 void VersionMetrics::AppendRows(std::string* out) const {
@@ -146,10 +145,9 @@ void VersionMetrics::AppendRows(std::string* out) const {
   out->push_back('\n');
 }
 
-void VersionMetrics::AppendLatencyOf(const Series& series, std::string_view family,
+void VersionMetrics::AppendLatencyOf(const Snapshot& counts, std::string_view family,
                                      std::string* out) const {
   // Buckets are cumulative in the exposition format; the count is the +Inf bucket.
-  const Snapshot counts = series.Read();
   uint64_t cumulative = 0;
   for (size_t b = 0; b <= kBuckets.size(); ++b) {
     cumulative += counts.buckets[b];
@@ -183,17 +181,19 @@ void VersionMetrics::AppendLatencyOf(const Series& series, std::string_view fami
 }
 
 void VersionMetrics::AppendLatency(std::string* out) const {
-  AppendLatencyOf(served_, "mlloop_prediction_latency_seconds", out);
+  AppendLatencyOf(served_.Read(), "mlloop_prediction_latency_seconds", out);
 }
 
 void VersionMetrics::AppendShadowPredictions(std::string* out) const {
-  if (shadow_.Read().total() == 0) return;
-  AppendRequestsOf(shadow_, "mlloop_shadow_predictions_total", out);
+  const Snapshot counts = shadow_.Read();
+  if (counts.total() == 0) return;
+  AppendRequestsOf(counts, "mlloop_shadow_predictions_total", out);
 }
 
 void VersionMetrics::AppendShadowLatency(std::string* out) const {
-  if (shadow_.Read().total() == 0) return;
-  AppendLatencyOf(shadow_, "mlloop_shadow_latency_seconds", out);
+  const Snapshot counts = shadow_.Read();
+  if (counts.total() == 0) return;
+  AppendLatencyOf(counts, "mlloop_shadow_latency_seconds", out);
 }
 
 std::shared_ptr<VersionMetrics> ServerMetrics::ForVersion(const std::string& model,

@@ -112,8 +112,8 @@ class VersionMetrics {
     void Record(Outcome outcome, uint64_t rows, uint64_t latency_ns);
     Snapshot Read() const;  // the shards added up
   };
-  void AppendRequestsOf(const Series& series, std::string_view family, std::string* out) const;
-  void AppendLatencyOf(const Series& series, std::string_view family, std::string* out) const;
+  void AppendRequestsOf(const Snapshot& counts, std::string_view family, std::string* out) const;
+  void AppendLatencyOf(const Snapshot& counts, std::string_view family, std::string* out) const;
 
   const std::string model_;
   const std::string version_;

@@ -134,7 +134,10 @@ ModelSlot::ModelSlot(std::string name)
 const std::shared_ptr<const TrafficRoute>& ModelSlot::LocalRoute() const {
   LocalRouteEntry* entry = nullptr;
   for (LocalRouteEntry& e : local_routes) {
-    if (e.slot_id == id_) entry = &e;
+    if (e.slot_id == id_) {
+      entry = &e;
+      break;
+    }
   }
   if (entry == nullptr) {
     // A thread keeps the routes of a few slots (a server has one or two): the oldest goes,
