@@ -1,35 +1,39 @@
 #include "serve/http_server.h"
 
-// Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (fixed in
-// 1.75); GCC 12 in C++20 mode needs it included first.
-#include <utility>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
-#include <cstdio>
-#include <exception>
 #include <condition_variable>
-#include <mutex>
+#include <cstdio>
+#include <cstring>
+#include <exception>
 #include <memory_resource>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
-#include <unordered_set>
 #include <vector>
+
+// Only Beast's HTTP parser is used, fed from our own buffer: no Asio I/O object is made.
+#include <boost/beast/http.hpp>
 
 #include "serve/json_value.h"
 
 namespace mlloop::serve {
 
-namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -43,9 +47,21 @@ constexpr size_t kArenaBytes = 4096;  // an Elec2 request's fields and body take
 
 constexpr size_t kMaxRequestIdLength = 128;
 constexpr size_t kHeaderLimit = 16 * 1024;
-constexpr std::chrono::seconds kWriteTimeout{30};
+constexpr std::chrono::milliseconds kWriteTimeout{30000};
 // Response bodies up to this size leave their buffer to the connection's next response.
 constexpr size_t kKeptBodyBytes = 16 * 1024;
+// Received bytes not yet parsed: the buffer starts at this size and doubles when a request's
+// head does not fit (the parser's header limit bounds it; a body is consumed as it comes).
+constexpr size_t kInitialInputBytes = 4096;
+constexpr size_t kMinReadBytes = 1024;  // a read offers at least this much room
+// When accept() fails for want of descriptors or memory, the listener rests this long
+// rather than spin on a socket that stays readable.
+constexpr std::chrono::milliseconds kAcceptPause{100};
+
+// epoll_event.data.u64 of the two descriptors that are not connections (a Connection* is
+// never 0 or 1).
+constexpr uint64_t kWakeTag = 0;
+constexpr uint64_t kListenerTag = 1;
 
 bool UsableRequestId(std::string_view id) {
   if (id.empty() || id.size() > kMaxRequestIdLength) return false;
@@ -64,9 +80,59 @@ std::string ErrorJson(std::string_view message, std::string_view request_id) {
   return body;
 }
 
+std::string Errno(int error) { return std::strerror(error); }
+
 }  // namespace
 
-class Session;
+class Connection;
+
+// One event loop, run by its own thread: it owns its connections outright, so nothing on a
+// request's path is locked or shared with the other loops.
+struct Loop {
+  HttpServer::Impl* server = nullptr;
+  int epoll_fd = -1;
+  int wake_fd = -1;  // an eventfd: new connections, draining, stopping
+  int listen_fd = -1;  // the first loop's only; -1 once closed
+  std::thread thread;
+  Clock::time_point now = Clock::now();  // read after each epoll_wait
+  std::vector<std::unique_ptr<Connection>> connections;  // Connection::slot_ indexes it
+  // Closed during an event batch, freed after it: a later event of the same batch may
+  // still name one.
+  std::vector<std::unique_ptr<Connection>> closed;
+  bool accept_paused = false;
+  Clock::time_point accept_resumes;
+  size_t next_loop = 0;  // the listener's round robin (first loop only)
+
+  std::mutex inbox_mu;
+  std::vector<int> inbox;  // accepted sockets handed over by the first loop; guarded
+  std::atomic<bool> stop{false};
+
+  ~Loop() {
+    for (int fd : inbox) ::close(fd);  // handed over as the loop stopped
+    if (listen_fd >= 0) ::close(listen_fd);
+    if (wake_fd >= 0) ::close(wake_fd);
+    if (epoll_fd >= 0) ::close(epoll_fd);
+  }
+
+  void Wake() {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_fd, &one, sizeof(one));
+  }
+  void Hand(int fd) {
+    {
+      std::lock_guard lock(inbox_mu);
+      inbox.push_back(fd);
+    }
+    Wake();
+  }
+
+  void Run();
+  void Adopt(int fd);
+  void Accept();
+  void OnWake();
+  void Sweep();
+  void Remove(Connection* connection);
+};
 
 struct HttpServer::Impl {
   Options options;
@@ -74,11 +140,9 @@ struct HttpServer::Impl {
   std::atomic<bool> draining{false};
   bool shut_down = false;  // Shutdown() has completed; controlling thread only
 
-  // Sessions alive, for draining. Declared before the event loops so that sessions destroyed
-  // with them still find them.
   std::mutex mu;
-  std::condition_variable sessions_gone;
-  std::unordered_set<Session*> sessions;  // guarded by mu
+  std::condition_variable connections_gone;
+  size_t connections = 0;  // alive, on every loop; guarded by mu
 
   // Request ids: a per-server random prefix and a counter, unique and cheap. Each thread
   // takes the counter's values kIdBlock at a time, so that the counter's cache line does not
@@ -89,15 +153,11 @@ struct HttpServer::Impl {
   std::string id_prefix;
   std::atomic<uint64_t> next_id{1};
 
-  // One event loop per thread, each run by its thread alone: a connection lives on one of
-  // them, so no strand is needed and threads never contend for a scheduler's lock (one
-  // io_context run by two threads served 30% fewer requests on 2 cores: docs/BENCHMARKS.md).
-  // The acceptor is on the first; new connections go round the loops.
-  std::vector<std::unique_ptr<asio::io_context>> ios;
-  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  size_t next_io = 0;  // the acceptor's loop only
-  std::unique_ptr<tcp::acceptor> acceptor;
-  std::vector<std::thread> threads;
+  uint16_t port = 0;
+  // One loop per thread; a connection lives on one of them. One loop run by two threads
+  // served 30% fewer requests on 2 cores (docs/BENCHMARKS.md). The listener is the first
+  // loop's, which deals new connections round the loops.
+  std::vector<std::unique_ptr<Loop>> loops;
 
   // Writes a new id into `id` (whose capacity is reused).
   void NewRequestId(std::string* id) {
@@ -117,77 +177,147 @@ struct HttpServer::Impl {
     id->assign(id_prefix);
     id->append(buf, ptr);
   }
-  void Accept();
+
+  void ConnectionOpened() {
+    std::lock_guard lock(mu);
+    ++connections;
+  }
+  void ConnectionClosed() {
+    std::lock_guard lock(mu);
+    if (--connections == 0) connections_gone.notify_all();
+  }
 };
 
 // One connection: read a request, call the handler, write the response, repeat while the
-// client keeps the connection alive. Runs on its event loop's one thread.
-class Session : public std::enable_shared_from_this<Session> {
+// client keeps the connection alive. Only its loop's thread touches it. Registered with
+// edge-triggered epoll for reading and writing once; readable_/writable_ remember whether
+// the socket may have more to give or room to take since the last edge.
+class Connection {
  public:
-  // `socket` was accepted on `loop`; the session's stream takes it over with the loop's own
-  // executor type, so no completion goes through Asio's type-erased executor.
-  Session(tcp::socket socket, asio::io_context& loop, HttpServer::Impl* server)
-      : stream_(loop.get_executor()), server_(server) {
-    beast::error_code ec;
-    const tcp::endpoint local = socket.local_endpoint(ec);
-    if (!ec) stream_.socket().assign(local.protocol(), socket.release(ec), ec);
-    // On failure the stream stays closed and the first read ends the session.
-    std::lock_guard lock(server_->mu);
-    server_->sessions.insert(this);
+  Connection(int fd, Loop* loop, size_t slot) : fd_(fd), loop_(loop), slot_(slot) {
+    StartRequest();
   }
-  ~Session() {
-    std::lock_guard lock(server_->mu);
-    server_->sessions.erase(this);
-    if (server_->sessions.empty()) server_->sessions_gone.notify_all();
+  ~Connection() {
+    if (fd_ >= 0) ::close(fd_);
   }
 
-  void Start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  size_t& slot() { return slot_; }
+  bool writing() const { return writing_; }
+  Clock::time_point deadline() const { return deadline_; }
+
+  void OnEvent(uint32_t events) {
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable_ = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP)) peer_closed_ = true;
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable_ = true;
+    Drive();
   }
 
-  // Called on the session's thread when the server starts draining: an idle connection is
-  // closed now, a busy one after its response.
-  void Drain() {
-    if (!busy_) Close();
+  // Shuts the socket and leaves the loop; the object lives until the loop's batch ends.
+  void Close() {
+    if (fd_ < 0) return;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    fd_ = -1;
+    loop_->Remove(this);
   }
 
-  asio::io_context::executor_type executor() { return stream_.get_executor(); }
+  // The whole cycle, for as long as there is something to do without waiting: write what is
+  // pending, answer every whole request received, read what the socket has.
+  void Drive() {
+    HttpServer::Impl& server = *loop_->server;
+    while (fd_ >= 0) {
+      if (writing_) {
+        if (!writable_ || !Flush()) return;
+        if (!keep_alive_ || server.draining.load(std::memory_order_relaxed)) return Close();
+        StartRequest();
+      }
+      if (in_begin_ < in_end_) {
+        beast::error_code ec;
+        const size_t used =
+            parser_->put(boost::asio::const_buffer(in_.data() + in_begin_, in_end_ - in_begin_), ec);
+        in_begin_ += used;
+        if (ec == http::error::need_more) {
+          ec = {};
+        } else if (ec) {
+          RespondToUnreadable(ec);
+          continue;
+        }
+        if (parser_->is_done()) {
+          HandleRequest();
+          continue;
+        }
+        if (used > 0 && in_begin_ < in_end_) continue;
+      }
+      if (!readable_) return;
+      Read();
+    }
+  }
 
  private:
-  void Read() {
-    if (server_->draining.load()) return Close();
+  void StartRequest() {
     parser_.reset();  // its memory is the arena's: gone before the arena is released
     arena_.release();
     const ArenaAllocator allocator(&arena_);
     parser_.emplace(std::piecewise_construct, std::make_tuple(allocator),
                     std::make_tuple(allocator));
-    parser_->body_limit(server_->options.max_body_bytes);
+    parser_->eager(true);
+    parser_->body_limit(loop_->server->options.max_body_bytes);
     parser_->header_limit(kHeaderLimit);
-    stream_.expires_after(server_->options.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    deadline_ = loop_->now + loop_->server->options.idle_timeout;
   }
 
-  void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
-        ec == beast::error::timeout || ec == asio::error::connection_reset ||
-        ec == asio::error::eof) {
-      return Close();
+  // One recv() into the free end of in_. A short read means the socket had no more: the next
+  // edge will say when it has (unless the peer has closed, which no further edge reports).
+  void Read() {
+    if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+    if (in_.size() - in_end_ < kMinReadBytes) {
+      if (in_begin_ > 0) {
+        std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+        in_end_ -= in_begin_;
+        in_begin_ = 0;
+      }
+      if (in_.size() - in_end_ < kMinReadBytes) in_.resize(std::max(2 * in_.size(), kInitialInputBytes));
     }
-    busy_ = true;
-    if (ec) {
-      // The request cannot be read to its end: answer once, then close the connection.
-      const bool too_large = ec == http::error::body_limit;
-      std::string id;
-      server_->NewRequestId(&id);
-      Respond(too_large ? 413 : 400,
-              ErrorJson(too_large ? "request body: larger than the limit of " +
-                                        std::to_string(server_->options.max_body_bytes) + " bytes"
-                                  : "malformed HTTP request: " + ec.message(),
-                        id),
-              id, "", /*keep_alive=*/false, 11);
+    const size_t room = in_.size() - in_end_;
+    const ssize_t n = ::recv(fd_, in_.data() + in_end_, room, 0);
+    if (n > 0) {
+      in_end_ += static_cast<size_t>(n);
+      if (static_cast<size_t>(n) < room && !peer_closed_) readable_ = false;
       return;
     }
+    if (n < 0 && errno == EINTR) return;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      readable_ = false;
+      return;
+    }
+    if (n == 0 && (parser_->got_some() || in_begin_ < in_end_)) {
+      // The peer ended in the middle of a request: answer it once (its write side may still
+      // be open), then close.
+      beast::error_code ec;
+      parser_->put_eof(ec);
+      if (!ec) ec = http::error::partial_message;
+      readable_ = false;
+      in_begin_ = in_end_ = 0;
+      return RespondToUnreadable(ec);
+    }
+    Close();  // end of stream between requests, or a reset
+  }
+
+  // The request cannot be read to its end: answer once, then close the connection.
+  void RespondToUnreadable(beast::error_code ec) {
+    HttpServer::Impl& server = *loop_->server;
+    const bool too_large = ec == http::error::body_limit;
+    server.NewRequestId(&generated_id_);
+    Respond(too_large ? 413 : 400,
+            ErrorJson(too_large ? "request body: larger than the limit of " +
+                                      std::to_string(server.options.max_body_bytes) + " bytes"
+                                : "malformed HTTP request: " + ec.message(),
+                      generated_id_),
+            generated_id_, "", /*keep_alive=*/false, 11);
+  }
+
+  void HandleRequest() {
+    HttpServer::Impl& server = *loop_->server;
     const auto& req = parser_->get();
     HttpRequest request;
     request.method = std::string_view(req.method_string().data(), req.method_string().size());
@@ -206,27 +336,26 @@ class Session : public std::enable_shared_from_this<Session> {
     if (UsableRequestId(client_id)) {
       request.request_id = client_id;
     } else {
-      server_->NewRequestId(&generated_id_);
+      server.NewRequestId(&generated_id_);
       request.request_id = generated_id_;
       request.request_id_generated = true;
     }
     HttpResponse& response = response_;
     response.Reset(request.request_id);
     try {
-      server_->handler(request, &response);
+      server.handler(request, &response);
     } catch (const std::exception& e) {
       response.status = 500;
       response.content_type = "application/json";
       response.body = ErrorJson(std::string("internal error: ") + e.what(), response.request_id);
     }
     Respond(response.status, std::move(response.body), response.request_id,
-            response.model_version, req.keep_alive() && !server_->draining.load(), req.version(),
+            response.model_version, req.keep_alive() && !server.draining.load(), req.version(),
             response.content_type);
   }
 
-  // Writes the response head into head_ and sends it and the body with one write. Beast's
-  // serializer did the same through several layers of buffer views for every request;
-  // this is the head it wrote, in its order.
+  // Writes the response head into head_ and leaves it and the body for Flush(), which sends
+  // both with one sendmsg. Beast's serializer wrote this head, in this order.
   void Respond(int status, std::string body, const std::string& request_id,
                const std::string& model_version, bool keep_alive, unsigned version,
                std::string_view content_type = "application/json") {
@@ -234,7 +363,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool bodiless = (status >= 100 && status < 200) || status == 204 || status == 304;
     head_.clear();
     head_ += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-    char number[8];
+    char number[24];
     auto [end, ec] = std::to_chars(number, number + sizeof(number), status);
     head_.append(number, end);
     head_ += ' ';
@@ -260,68 +389,243 @@ class Session : public std::enable_shared_from_this<Session> {
     // the connection after it is sent.
     body_ = bodiless ? std::string() : std::move(body);
     keep_alive_ = keep_alive;
-    stream_.expires_after(kWriteTimeout);
-    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body_)};
-    asio::async_write(stream_, buffers,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->busy_ = false;
-                        // A small body's buffer serves the next response; a large batch's
-                        // answer is not kept by the connection.
-                        if (self->body_.capacity() <= kKeptBodyBytes) {
-                          self->response_.body.swap(self->body_);
-                        }
-                        self->body_ = std::string();
-                        if (ec || !self->keep_alive_) return self->Close();
-                        self->Read();
-                      });
+    writing_ = true;
+    written_ = 0;
   }
 
-  void Close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+  // Sends what is left of head_ and body_. True when all is sent; false when the socket is
+  // full (the next EPOLLOUT edge resumes) or the connection was closed on an error.
+  bool Flush() {
+    const size_t total = head_.size() + body_.size();
+    while (written_ < total) {
+      iovec parts[2];
+      int count = 0;
+      if (written_ < head_.size()) {
+        parts[count++] = {head_.data() + written_, head_.size() - written_};
+        if (!body_.empty()) parts[count++] = {body_.data(), body_.size()};
+      } else {
+        const size_t at = written_ - head_.size();
+        parts[count++] = {body_.data() + at, body_.size() - at};
+      }
+      msghdr message{};
+      message.msg_iov = parts;
+      message.msg_iovlen = static_cast<size_t>(count);
+      const ssize_t n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
+      if (n >= 0) {
+        written_ += static_cast<size_t>(n);
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        writable_ = false;
+        deadline_ = loop_->now + kWriteTimeout;
+        return false;
+      } else if (errno != EINTR) {
+        Close();
+        return false;
+      }
+    }
+    writing_ = false;
+    // A small body's buffer serves the next response; a large batch's answer is not kept by
+    // the connection.
+    if (body_.capacity() <= kKeptBodyBytes) response_.body.swap(body_);
+    body_ = std::string();
+    return true;
   }
 
-  beast::basic_stream<tcp, asio::io_context::executor_type> stream_;
-  HttpServer::Impl* server_;
-  beast::flat_buffer buffer_;
+  int fd_;
+  Loop* loop_;
+  size_t slot_;  // index in loop_->connections
+  Clock::time_point deadline_;  // for the request being read, or the response being written
+  bool readable_ = true;
+  bool writable_ = true;
+  bool peer_closed_ = false;
+  bool writing_ = false;  // a response is waiting in head_/body_ to be (fully) sent
+  bool keep_alive_ = false;
+
+  std::vector<char> in_ = std::vector<char>(kInitialInputBytes);
+  size_t in_begin_ = 0, in_end_ = 0;  // received, not yet parsed: in_[in_begin_, in_end_)
   alignas(std::max_align_t) std::array<std::byte, kArenaBytes> arena_bytes_;
   std::pmr::monotonic_buffer_resource arena_{arena_bytes_.data(), arena_bytes_.size()};
   std::optional<RequestParser> parser_;  // after arena_, so that it is destroyed first
-  std::string head_;        // the response being written: its head (reused) and body
+  std::string head_;  // the response being written: its head (reused) and body
   std::string body_;
+  size_t written_ = 0;  // of head_ then body_
   // Kept from request to request so that, once a connection has served one, a request
   // allocates nothing for them: the handler's response (reset, the strings' capacity kept)
   // and the generated request id.
   HttpResponse response_;
   std::string generated_id_;
-  bool keep_alive_ = false;  // after it
-  bool busy_ = false;  // a request is being handled or its response written; its thread only
 };
 
-void HttpServer::Impl::Accept() {
-  asio::io_context& loop = *ios[next_io];
-  next_io = (next_io + 1) % ios.size();
-  acceptor->async_accept(loop.get_executor(), [this, &loop](beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
-    if (!ec) {
-      beast::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(socket), loop, this)->Start();
+void Loop::Adopt(int fd) {
+  if (server->draining.load()) {
+    ::close(fd);
+    return;
+  }
+  auto connection = std::make_unique<Connection>(fd, this, connections.size());
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  event.data.ptr = connection.get();
+  if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) return;  // ~Connection closes fd
+  server->ConnectionOpened();
+  connections.push_back(std::move(connection));
+  // Edge-triggered: whatever arrived before the registration raised no edge.
+  connections.back()->Drive();
+}
+
+void Loop::Remove(Connection* connection) {
+  const size_t slot = connection->slot();
+  std::swap(connections[slot], connections.back());
+  connections[slot]->slot() = slot;
+  closed.push_back(std::move(connections.back()));
+  connections.pop_back();
+  server->ConnectionClosed();
+}
+
+void Loop::Accept() {
+  for (;;) {
+    const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        epoll_event event{};
+        event.data.u64 = kListenerTag;
+        ::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &event);  // no events until resumed
+        accept_paused = true;
+        accept_resumes = now + kAcceptPause;
+      }
+      return;  // EAGAIN: none left
     }
-    Accept();
-  });
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    Loop& target = *server->loops[next_loop];
+    next_loop = (next_loop + 1) % server->loops.size();
+    if (&target == this) {
+      Adopt(fd);
+    } else {
+      target.Hand(fd);
+    }
+  }
+}
+
+void Loop::OnWake() {
+  uint64_t count;
+  [[maybe_unused]] ssize_t n = ::read(wake_fd, &count, sizeof(count));
+  std::vector<int> arrived;
+  {
+    std::lock_guard lock(inbox_mu);
+    arrived.swap(inbox);
+  }
+  for (int fd : arrived) Adopt(fd);  // closed at once when draining
+  if (!server->draining.load()) return;
+  if (listen_fd >= 0) {
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, listen_fd, nullptr);
+    ::close(listen_fd);
+    listen_fd = -1;
+  }
+  // Idle connections close now; one whose response is being written, after it.
+  std::vector<Connection*> idle;
+  for (auto& c : connections) {
+    if (!c->writing()) idle.push_back(c.get());
+  }
+  for (Connection* c : idle) c->Close();
+}
+
+void Loop::Sweep() {
+  std::vector<Connection*> expired;
+  for (auto& c : connections) {
+    if (now >= c->deadline()) expired.push_back(c.get());
+  }
+  for (Connection* c : expired) c->Close();
+  if (accept_paused && now >= accept_resumes && listen_fd >= 0) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = kListenerTag;
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &event);
+    accept_paused = false;
+  }
+}
+
+void Loop::Run() {
+  const auto& options = server->options;
+  // Deadlines are checked this often: a quarter of the shortest timeout, within [10 ms, 1 s].
+  const auto sweep_every = std::clamp<std::chrono::milliseconds>(
+      std::min(options.idle_timeout, kWriteTimeout) / 4, std::chrono::milliseconds(10),
+      std::chrono::milliseconds(1000));
+  std::array<epoll_event, 64> events;
+  now = Clock::now();
+  Clock::time_point next_sweep = now + sweep_every;
+  while (!stop.load(std::memory_order_relaxed)) {
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_sweep - now);
+    const int n = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()),
+                               static_cast<int>(std::max<int64_t>(wait.count(), 0)));
+    now = Clock::now();
+    for (int i = 0; i < n; ++i) {
+      const epoll_event& event = events[static_cast<size_t>(i)];
+      if (event.data.u64 == kWakeTag) {
+        OnWake();
+      } else if (event.data.u64 == kListenerTag) {
+        if (listen_fd >= 0) Accept();
+      } else {
+        static_cast<Connection*>(event.data.ptr)->OnEvent(event.events);
+      }
+    }
+    closed.clear();
+    if (now >= next_sweep) {
+      Sweep();
+      closed.clear();
+      next_sweep = now + sweep_every;
+    }
+  }
+  // Stopping: whatever is left was cut by the drain timeout.
+  while (!connections.empty()) connections.back()->Close();
+  closed.clear();
+  std::lock_guard lock(inbox_mu);
+  for (int fd : inbox) ::close(fd);
+  inbox.clear();
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HttpServer::~HttpServer() { Shutdown(); }
 
+namespace {
+
+// A listening TCP socket on host:port (an IPv4 or IPv6 address), or the error.
+Result<int> Listen(const std::string& host, uint16_t port) {
+  sockaddr_storage address{};
+  socklen_t length = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+  if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    length = sizeof(sockaddr_in);
+  } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    length = sizeof(sockaddr_in6);
+  } else {
+    return Status::InvalidArgument("server host: not an IP address: " + host);
+  }
+  const std::string where = host + ":" + std::to_string(port);
+  const int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::Unavailable("cannot listen on " + where + ": " + Errno(errno));
+  const int one = 1;
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+      ::bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+      ::listen(fd, SOMAXCONN) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return Status::Unavailable("cannot listen on " + where + ": " + Errno(error));
+  }
+  return fd;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const Options& options, Handler handler) {
   if (options.threads < 1) return Status::InvalidArgument("server threads: at least 1");
-  beast::error_code ec;
-  auto address = asio::ip::make_address(options.host, ec);
-  if (ec) return Status::InvalidArgument("server host: not an IP address: " + options.host);
+  auto listener = Listen(options.host, options.port);
+  if (!listener.ok()) return listener.status();
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->handler = std::move(handler);
@@ -332,26 +636,37 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const Options& options, Ha
   impl->id_prefix = buf;
 
   for (int i = 0; i < options.threads; ++i) {
-    impl->ios.push_back(std::make_unique<asio::io_context>(1));
-    impl->work.push_back(asio::make_work_guard(*impl->ios.back()));
+    auto loop = std::make_unique<Loop>();
+    loop->server = impl.get();
+    loop->epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+    loop->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (i == 0) loop->listen_fd = *listener;  // the loop closes it
+    impl->loops.push_back(std::move(loop));
+    Loop& l = *impl->loops.back();
+    if (l.epoll_fd < 0 || l.wake_fd < 0) {
+      return Status::Unavailable("cannot start the server's event loop: " + Errno(errno));
+    }
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = kWakeTag;
+    ::epoll_ctl(l.epoll_fd, EPOLL_CTL_ADD, l.wake_fd, &event);
+    if (i == 0) {
+      event.data.u64 = kListenerTag;
+      ::epoll_ctl(l.epoll_fd, EPOLL_CTL_ADD, l.listen_fd, &event);
+    }
   }
-  impl->acceptor = std::make_unique<tcp::acceptor>(*impl->ios[0]);
-  const std::string where = options.host + ":" + std::to_string(options.port);
-  tcp::endpoint endpoint(address, options.port);
-  impl->acceptor->open(endpoint.protocol(), ec);
-  if (!ec) impl->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor->bind(endpoint, ec);
-  if (!ec) impl->acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Status::Unavailable("cannot listen on " + where + ": " + ec.message());
-
-  impl->Accept();
-  for (auto& io : impl->ios) {
-    impl->threads.emplace_back([io = io.get()] { io->run(); });
+  sockaddr_storage bound{};
+  socklen_t length = sizeof(bound);
+  ::getsockname(*listener, reinterpret_cast<sockaddr*>(&bound), &length);
+  impl->port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                                 : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  for (auto& loop : impl->loops) {
+    loop->thread = std::thread([l = loop.get()] { l->Run(); });
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
-uint16_t HttpServer::port() const { return impl_->acceptor->local_endpoint().port(); }
+uint16_t HttpServer::port() const { return impl_->port; }
 
 bool HttpServer::draining() const { return impl_->draining.load(); }
 
@@ -360,36 +675,20 @@ size_t HttpServer::Shutdown() {
   if (s.shut_down) return 0;
   s.shut_down = true;
   s.draining.store(true);
-  asio::post(s.acceptor->get_executor(), [&s] {
-    beast::error_code ignored;
-    s.acceptor->close(ignored);
-  });
-  // Take a reference to every live session under mu, but post and release them outside it:
-  // dropping the last reference runs ~Session, which locks mu.
-  std::vector<std::shared_ptr<Session>> alive;
-  {
-    std::lock_guard lock(s.mu);
-    for (Session* session : s.sessions) {
-      // A session leaves the set under mu before it dies; lock() fails while it is dying.
-      if (auto p = session->weak_from_this().lock()) alive.push_back(std::move(p));
-    }
-  }
-  for (auto& session : alive) {
-    asio::post(session->executor(), [session] { session->Drain(); });
-  }
-  alive.clear();
+  for (auto& loop : s.loops) loop->Wake();
   size_t cut = 0;
   {
     std::unique_lock lock(s.mu);
-    if (!s.sessions_gone.wait_for(lock, s.options.drain_timeout,
-                                  [&s] { return s.sessions.empty(); })) {
-      cut = s.sessions.size();
+    if (!s.connections_gone.wait_for(lock, s.options.drain_timeout,
+                                     [&s] { return s.connections == 0; })) {
+      cut = s.connections;
     }
   }
-  s.work.clear();
-  for (auto& io : s.ios) io->stop();
-  for (auto& t : s.threads) t.join();
-  s.threads.clear();
+  for (auto& loop : s.loops) {
+    loop->stop.store(true);
+    loop->Wake();
+  }
+  for (auto& loop : s.loops) loop->thread.join();
   return cut;
 }
 

@@ -1,8 +1,9 @@
-// HttpServer: the HTTP/1.1 front of `mlloop serve`, on Boost.Beast and Asio (chosen over
-// cpp-httplib by measurement: docs/DECISIONS.md, "Serving"). It knows nothing of models: it
-// reads a request, gives it to a Handler, writes the Handler's response, and keeps
-// connections alive. Handlers run on the server's threads and must not block for long: a
-// prediction (microseconds) is fine, a registry query is not.
+// HttpServer: the HTTP/1.1 front of `mlloop serve`: Boost.Beast's request parser on an epoll
+// loop of our own, one per thread (Beast over Asio before that; why both, by measurement:
+// docs/DECISIONS.md, "Serving"). It knows nothing of models: it reads a request, gives it to
+// a Handler, writes the Handler's response, and keeps connections alive (pipelined requests
+// are answered in order). Handlers run on the server's threads and must not block for long:
+// a prediction (microseconds) is fine, a registry query is not.
 //
 // What the server does itself, so that every handler gets it for free:
 //  - request ids: a client's X-Request-Id (up to 128 printable characters) or a generated
@@ -99,7 +100,7 @@ class HttpServer {
   // True once Shutdown() has begun.
   bool draining() const;
 
-  struct Impl;  // opaque: defined in http_server.cc, with the Beast types
+  struct Impl;  // opaque: defined in http_server.cc, with the event loops
 
  private:
   explicit HttpServer(std::unique_ptr<Impl> impl);

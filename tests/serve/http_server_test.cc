@@ -7,11 +7,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <set>
 #include <string>
@@ -43,6 +45,17 @@ class RawConnection {
   void Send(const std::string& bytes) {
     ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
   }
+  // Each byte in a segment of its own, `pause` apart.
+  void SendByteByByte(const std::string& bytes, std::chrono::microseconds pause) {
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    for (char c : bytes) {
+      ASSERT_EQ(::send(fd_, &c, 1, 0), 1);
+      std::this_thread::sleep_for(pause);
+    }
+  }
+  // No more requests: the server sees the end of the stream, and may still answer.
+  void ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
 
   // One response: its head up to the blank line, then Content-Length bytes of body.
   std::string ReadResponse() {
@@ -110,6 +123,37 @@ std::string HeaderValue(const std::string& response, const std::string& name) {
 // The body of a response read by RawConnection::ReadResponse().
 std::string BodyOf(const std::string& response) {
   return response.substr(response.find("\r\n\r\n") + 4);
+}
+
+// `n` bytes of a pattern that shows any byte lost, repeated or moved.
+std::string Pattern(size_t n) {
+  std::string bytes(n, ' ');
+  for (size_t i = 0; i < n; ++i) bytes[i] = static_cast<char>('a' + (i * 7 + i / 26) % 26);
+  return bytes;
+}
+
+// A server whose handler answers GET /big/N with Pattern(N) and anything else with its
+// method, target and body: "POST /echo?3\n<body>".
+std::unique_ptr<HttpServer> EchoServer(HttpServer::Options options = {}) {
+  auto server = HttpServer::Start(options, [](const HttpRequest& request, HttpResponse* response) {
+    response->content_type = "text/plain";
+    if (request.target.substr(0, 5) == "/big/") {
+      response->body = Pattern(std::stoul(std::string(request.target.substr(5))));
+      return;
+    }
+    response->body.assign(request.method);
+    response->body += ' ';
+    response->body += request.target;
+    response->body += '\n';
+    response->body += request.body;
+  });
+  EXPECT_TRUE(server.ok()) << server.status().ToString();
+  return server.ok() ? std::move(*server) : nullptr;
+}
+
+std::string EchoPost(const std::string& target, const std::string& body) {
+  return "POST " + target + " HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 TEST(HttpServerTest, TheResponseHeadFollowsHttp11AndKeepsTheConnection) {
@@ -269,6 +313,167 @@ TEST(HttpServerTest, GeneratedRequestIdsAreUniqueAcrossThreadsAndConnections) {
   connection.Send(Post("HTTP/1.1", ""));
   const std::string id = HeaderValue(connection.ReadResponse(), "X-Request-Id");
   EXPECT_FALSE(seen.count(id)) << id;
+}
+
+TEST(HttpServerTest, PipelinedRequestsAreAnsweredInTheirOrder) {
+  // Twenty requests in one send, some with bodies: the server parses them out of one buffer
+  // and must answer each once, in order, on the one connection.
+  auto server = EchoServer();
+  ASSERT_NE(server, nullptr);
+  RawConnection connection(server->port());
+  ASSERT_TRUE(connection.connected());
+  std::string all;
+  for (int i = 0; i < 20; ++i) {
+    all += i % 2 ? EchoPost("/echo?" + std::to_string(i), Pattern(static_cast<size_t>(i * 50)))
+                 : "GET /echo?" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  }
+  connection.Send(all);
+  for (int i = 0; i < 20; ++i) {
+    const std::string response = connection.ReadResponse();
+    ASSERT_THAT(response, StartsWith("HTTP/1.1 200 OK\r\n")) << i;
+    EXPECT_EQ(BodyOf(response), i % 2 ? "POST /echo?" + std::to_string(i) + "\n" +
+                                            Pattern(static_cast<size_t>(i * 50))
+                                      : "GET /echo?" + std::to_string(i) + "\n");
+  }
+}
+
+TEST(HttpServerTest, ARequestArrivingByteByByteIsReadWhole) {
+  auto server = EchoServer();
+  ASSERT_NE(server, nullptr);
+  RawConnection connection(server->port());
+  ASSERT_TRUE(connection.connected());
+  connection.SendByteByByte(EchoPost("/echo", "{\"instances\": [[1, 2]]}"),
+                            std::chrono::microseconds(500));
+  EXPECT_EQ(BodyOf(connection.ReadResponse()), "POST /echo\n{\"instances\": [[1, 2]]}");
+  // And the connection goes on as usual.
+  connection.Send(EchoPost("/echo", "x"));
+  EXPECT_EQ(BodyOf(connection.ReadResponse()), "POST /echo\nx");
+}
+
+TEST(HttpServerTest, AChunkedRequestBodyIsJoined) {
+  auto server = EchoServer();
+  ASSERT_NE(server, nullptr);
+  RawConnection connection(server->port());
+  ASSERT_TRUE(connection.connected());
+  connection.Send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n1\r\n \r\n6\r\nchunks\r\n0\r\n\r\n");
+  EXPECT_EQ(BodyOf(connection.ReadResponse()), "POST /echo\nhello chunks");
+}
+
+TEST(HttpServerTest, LargeBodiesBothWaysReachASlowReaderWhole) {
+  // A 3 MB request body takes many reads; its 3 MB echo fills the socket while the client
+  // is not reading, so the server must resume writing when the socket has room again.
+  HttpServer::Options options;
+  options.max_body_bytes = 8 << 20;
+  auto server = EchoServer(options);
+  ASSERT_NE(server, nullptr);
+  RawConnection connection(server->port());
+  ASSERT_TRUE(connection.connected());
+  const std::string body = Pattern(3 << 20);
+  std::thread sender([&] { connection.Send(EchoPost("/echo", body)); });
+  sender.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server's writes stall
+  const std::string response = connection.ReadResponse();
+  ASSERT_THAT(response, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_TRUE(BodyOf(response) == "POST /echo\n" + body) << "the echo differs; "
+                                                           << BodyOf(response).size() << " bytes";
+  // The connection is ready for the next request, and a large answer to a small one.
+  connection.Send("GET /big/5000000 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(BodyOf(connection.ReadResponse()) == Pattern(5000000));
+  connection.Send(EchoPost("/echo", "x"));
+  EXPECT_EQ(BodyOf(connection.ReadResponse()), "POST /echo\nx");
+}
+
+TEST(HttpServerTest, APeerEndingInTheMiddleOfARequestGetsA400AndServingGoesOn) {
+  auto server = EchoServer();
+  ASSERT_NE(server, nullptr);
+  RawConnection cut(server->port());
+  ASSERT_TRUE(cut.connected());
+  cut.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+  cut.ShutdownWrite();
+  const std::string response = cut.ReadResponse();
+  EXPECT_THAT(response, StartsWith("HTTP/1.1 400 Bad Request\r\n"));
+  EXPECT_THAT(response, HasSubstr("\r\nConnection: close\r\n"));
+  EXPECT_THAT(BodyOf(response), HasSubstr("malformed HTTP request: partial message"));
+  EXPECT_TRUE(cut.ClosedWithin(std::chrono::seconds(2)));
+
+  // Ending between requests is a plain goodbye.
+  RawConnection done(server->port());
+  ASSERT_TRUE(done.connected());
+  done.Send(EchoPost("/echo", "x"));
+  done.ShutdownWrite();
+  EXPECT_EQ(BodyOf(done.ReadResponse()), "POST /echo\nx");
+  EXPECT_TRUE(done.ClosedWithin(std::chrono::seconds(2)));
+
+  RawConnection next(server->port());
+  ASSERT_TRUE(next.connected());
+  next.Send(EchoPost("/echo", "y"));
+  EXPECT_EQ(BodyOf(next.ReadResponse()), "POST /echo\ny");
+}
+
+TEST(HttpServerTest, ShutdownWaitsForAResponseStillBeingWritten) {
+  // A 16 MB answer to a client that does not read yet: the drain must wait for it to be
+  // written, not cut it.
+  HttpServer::Options options;
+  options.drain_timeout = std::chrono::milliseconds(10000);
+  auto server = EchoServer(options);
+  ASSERT_NE(server, nullptr);
+  RawConnection connection(server->port());
+  ASSERT_TRUE(connection.connected());
+  connection.Send("GET /big/16000000 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::atomic<bool> returned{false};
+  size_t cut = 99;
+  std::thread stopper([&] {
+    cut = server->Shutdown();
+    returned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(returned.load()) << "Shutdown returned while a response was half written";
+  const std::string response = connection.ReadResponse();
+  stopper.join();
+  EXPECT_EQ(cut, 0u);
+  EXPECT_TRUE(BodyOf(response) == Pattern(16000000)) << BodyOf(response).size() << " bytes";
+  EXPECT_TRUE(connection.ClosedWithin(std::chrono::seconds(2)));
+}
+
+TEST(HttpServerTest, StartNamesWhatIsWrongWithTheAddress) {
+  HttpServer::Options options;
+  options.host = "localhost";
+  auto named = HttpServer::Start(options, [](const HttpRequest&, HttpResponse*) {});
+  ASSERT_FALSE(named.ok());
+  EXPECT_THAT(named.status().ToString(), HasSubstr("server host: not an IP address: localhost"));
+
+  auto first = EchoServer();
+  ASSERT_NE(first, nullptr);
+  options.host = "127.0.0.1";
+  options.port = first->port();
+  auto taken = HttpServer::Start(options, [](const HttpRequest&, HttpResponse*) {});
+  ASSERT_FALSE(taken.ok());
+  EXPECT_THAT(taken.status().ToString(),
+              HasSubstr("cannot listen on 127.0.0.1:" + std::to_string(first->port()) +
+                        ": Address already in use"));
+}
+
+TEST(HttpServerTest, ServesOnIpv6Loopback) {
+  const int probe = ::socket(AF_INET6, SOCK_STREAM, 0);
+  sockaddr_in6 loopback{};
+  loopback.sin6_family = AF_INET6;
+  loopback.sin6_addr = in6addr_loopback;
+  const bool has_ipv6 =
+      probe >= 0 && ::bind(probe, reinterpret_cast<sockaddr*>(&loopback), sizeof(loopback)) == 0;
+  if (probe >= 0) ::close(probe);
+  if (!has_ipv6) GTEST_SKIP() << "this machine has no IPv6 loopback";
+  HttpServer::Options options;
+  options.host = "::1";
+  auto server = EchoServer(options);
+  ASSERT_NE(server, nullptr);
+  httplib::Client client("::1", server->port());
+  auto res = client.Post("/echo", "six", "text/plain");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->body, "POST /echo\nsix");
 }
 
 }  // namespace
