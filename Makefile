@@ -10,8 +10,9 @@ DEB_PACKAGES := cmake ninja-build g++ ccache pkg-config git \
   libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev \
   libsodium-dev libdeflate-dev \
   libboost-dev libcpp-httplib-dev
-# For `make bench` only: the HTTP load generator and the nginx ceiling of bench/serve/.
-BENCH_PACKAGES := wrk nginx-light curl
+# For `make bench` only: the HTTP load generator, the nginx ceiling and perf (serve_cpu.sh)
+# of bench/serve/.
+BENCH_PACKAGES := wrk nginx-light curl linux-perf
 # For `make test` only: the HTML reports are checked in headless Chromium.
 TEST_PACKAGES := chromium
 
