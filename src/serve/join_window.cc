@@ -111,7 +111,8 @@ void JoinWindow::PrefetchSlot(uint64_t hash) const {
 }
 
 bool JoinWindow::FirstRowOf(std::string_view id, uint64_t* first_row) const {
-  const Slot* slot = Lookup(HashId(id), id);
+  const std::string_view key = KeyOf(id);
+  const Slot* slot = Lookup(HashId(key), key);
   if (slot == nullptr) return false;
   *first_row = slot->row_plus_one - 1;
   return true;

@@ -69,7 +69,8 @@ class JoinWindow {
   Row* Find(uint64_t row_id);
   const float* Features(uint64_t row_id) const;  // REQUIRES: Find(row_id) != null
 
-  // The first row id of the newest request named `id` in the window, or false.
+  // The first row id of the newest request named `id` in the window, or false. Ids are
+  // compared by their first 65,535 bytes, as Add() keeps them.
   bool FirstRowOf(std::string_view id, uint64_t* first_row) const;
 
   size_t rows() const { return static_cast<size_t>(end_ - begin_); }

@@ -129,7 +129,7 @@ TEST(JoinWindowTest, ARowIdThatDoesNotFollowTheNewestStartsTheWindowAfresh) {
   EXPECT_FALSE(window.FirstRowOf("empty", &first));
 }
 
-TEST(JoinWindowTest, LongIdsAreKeptWholeAndAnIdPast65535BytesIsCut) {
+TEST(JoinWindowTest, LongIdsAreKeptWholeAndAnIdPast65535BytesIsMatchedByItsFirst65535) {
   JoinWindow window(kWidth, 1'000'000);
   // Enough long ids to overflow a chunk's own id space.
   uint64_t row = 0;
@@ -145,6 +145,10 @@ TEST(JoinWindowTest, LongIdsAreKeptWholeAndAnIdPast65535BytesIsCut) {
   Add(window, row, 1, giant);
   uint64_t first = 0;
   ASSERT_TRUE(window.FirstRowOf(giant.substr(0, 65535), &first));
+  EXPECT_EQ(first, row);
+  // Feedback names the request by the same whole id.
+  first = 0;
+  ASSERT_TRUE(window.FirstRowOf(giant, &first));
   EXPECT_EQ(first, row);
 }
 
