@@ -40,7 +40,8 @@ Status RunGc(const GcArgs& args, std::ostream& out) {
                         {"versions", m.versions},
                         {"bytes", m.bytes},
                         {"collectable_versions", m.collectable_versions},
-                        {"collectable_bytes", m.collectable_bytes}});
+                        {"collectable_bytes", m.collectable_bytes},
+                        {"snapshot_bytes", m.snapshot_bytes}});
     }
     nlohmann::json versions = nlohmann::json::array();
     for (const auto& v : plan.versions) versions.push_back(v.model + " v" + std::to_string(v.version));
@@ -57,10 +58,12 @@ Status RunGc(const GcArgs& args, std::ostream& out) {
   if (before.models.empty()) {
     out << "no artifacts in " << args.store << "\n";
   } else {
-    Table table({"model", "versions", "on disk", "collectable versions", "collectable"});
+    Table table({"model", "versions", "on disk", "collectable versions", "collectable",
+                 "data snapshots (kept)"});
     for (const auto& m : before.models) {
       table.AddRow({m.model, std::to_string(m.versions), Bytes(m.bytes),
-                    std::to_string(m.collectable_versions), Bytes(m.collectable_bytes)});
+                    std::to_string(m.collectable_versions), Bytes(m.collectable_bytes),
+                    Bytes(m.snapshot_bytes)});
     }
     out << table.Render();
   }

@@ -84,6 +84,8 @@ Status RunModelsLineage(const ModelsArgs& args, std::ostream& out) {
   // The artifact is read back as a server would load it: hash and signature checked.
   const Status artifact = reg->LoadArtifact(v).status();
   const registry::Lineage& l = v.lineage;
+  // Live-trained versions keep their training rows in the store (their snapshot).
+  const bool snapshot_stored = reg->HasDataSnapshot(v);
   const StateChange* approval = Approval(history);
   const std::vector<Deployment> deployments = Deployments(history);
   const std::string trainer = TrainerKind(l);
@@ -103,6 +105,7 @@ Status RunModelsLineage(const ModelsArgs& args, std::ostream& out) {
          {{"source", l.data_source},
           {"file_sha256", l.data_file_hash},
           {"snapshot_sha256", l.data_hash},
+          {"snapshot_stored", snapshot_stored},
           {"row_begin", l.row_begin},
           {"row_end", l.row_end},
           {"time_begin", core::FormatTimestamp(l.time_begin)},
@@ -160,7 +163,9 @@ Status RunModelsLineage(const ModelsArgs& args, std::ostream& out) {
       << "data\n"
       << "  source         " << OrUnrecorded(l.data_source) << "\n"
       << "  file sha256    " << OrUnrecorded(l.data_file_hash) << "\n"
-      << "  snapshot       sha256:" << l.data_hash << "\n"
+      << "  snapshot       sha256:" << l.data_hash
+      << (snapshot_stored ? " (its rows are stored: `mlloop reproduce` trains from them)" : "")
+      << "\n"
       << "  rows           " << l.row_begin << ".." << l.row_end << " (" << l.training_window
       << ")\n"
       << "  time           " << core::FormatTimestamp(l.time_begin) << " .. "

@@ -1,5 +1,6 @@
 // `mlloop reproduce V`: trains a version again from what its lineage recorded — the
-// configuration text, the data file and the rows it selected, the parameters and the seed —
+// configuration text, the data file and the rows it selected (or, for a version trained on
+// live traffic, its stored snapshot of them), the parameters and the seed —
 // and says whether the new artifact is byte-identical, or exactly which recorded input is
 // no longer available or has changed.
 #include <algorithm>
@@ -64,9 +65,33 @@ struct Reproduction {
 
 std::string Short(const std::string& sha) { return sha.substr(0, 12); }
 
+// The rows `v` trained on, as the stored snapshot holds them (a version trained on live
+// traffic: see registry::Registry::Register), into `data`; false, with the input recorded in
+// `r`, when there is no usable snapshot.
+bool ReadStoredRows(registry::Registry& reg, const registry::ModelVersion& v, Reproduction& r,
+                    core::Dataset* data) {
+  const registry::Lineage& l = v.lineage;
+  const std::string rows = "rows " + std::to_string(l.row_begin) + ".." + std::to_string(l.row_end);
+  auto bytes = reg.LoadDataSnapshot(v);
+  if (!bytes.ok()) {
+    r.Add("training rows", Check::kChanged, bytes.status().message());
+    return false;
+  }
+  auto read = io::ReadSnapshot(*bytes);
+  if (!read.ok()) {
+    r.Add("training rows", Check::kChanged, "the stored snapshot no longer reads: " +
+                                                read.status().message());
+    return false;
+  }
+  *data = std::move(read).value();
+  return r.Add("training rows", Check::kOk,
+               "the stored snapshot of " + rows + " of " + l.data_source + " (" +
+                   std::to_string(data->rows()) + " labelled rows), sha256 " + Short(l.data_hash));
+}
+
 // Retrains `v` from its lineage into `r`; stops at the first input that fails.
-Status Retrain(const registry::ModelVersion& v, const std::string& data_override,
-               Reproduction& r) {
+Status Retrain(registry::Registry& reg, const registry::ModelVersion& v,
+               const std::string& data_override, Reproduction& r) {
   const registry::Lineage& l = v.lineage;
   // Configuration: the recorded text, which must still hash to the recorded hash.
   if (l.config_text.empty()) {
@@ -97,47 +122,66 @@ Status Retrain(const registry::ModelVersion& v, const std::string& data_override
     return Status::Ok();
   }
 
-  // The data file: present, and the same bytes (when its hash was recorded).
-  const std::string path = data_override.empty() ? l.data_source : data_override;
+  // The training rows: a stored snapshot (a version trained on live traffic), or the same
+  // rows of the data file, hashing to the recorded snapshot.
+  core::Dataset data;
+  size_t begin = 0, end = 0;
   std::error_code ec;
-  if (path.empty() || !std::filesystem::exists(path, ec)) {
-    r.Add("data file", Check::kUnavailable,
-          path.empty() ? "no data file was recorded" : path + " no longer exists");
-    return Status::Ok();
-  }
-  MLLOOP_ASSIGN_OR_RETURN(std::string file_hash, store::Sha256OfFile(path));
-  if (!l.data_file_hash.empty() && file_hash != l.data_file_hash) {
-    // The rows it trained on may still be there (a file that grew): the snapshot decides.
-    r.environment.push_back("the data file " + path + " changed since (sha256 " +
-                            Short(l.data_file_hash) + " then, " + Short(file_hash) + " now)");
-  }
-  r.Add("data file", Check::kOk, path + ", sha256 " + Short(file_hash));
+  const std::string path = data_override.empty() ? l.data_source : data_override;
+  if (data_override.empty() && reg.HasDataSnapshot(v)) {
+    if (!ReadStoredRows(reg, v, r, &data)) return Status::Ok();
+    end = data.rows();
+  } else {
+    if (!path.empty() && std::filesystem::is_directory(path, ec)) {
+      // An inference log: its labelled rows are not a function of the log alone (a label
+      // that came after newer rows were taken was left out), so only a snapshot will do.
+      r.Add("training rows", Check::kUnavailable,
+            "rows " + std::to_string(l.row_begin) + ".." + std::to_string(l.row_end) +
+                " came from live traffic (" + path +
+                ") and no snapshot of them is stored (versions trained live before snapshots "
+                "were stored have none)");
+      return Status::Ok();
+    }
+    // The data file: present, and the same bytes (when its hash was recorded).
+    if (path.empty() || !std::filesystem::exists(path, ec)) {
+      r.Add("data file", Check::kUnavailable,
+            path.empty() ? "no data file was recorded" : path + " no longer exists");
+      return Status::Ok();
+    }
+    MLLOOP_ASSIGN_OR_RETURN(std::string file_hash, store::Sha256OfFile(path));
+    if (!l.data_file_hash.empty() && file_hash != l.data_file_hash) {
+      // The rows it trained on may still be there (a file that grew): the snapshot decides.
+      r.environment.push_back("the data file " + path + " changed since (sha256 " +
+                              Short(l.data_file_hash) + " then, " + Short(file_hash) + " now)");
+    }
+    r.Add("data file", Check::kOk, path + ", sha256 " + Short(file_hash));
 
-  // The training rows: the same rows of the file, hashing to the recorded snapshot.
-  auto data = io::ReadCsv(path, config->schema);
-  if (!data.ok()) {
-    r.Add("training rows", Check::kChanged, "the file no longer reads under the recorded schema: " +
-                                                data.status().message());
-    return Status::Ok();
-  }
-  const auto& rows = data->row;
-  const size_t begin = static_cast<size_t>(
-      std::lower_bound(rows.begin(), rows.end(), l.row_begin) - rows.begin());
-  const size_t end = static_cast<size_t>(
-      std::lower_bound(rows.begin(), rows.end(), l.row_end) - rows.begin());
-  if (begin >= end || rows[begin] != l.row_begin || rows[end - 1] != l.row_end - 1) {
-    r.Add("training rows", Check::kUnavailable,
-          "rows " + std::to_string(l.row_begin) + ".." + std::to_string(l.row_end) + " are not in " +
-              path + " (it has rows 0.." + std::to_string(rows.empty() ? 0 : rows.back() + 1) +
-              ")");
-    return Status::Ok();
-  }
-  const std::string snapshot = io::SnapshotHash(*data, begin, end);
-  if (!r.Add("training rows", snapshot == l.data_hash ? Check::kOk : Check::kChanged,
-             "rows " + std::to_string(l.row_begin) + ".." + std::to_string(l.row_end) +
-                 ", snapshot sha256 " + Short(snapshot) +
-                 (snapshot == l.data_hash ? "" : ", recorded " + Short(l.data_hash)))) {
-    return Status::Ok();
+    auto read = io::ReadCsv(path, config->schema);
+    if (!read.ok()) {
+      r.Add("training rows", Check::kChanged,
+            "the file no longer reads under the recorded schema: " + read.status().message());
+      return Status::Ok();
+    }
+    data = std::move(read).value();
+    const auto& rows = data.row;
+    begin = static_cast<size_t>(std::lower_bound(rows.begin(), rows.end(), l.row_begin) -
+                                rows.begin());
+    end = static_cast<size_t>(std::lower_bound(rows.begin(), rows.end(), l.row_end) -
+                              rows.begin());
+    if (begin >= end || rows[begin] != l.row_begin || rows[end - 1] != l.row_end - 1) {
+      r.Add("training rows", Check::kUnavailable,
+            "rows " + std::to_string(l.row_begin) + ".." + std::to_string(l.row_end) +
+                " are not in " + path + " (it has rows 0.." +
+                std::to_string(rows.empty() ? 0 : rows.back() + 1) + ")");
+      return Status::Ok();
+    }
+    const std::string snapshot = io::SnapshotHash(data, begin, end);
+    if (!r.Add("training rows", snapshot == l.data_hash ? Check::kOk : Check::kChanged,
+               "rows " + std::to_string(l.row_begin) + ".." + std::to_string(l.row_end) +
+                   ", snapshot sha256 " + Short(snapshot) +
+                   (snapshot == l.data_hash ? "" : ", recorded " + Short(l.data_hash)))) {
+      return Status::Ok();
+    }
   }
 
   // What else differs and could change the bytes.
@@ -153,7 +197,7 @@ Status Retrain(const registry::ModelVersion& v, const std::string& data_override
 
   const double start = core::MonotonicSeconds();
   MLLOOP_ASSIGN_OR_RETURN(auto model,
-                          pipeline::XgbModel::Train(*data, begin, end, loop::TrainOptionsFor(*config)));
+                          pipeline::XgbModel::Train(data, begin, end, loop::TrainOptionsFor(*config)));
   MLLOOP_ASSIGN_OR_RETURN(std::string artifact, model->Serialize());
   r.train_seconds = core::MonotonicSeconds() - start;
   r.artifact_sha256 = core::Sha256Hex(artifact);
@@ -173,7 +217,7 @@ Status RunReproduce(const ReproduceArgs& args, std::ostream& out) {
   const std::string label = v.model + " v" + std::to_string(v.version);
 
   Reproduction r;
-  MLLOOP_RETURN_IF_ERROR(Retrain(v, args.data, r).WithContext("reproducing " + label));
+  MLLOOP_RETURN_IF_ERROR(Retrain(*reg, v, args.data, r).WithContext("reproducing " + label));
   const Input* failed = r.Failed();
   const bool identical = failed == nullptr && r.artifact_sha256 == v.artifact_sha256;
 

@@ -20,8 +20,10 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "core/schema.h"
+#include "core/status.h"
 
 namespace mlloop::io {
 
@@ -29,5 +31,17 @@ namespace mlloop::io {
 // REQUIRES: begin <= end <= data.rows(), data.x.size() == data.rows() * data.n_features,
 // data.time.size() == data.rows().
 std::string SnapshotHash(const core::Dataset& data, size_t begin, size_t end);
+
+// The canonical bytes themselves, whose SHA-256 is SnapshotHash(data, begin, end): what a
+// snapshot is stored as when no file holds its rows (a version trained on live traffic).
+// Same REQUIRES as SnapshotHash.
+std::string SnapshotBytes(const core::Dataset& data, size_t begin, size_t end);
+
+// The rows of a snapshot's canonical bytes, as a Dataset: features, labels, times and the
+// category dictionaries (NaN for every missing value; `row` numbers them 0, 1, ...; no
+// segment columns, which the canonical form leaves out). InvalidArgument naming the byte
+// offset and what was expected there when `bytes` is not a version-1 snapshot, is cut
+// short or runs on past its last row. SnapshotBytes of the result is `bytes` again.
+Result<core::Dataset> ReadSnapshot(std::string_view bytes);
 
 }  // namespace mlloop::io

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/hash.h"
 #include "core/time.h"
 #include "io/snapshot.h"
 #include "registry/environment.h"
@@ -199,16 +200,25 @@ Result<registry::ModelVersion> Controller::RegisterCandidate(const std::string& 
                                                              std::optional<int64_t> decision_id,
                                                              double seconds) {
   registry::Lineage lineage;
-  lineage.data_hash = io::SnapshotHash(*data_, begin, end);
+  // Live rows are in no file that `mlloop reproduce` could read again: their snapshot is
+  // stored with the version (a few tens of bytes a row). A file's rows are named by the
+  // file and its hashes.
+  std::string snapshot;
   if (!live_source_.empty()) {
+    snapshot = io::SnapshotBytes(*data_, begin, end);
+    lineage.data_hash = core::Sha256Hex(snapshot);
     lineage.data_source = live_source_;  // live rows: the log's row ids
-  } else if (!config_.data_path.empty()) {
-    // Absolute, so that `mlloop reproduce` finds the file from any working directory.
-    lineage.data_source = std::filesystem::absolute(config_.data_path).lexically_normal().string();
-    if (data_file_hash_.empty()) {
-      MLLOOP_ASSIGN_OR_RETURN(data_file_hash_, store::Sha256OfFile(config_.data_path));
+  } else {
+    lineage.data_hash = io::SnapshotHash(*data_, begin, end);
+    if (!config_.data_path.empty()) {
+      // Absolute, so that `mlloop reproduce` finds the file from any working directory.
+      lineage.data_source =
+          std::filesystem::absolute(config_.data_path).lexically_normal().string();
+      if (data_file_hash_.empty()) {
+        MLLOOP_ASSIGN_OR_RETURN(data_file_hash_, store::Sha256OfFile(config_.data_path));
+      }
+      lineage.data_file_hash = data_file_hash_;
     }
-    lineage.data_file_hash = data_file_hash_;
   }
   lineage.row_begin = data_->row[begin];
   lineage.row_end = data_->row[end - 1] + 1;
@@ -224,7 +234,7 @@ Result<registry::ModelVersion> Controller::RegisterCandidate(const std::string& 
   lineage.xgboost_version = pipeline::XgboostVersion();
   lineage.train_seconds = seconds;
   return registry_->Register(config_.name, artifact, lineage, decision_id, options_.actor,
-                             clock_->Now());
+                             clock_->Now(), snapshot);
 }
 
 Status Controller::Accept(const registry::ModelVersion& version, const std::string& reason,

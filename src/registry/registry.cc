@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
+#include "core/hash.h"
 #include "core/time.h"
 #include "registry/audit_chain.h"
 #include "registry/crash_point.h"
@@ -449,7 +450,8 @@ Result<std::vector<Decision>> Registry::ListDecisions(const std::string& model, 
 
 Result<ModelVersion> Registry::Register(const std::string& model, std::string_view artifact,
                                         const Lineage& lineage, std::optional<int64_t> decision_id,
-                                        const std::string& actor, int64_t time) {
+                                        const std::string& actor, int64_t time,
+                                        std::string_view data_snapshot) {
   std::string context = "registering a version of " + model;
   MLLOOP_RETURN_IF_ERROR(CheckModelName(model));
   if (artifact.empty()) return Status::InvalidArgument(context + ": the artifact is empty");
@@ -464,6 +466,16 @@ Result<ModelVersion> Registry::Register(const std::string& model, std::string_vi
   // invisible, and the write lock is not held during file I/O.
   auto sha = artifacts_->Put(artifact);
   if (!sha.ok()) return sha.status().WithContext(context + ": storing the artifact");
+  if (!data_snapshot.empty()) {
+    const std::string snapshot_sha = core::Sha256Hex(data_snapshot);
+    if (snapshot_sha != l.data_hash) {
+      return Status::InvalidArgument(context + ": the data snapshot hashes to " + snapshot_sha +
+                                     ", but the lineage names " +
+                                     (l.data_hash.empty() ? "none" : l.data_hash));
+    }
+    auto stored = artifacts_->Put(data_snapshot);
+    if (!stored.ok()) return stored.status().WithContext(context + ": storing the data snapshot");
+  }
   CrashPoint("register:after_artifact");
 
   auto registered = InTransaction(*store_, [&]() -> Result<ModelVersion> {
@@ -485,6 +497,9 @@ Result<ModelVersion> Registry::Register(const std::string& model, std::string_vi
     // Garbage collection may have removed identical bytes between the Put above and this
     // transaction (it deletes under the write lock this transaction now holds).
     if (!artifacts_->Contains(*sha)) MLLOOP_RETURN_IF_ERROR(artifacts_->Put(artifact).status());
+    if (!data_snapshot.empty() && !artifacts_->Contains(l.data_hash)) {
+      MLLOOP_RETURN_IF_ERROR(artifacts_->Put(data_snapshot).status());
+    }
     v.artifact_sha256 = *sha;
     v.artifact_signature = key_->Sign(ArtifactMessage(model, v.version, v.artifact_sha256));
     v.lineage = l;
@@ -618,6 +633,24 @@ Result<std::string> Registry::LoadArtifact(const ModelVersion& version) {
   return bytes;
 }
 
+bool Registry::HasDataSnapshot(const ModelVersion& version) {
+  return store::IsSha256Hex(version.lineage.data_hash) &&
+         artifacts_->Contains(version.lineage.data_hash);
+}
+
+Result<std::string> Registry::LoadDataSnapshot(const ModelVersion& version) {
+  const std::string context = "loading the data snapshot of " + Label(version);
+  if (!HasDataSnapshot(version)) {
+    return Status::NotFound(context + ": none is stored" +
+                            (version.lineage.data_hash.empty()
+                                 ? std::string(" (no data hash was recorded)")
+                                 : " under its data hash " + version.lineage.data_hash));
+  }
+  auto bytes = artifacts_->Get(version.lineage.data_hash);
+  if (!bytes.ok()) return bytes.status().WithContext(context);
+  return bytes;
+}
+
 Result<std::vector<StateChange>> Registry::History(const ModelVersion& version) {
   MLLOOP_ASSIGN_OR_RETURN(std::vector<AuditEntry> entries,
                           store_->ListAuditEntriesFor(Label(version)));
@@ -671,15 +704,17 @@ Result<GarbagePlan> Registry::PlanGarbageCollection() {
     }
   }
   std::set<std::string> needed_blobs;
+  std::set<std::string> snapshots;  // data snapshots: kept for reproduce, never garbage
   for (const ModelVersion& v : versions) {
     if (needed.count(v.id)) needed_blobs.insert(v.artifact_sha256);
+    if (!v.lineage.data_hash.empty()) snapshots.insert(v.lineage.data_hash);
   }
   std::map<std::string, uint64_t> on_disk;
   GarbagePlan plan;
   for (const store::BlobInfo& b : blobs) {
     on_disk[b.sha256] = b.bytes;
     plan.total_bytes += b.bytes;
-    if (needed_blobs.count(b.sha256)) continue;
+    if (needed_blobs.count(b.sha256) || snapshots.count(b.sha256)) continue;
     plan.blobs.push_back(b);
     plan.bytes += b.bytes;
   }
@@ -688,6 +723,11 @@ Result<GarbagePlan> Registry::PlanGarbageCollection() {
   for (const ModelVersion& v : versions) {
     const bool garbage = !needed.count(v.id);
     if (garbage && !v.artifact_collected_at) plan.versions.push_back(v);
+    auto snapshot = on_disk.find(v.lineage.data_hash);
+    if (snapshot != on_disk.end() && counted[v.model].insert(snapshot->first).second) {
+      usage[v.model].model = v.model;
+      usage[v.model].snapshot_bytes += snapshot->second;
+    }
     auto blob = on_disk.find(v.artifact_sha256);
     if (blob == on_disk.end()) continue;
     ModelDiskUsage& u = usage[v.model];

@@ -63,20 +63,23 @@ std::string_view TransitionAction(VersionState to);
 //   champion  -> retired | rolled_back       retired, rejected, rolled_back: final
 std::vector<VersionState> AllowedTransitions(VersionState from);
 
-// Disk used by one model's artifacts.
+// Disk used by one model's artifacts and data snapshots.
 struct ModelDiskUsage {
   std::string model;
   int64_t versions = 0;              // versions whose artifact is on disk
   uint64_t bytes = 0;                // their distinct artifacts
   int64_t collectable_versions = 0;  // of those, the ones no live version needs
   uint64_t collectable_bytes = 0;    // what collecting the model's garbage would free
+  uint64_t snapshot_bytes = 0;       // distinct data snapshots stored (never collected)
 };
 
 // What garbage collection removes (or removed). A version needs its artifact while it is
 // candidate, validated, approved, canary or champion, or while it is the rollback target
 // of a canary or champion; the artifacts of the others (retired, rejected, rolled back)
-// and blobs no version names are garbage. (Data snapshots are not copied into the store:
-// lineage names the data file and its hashes, so there are none to collect.)
+// and blobs no version names are garbage. A data snapshot stored with a version (one trained
+// on live traffic, whose rows no file holds) is never garbage: it is what `mlloop
+// reproduce` trains from once the artifact is gone. Versions trained from a file store no
+// snapshot: lineage names the file and its hashes.
 struct GarbagePlan {
   std::vector<ModelVersion> versions;  // whose artifacts go, and that are not marked yet
   std::vector<store::BlobInfo> blobs;  // the files that go: needed by no version
@@ -140,11 +143,15 @@ class Registry {
   // Stores `artifact` (content-addressed, atomic), inserts a kCandidate version with the
   // model's next version number, links `decision_id` to it when given (and not yet linked)
   // and audits it as (`actor`, "register") — all or nothing. Returns the stored version.
-  // InvalidArgument for an empty model name, artifact or actor; NotFound for an unknown
-  // decision_id; InvalidArgument when the decision is about another model.
+  // With `data_snapshot` (the training rows' canonical bytes, io/snapshot.h), stores them
+  // too, under their SHA-256, which must be lineage.data_hash.
+  // InvalidArgument for an empty model name, artifact or actor, or a snapshot whose hash is
+  // not lineage.data_hash; NotFound for an unknown decision_id; InvalidArgument when the
+  // decision is about another model.
   Result<ModelVersion> Register(const std::string& model, std::string_view artifact,
                                 const Lineage& lineage, std::optional<int64_t> decision_id,
-                                const std::string& actor, int64_t time);
+                                const std::string& actor, int64_t time,
+                                std::string_view data_snapshot = {});
 
   // Moves version `version_id` to `to`, enforcing AllowedTransitions(); otherwise
   // FailedPrecondition "churn v3: cannot go from candidate to champion (allowed: validated,
@@ -183,6 +190,11 @@ class Registry {
   // does not verify with the store's public key (the row or the file was changed outside
   // mlloop); NotFound when the artifact is gone.
   Result<std::string> LoadArtifact(const ModelVersion& version);
+  // Whether the data snapshot lineage.data_hash names is stored (see Register).
+  bool HasDataSnapshot(const ModelVersion& version);
+  // Its bytes, checked against their name: NotFound when none is stored, DataLoss when the
+  // stored bytes no longer hash to lineage.data_hash.
+  Result<std::string> LoadDataSnapshot(const ModelVersion& version);
 
   // ---- Garbage collection and disk use.
   // What CollectGarbage() would remove now, and the disk used per model. Changes nothing.

@@ -235,6 +235,21 @@ TEST(ServeLoopCliTest, RetrainsOnLoggedLabelsAndSwapsInTheNewChampionWithoutAFai
   EXPECT_EQ((*champion)->lineage.data_source,
             std::filesystem::path(store + "/inference/elec2").lexically_normal().string());
   EXPECT_GE((*champion)->lineage.row_end - (*champion)->lineage.row_begin, 100);
+
+  // No file holds those rows, so their snapshot was stored with the version, and `mlloop
+  // reproduce` trains the same artifact from it.
+  EXPECT_TRUE((*registry)->HasDataSnapshot(**champion));
+  testutil::CommandResult again = testutil::RunMlloop("reproduce " + new_version + " --json --store " + store);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  const nlohmann::json j = nlohmann::json::parse(again.output);
+  EXPECT_TRUE(j["identical"].get<bool>()) << again.output;
+  EXPECT_EQ(j["reproduced_artifact_sha256"], (*champion)->artifact_sha256);
+  ASSERT_EQ(j["inputs"].back()["name"], "training rows") << again.output;
+  EXPECT_THAT(j["inputs"].back()["detail"].get<std::string>(), HasSubstr("the stored snapshot of rows"));
+  testutil::CommandResult lineage =
+      testutil::RunMlloop("models lineage " + new_version + " --json --store " + store);
+  ASSERT_EQ(lineage.exit_code, 0) << lineage.output;
+  EXPECT_TRUE(nlohmann::json::parse(lineage.output)["data"]["snapshot_stored"].get<bool>());
 }
 
 // The online metric, as /metrics shows it after a tick; nullopt until it has one.

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <tuple>
 
 #include "core/hash.h"
 #include "io/csv_reader.h"
@@ -112,6 +113,69 @@ TEST(SnapshotHashTest, SameElec2BytesGiveTheSameHash) {
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(SnapshotHash(*a, 0, a->rows()), SnapshotHash(*b, 0, b->rows()));
   EXPECT_NE(SnapshotHash(*a, 0, a->rows()), SnapshotHash(*a, 1, a->rows()));
+}
+
+// The bytes of a snapshot read back give the same rows, the same bytes and the same hash:
+// all of Elec2 (numeric), and a small table with dictionaries and missing values.
+TEST(SnapshotBytesTest, ReadBackGivesTheSameRowsBytesAndHash) {
+  core::Schema s;
+  for (const char* name : {"date", "day", "period", "nswprice", "nswdemand"}) {
+    s.features.push_back({name, core::FeatureType::kNumeric, {}});
+  }
+  s.label = {"class", core::Task::kBinaryClassification, "UP", "DOWN"};
+  Result<core::Dataset> elec2 = ReadCsv(testutil::SourcePath("examples/elec2/electricity.csv.gz"), s);
+  ASSERT_TRUE(elec2.ok()) << elec2.status().ToString();
+  core::Dataset small = Small();
+  small.x[3] = std::numeric_limits<float>::quiet_NaN();
+  for (const auto& [data, begin, end] :
+       {std::tuple{&*elec2, size_t{1000}, size_t{5000}}, std::tuple{&small, size_t{0}, size_t{3}},
+        std::tuple{&small, size_t{1}, size_t{1}}}) {
+    const std::string bytes = SnapshotBytes(*data, begin, end);
+    EXPECT_EQ(core::Sha256Hex(bytes), SnapshotHash(*data, begin, end));
+    Result<core::Dataset> back = ReadSnapshot(bytes);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    ASSERT_EQ(back->rows(), end - begin);
+    EXPECT_EQ(back->n_features, data->n_features);
+    EXPECT_EQ(back->categories, data->categories);
+    for (size_t i = 0; i < back->rows(); ++i) {
+      EXPECT_EQ(back->y[i], data->y[begin + i]);
+      EXPECT_EQ(back->time[i], data->time[begin + i]);
+      EXPECT_EQ(back->row[i], static_cast<int64_t>(i));
+      for (size_t j = 0; j < data->n_features; ++j) {
+        const float want = data->At(begin + i, j), got = back->At(i, j);
+        EXPECT_TRUE(want == got || (std::isnan(want) && std::isnan(got))) << i << "," << j;
+      }
+    }
+    EXPECT_EQ(SnapshotBytes(*back, 0, back->rows()), bytes);
+  }
+}
+
+TEST(SnapshotBytesTest, ReadingBadBytesSaysWhereAndWhat) {
+  const std::string good = SnapshotBytes(Small(), 0, 3);
+  auto error = [](std::string_view bytes) {
+    Result<core::Dataset> d = ReadSnapshot(bytes);
+    return d.ok() ? std::string("ok") : d.status().message();
+  };
+  EXPECT_EQ(error(""), "snapshot: cut short at byte 0: expected the header \"mlloop-snapshot-v1\" (19 bytes), 0 left");
+  std::string other = good;
+  other[17] = '2';
+  EXPECT_EQ(error(other),
+            "snapshot: byte 0: not a version-1 snapshot (expected the header \"mlloop-snapshot-v1\")");
+  EXPECT_EQ(error(good.substr(0, 23)),
+            "snapshot: cut short at byte 19: expected the feature count (8 bytes), 4 left");
+  // Header: 19 + 8 + 8, dictionaries (8) and (8 + 8+3 + 8+4), the row count (8) at 74; then
+  // 3 rows of 2 features, a label and a time: 20 bytes each.
+  EXPECT_EQ(error(good.substr(0, good.size() - 1)),
+            "snapshot: the row count at byte 74 is 3, more than the 59 bytes left can hold");
+  EXPECT_EQ(error(good + "x"),
+            "snapshot: 61 bytes after the header at byte 82, expected exactly 3 rows of 20 bytes");
+  std::string huge = good;
+  huge[74] = '\x7f';  // the row count's low byte: 127 rows
+  EXPECT_EQ(error(huge), "snapshot: the row count at byte 74 is 127, more than the 60 bytes left can hold");
+  std::string long_category = good;
+  long_category[51] = '\x7f';  // "red"'s length: 127
+  EXPECT_EQ(error(long_category),
+            "snapshot: a category's length at byte 51 is 127, more than the 83 bytes left can hold");
 }
 
 }  // namespace

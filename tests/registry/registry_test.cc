@@ -843,6 +843,50 @@ TEST(GarbageTest, OnlyArtifactsNoLiveApprovedOrRollbackTargetVersionNeedsAreColl
   EXPECT_EQ(*r->LoadArtifact(again), "one");
 }
 
+// A version trained on live traffic stores its training rows' snapshot; it is what
+// `mlloop reproduce` trains from, so it stays when the version's artifact is collected.
+TEST(GarbageTest, ADataSnapshotStoredWithAVersionOutlivesItsArtifact) {
+  auto r = InMemory();
+  Lineage lineage = SampleLineage();
+  const std::string snapshot = "the canonical bytes of some live rows";
+  lineage.data_hash = core::Sha256Hex(snapshot);
+  auto wrong = r->Register("m", "artifact", lineage, std::nullopt, "pipeline", 100, "other rows");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(wrong.status().message().find("the data snapshot hashes to " +
+                                          core::Sha256Hex("other rows") + ", but the lineage names " +
+                                          lineage.data_hash),
+            std::string::npos)
+      << wrong.status().message();
+  EXPECT_TRUE(r->ListVersions()->empty()) << "nothing registered";
+
+  auto v = r->Register("m", "artifact", lineage, std::nullopt, "pipeline", 100, snapshot);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(r->HasDataSnapshot(*v));
+  EXPECT_EQ(*r->LoadDataSnapshot(*v), snapshot);
+  MustMove(*r, v->id, {S::kRejected});
+  ModelVersion plain = MustRegister(*r, "m", "plain");  // trained from a file: no snapshot
+
+  auto plan = r->PlanGarbageCollection();
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->blobs.size(), 1u);
+  EXPECT_EQ(plan->blobs[0].sha256, v->artifact_sha256);
+  ASSERT_EQ(plan->models.size(), 1u);
+  EXPECT_EQ(plan->models[0].snapshot_bytes, snapshot.size());
+  EXPECT_EQ(plan->models[0].bytes, std::string("artifact").size() + std::string("plain").size());
+  ASSERT_TRUE(r->CollectGarbage("root", 900).ok());
+  EXPECT_EQ(r->LoadArtifact(*r->GetVersionById(v->id)).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(*r->LoadDataSnapshot(*r->GetVersionById(v->id)), snapshot);
+  EXPECT_TRUE(r->PlanGarbageCollection()->blobs.empty());
+
+  EXPECT_FALSE(r->HasDataSnapshot(plain));
+  auto none = r->LoadDataSnapshot(plain);
+  EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(none.status().message().find("loading the data snapshot of m v2: none is stored under its data hash"),
+            std::string::npos)
+      << none.status().message();
+}
+
 // ------------------------------------------------------------------------- signatures
 
 TEST(SigningTest, SignaturesVerifyOnlyTheirOwnMessageAndKey) {
