@@ -7,8 +7,9 @@
 # Usage: bench/serve/serve_p99.sh [BUILD_DIR...]   (default build; each needs bin/mlloop)
 # Several build directories (say, before and after a change) each serve in turn, in the
 # order given, after the same nginx run; each server has an inference log of its own.
-# WRK_CONNECTIONS=96 offers about half of nginx's saturated rate on a 2-core machine (the
-# load issue 6's p99 target names); the default 64, about a third. WRK_DURATION: 10s.
+# WRK_CONNECTIONS=84 offers about half of nginx's saturated rate on a 2-core machine (the
+# load issue 6's p99 target names: 41,000-44,000 requests/s against nginx's 70,000-81,000);
+# 96, about 0.6 of it; the default 64, about a third. WRK_DURATION: 10s.
 # REPEAT=N runs the whole round N times (the builds' order reversed every other round, as
 # the machine's load drifts) and ends with each server's p99: median, range and how many
 # runs were under 2 ms. One run's p99 moves by about 0.2 ms on a shared 2-core machine.
