@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -42,8 +44,10 @@ class RawConnection {
   ~RawConnection() { ::close(fd_); }
   bool connected() const { return connected_; }
 
+  // A server that closed the connection fails the test instead of killing it with SIGPIPE.
   void Send(const std::string& bytes) {
-    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
+    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
   }
   // Each byte in a segment of its own, `pause` apart.
   void SendByteByByte(const std::string& bytes, std::chrono::microseconds pause) {
@@ -335,6 +339,70 @@ TEST(HttpServerTest, PipelinedRequestsAreAnsweredInTheirOrder) {
                                             Pattern(static_cast<size_t>(i * 50))
                                       : "GET /echo?" + std::to_string(i) + "\n");
   }
+}
+
+TEST(HttpServerTest, RequestsCutAtRandomPlacesOnManyConnectionsGetTheirOwnAnswers) {
+  // Eight connections spread over both loops each send 60 requests (some with bodies past
+  // the 4 KiB input buffer, some chunked), pipelined and cut into pieces at random byte
+  // boundaries with random pauses; every answer must be its own request's, in order.
+  HttpServer::Options options;
+  options.threads = 2;
+  auto server = EchoServer(options);
+  ASSERT_NE(server, nullptr);
+  constexpr int kConnections = 8, kRequests = 60;
+  std::vector<std::string> problems(kConnections);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kConnections; ++c) {
+    clients.emplace_back([&, c] {
+      std::mt19937 random(static_cast<uint32_t>(1234 + c));
+      RawConnection connection(server->port());
+      if (!connection.connected()) {
+        problems[c] = "cannot connect";
+        return;
+      }
+      std::string bytes;
+      std::vector<std::string> expected;
+      for (int i = 0; i < kRequests; ++i) {
+        const std::string target = "/echo?" + std::to_string(c) + "-" + std::to_string(i);
+        const std::string body = Pattern(random() % 3 == 0 ? random() % 9000 : random() % 40);
+        if (i % 7 == 3) {  // chunked, in two chunks
+          const size_t half = body.size() / 2;
+          auto hex = [](size_t n) {
+            char buf[20];
+            std::snprintf(buf, sizeof(buf), "%zx", n);
+            return std::string(buf);
+          };
+          bytes += "POST " + target + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+          if (half > 0) bytes += hex(half) + "\r\n" + body.substr(0, half) + "\r\n";
+          if (body.size() > half) bytes += hex(body.size() - half) + "\r\n" + body.substr(half) + "\r\n";
+          bytes += "0\r\n\r\n";
+        } else {
+          bytes += EchoPost(target, body);
+        }
+        expected.push_back("POST " + target + "\n" + body);
+      }
+      // Send in random pieces while reading answers as they come, so neither side's
+      // socket buffer fills up.
+      std::thread reader([&] {
+        for (int i = 0; i < kRequests; ++i) {
+          const std::string response = connection.ReadResponse();
+          if (BodyOf(response) != expected[static_cast<size_t>(i)]) {
+            problems[c] = "request " + std::to_string(i) + ": got " + response.substr(0, 200);
+            return;
+          }
+        }
+      });
+      for (size_t at = 0; at < bytes.size();) {
+        const size_t piece = std::min<size_t>(bytes.size() - at, 1 + random() % 3000);
+        connection.Send(bytes.substr(at, piece));
+        at += piece;
+        if (random() % 4 == 0) std::this_thread::sleep_for(std::chrono::microseconds(random() % 2000));
+      }
+      reader.join();
+    });
+  }
+  for (auto& t : clients) t.join();
+  for (int c = 0; c < kConnections; ++c) EXPECT_EQ(problems[c], "") << "connection " << c;
 }
 
 TEST(HttpServerTest, ARequestArrivingByteByByteIsReadWhole) {
