@@ -47,7 +47,6 @@ constexpr size_t kArenaBytes = 4096;  // an Elec2 request's fields and body take
 
 constexpr size_t kMaxRequestIdLength = 128;
 constexpr size_t kHeaderLimit = 16 * 1024;
-constexpr std::chrono::milliseconds kWriteTimeout{30000};
 // Response bodies up to this size leave their buffer to the connection's next response.
 constexpr size_t kKeptBodyBytes = 16 * 1024;
 // Received bytes not yet parsed: the buffer starts at this size and doubles when a request's
@@ -415,7 +414,7 @@ class Connection {
         written_ += static_cast<size_t>(n);
       } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
         writable_ = false;
-        deadline_ = loop_->now + kWriteTimeout;
+        deadline_ = loop_->now + loop_->server->options.write_timeout;
         return false;
       } else if (errno != EINTR) {
         Close();
@@ -548,7 +547,7 @@ void Loop::Run() {
   const auto& options = server->options;
   // Deadlines are checked this often: a quarter of the shortest timeout, within [10 ms, 1 s].
   const auto sweep_every = std::clamp<std::chrono::milliseconds>(
-      std::min(options.idle_timeout, kWriteTimeout) / 4, std::chrono::milliseconds(10),
+      std::min(options.idle_timeout, options.write_timeout) / 4, std::chrono::milliseconds(10),
       std::chrono::milliseconds(1000));
   std::array<epoll_event, 64> events;
   now = Clock::now();

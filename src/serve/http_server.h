@@ -76,6 +76,9 @@ class HttpServer {
     int threads = 2;    // threads running the event loop; REQUIRES: >= 1
     size_t max_body_bytes = 1 << 20;
     std::chrono::milliseconds idle_timeout{60000};  // a keep-alive connection left silent
+    // A response the client stops reading: the connection is closed once the socket has
+    // taken none of it for this long (a slow reader that keeps reading is not cut).
+    std::chrono::milliseconds write_timeout{30000};
     std::chrono::milliseconds drain_timeout{10000};  // Shutdown() waits this long at most
   };
   using Handler = std::function<void(const HttpRequest&, HttpResponse*)>;

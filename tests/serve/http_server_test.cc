@@ -58,6 +58,22 @@ class RawConnection {
       std::this_thread::sleep_for(pause);
     }
   }
+  // Reads and counts bytes until the server ends the connection (end of stream or reset);
+  // stops counting after `wait`.
+  size_t ReadUntilClosed(std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    std::vector<char> chunk(1 << 20);
+    size_t total = buffer_.size();
+    buffer_.clear();
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const ssize_t n = ::recv(fd_, chunk.data(), chunk.size(), 0);
+      if (n <= 0) break;
+      total += static_cast<size_t>(n);
+    }
+    return total;
+  }
   // No more requests: the server sees the end of the stream, and may still answer.
   void ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
 
@@ -505,6 +521,29 @@ TEST(HttpServerTest, ShutdownWaitsForAResponseStillBeingWritten) {
   EXPECT_EQ(cut, 0u);
   EXPECT_TRUE(BodyOf(response) == Pattern(16000000)) << BodyOf(response).size() << " bytes";
   EXPECT_TRUE(connection.ClosedWithin(std::chrono::seconds(2)));
+}
+
+TEST(HttpServerTest, AClientThatStopsReadingIsCutAfterTheWriteTimeout) {
+  // A 64 MB answer, far more than the sockets hold, to a client that reads nothing for 1.5 s:
+  // the server gives up on it after the write timeout (0.3 s) and serves everyone else.
+  HttpServer::Options options;
+  options.write_timeout = std::chrono::milliseconds(300);
+  auto server = EchoServer(options);
+  ASSERT_NE(server, nullptr);
+  RawConnection stalled(server->port());
+  ASSERT_TRUE(stalled.connected());
+  constexpr size_t kBig = 64'000'000;
+  stalled.Send("GET /big/" + std::to_string(kBig) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  RawConnection other(server->port());
+  ASSERT_TRUE(other.connected());
+  other.Send(EchoPost("/echo", "x"));
+  EXPECT_EQ(BodyOf(other.ReadResponse()), "POST /echo\nx");
+  // What the sockets held arrives, then the end: never the whole answer.
+  const size_t received = stalled.ReadUntilClosed(std::chrono::seconds(10));
+  EXPECT_GT(received, 0u);
+  EXPECT_LT(received, kBig);
+  EXPECT_EQ(server->Shutdown(), 0u) << "the stalled connection was still open";
 }
 
 TEST(HttpServerTest, StartNamesWhatIsWrongWithTheAddress) {
