@@ -53,6 +53,9 @@ constexpr size_t kKeptBodyBytes = 16 * 1024;
 // head does not fit (the parser's header limit bounds it; a body is consumed as it comes).
 constexpr size_t kInitialInputBytes = 4096;
 constexpr size_t kMinReadBytes = 1024;  // a read offers at least this much room
+// Bytes received that the parser has not taken yet, at most: its header limit bounds a
+// request's head, but not a chunk line or a trailer, which it also takes only whole.
+constexpr size_t kMaxUnparsedBytes = 64 * 1024;
 // When accept() fails for want of descriptors or memory, the listener rests this long
 // rather than spin on a socket that stays readable.
 constexpr std::chrono::milliseconds kAcceptPause{100};
@@ -269,6 +272,11 @@ class Connection {
   // edge will say when it has (unless the peer has closed, which no further edge reports).
   void Read() {
     if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+    if (in_end_ - in_begin_ >= kMaxUnparsedBytes) {
+      return RespondToUnreadable(
+          400, "malformed HTTP request: " + std::to_string(kMaxUnparsedBytes) +
+                   " bytes of a head, chunk line or trailer without its end");
+    }
     if (in_.size() - in_end_ < kMinReadBytes) {
       if (in_begin_ > 0) {
         std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
@@ -304,15 +312,17 @@ class Connection {
 
   // The request cannot be read to its end: answer once, then close the connection.
   void RespondToUnreadable(beast::error_code ec) {
-    HttpServer::Impl& server = *loop_->server;
-    const bool too_large = ec == http::error::body_limit;
-    server.NewRequestId(&generated_id_);
-    Respond(too_large ? 413 : 400,
-            ErrorJson(too_large ? "request body: larger than the limit of " +
-                                      std::to_string(server.options.max_body_bytes) + " bytes"
-                                : "malformed HTTP request: " + ec.message(),
-                      generated_id_),
-            generated_id_, "", /*keep_alive=*/false, 11);
+    if (ec == http::error::body_limit) {
+      return RespondToUnreadable(413, "request body: larger than the limit of " +
+                                          std::to_string(loop_->server->options.max_body_bytes) +
+                                          " bytes");
+    }
+    RespondToUnreadable(400, "malformed HTTP request: " + ec.message());
+  }
+  void RespondToUnreadable(int status, const std::string& message) {
+    loop_->server->NewRequestId(&generated_id_);
+    readable_ = false;  // nothing more is read from a connection about to close
+    Respond(status, ErrorJson(message, generated_id_), generated_id_, "", /*keep_alive=*/false, 11);
   }
 
   void HandleRequest() {

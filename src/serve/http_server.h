@@ -10,7 +10,9 @@
 //    one ("<16 hex digits of process salt>-<counter>"; unique, but numbered in blocks per
 //    thread, not in arrival order), echoed as the X-Request-Id header;
 //  - oversized bodies (more than Options::max_body_bytes) and unreadable HTTP: a 413 or 400
-//    JSON error, then the connection is closed; the server keeps serving everyone else;
+//    JSON error, then the connection is closed; the server keeps serving everyone else. A
+//    connection holds at most 64 KiB it has not parsed (a head is limited to 16 KiB; an
+//    endless chunk line gets a 400 instead of the server's memory);
 //  - graceful shutdown: Shutdown() stops accepting, closes idle keep-alive connections, lets
 //    every request already read finish and be written (its response says Connection: close),
 //    then stops the threads.

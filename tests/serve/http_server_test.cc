@@ -49,6 +49,10 @@ class RawConnection {
     ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
               static_cast<ssize_t>(bytes.size()));
   }
+  // Sends what it can, until the server stops taking it; true when all of it went.
+  bool TrySend(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  }
   // Each byte in a segment of its own, `pause` apart.
   void SendByteByByte(const std::string& bytes, std::chrono::microseconds pause) {
     const int one = 1;
@@ -419,6 +423,26 @@ TEST(HttpServerTest, RequestsCutAtRandomPlacesOnManyConnectionsGetTheirOwnAnswer
   }
   for (auto& t : clients) t.join();
   for (int c = 0; c < kConnections; ++c) EXPECT_EQ(problems[c], "") << "connection " << c;
+}
+
+TEST(HttpServerTest, AChunkLineThatNeverEndsIsRefusedAfter64KiB) {
+  // The parser takes a chunk line only whole, and its header limit does not cover one: the
+  // server stops buffering at 64 KiB, answers 400 and closes, and serves everyone else.
+  auto server = EchoServer();
+  ASSERT_NE(server, nullptr);
+  RawConnection endless(server->port());
+  ASSERT_TRUE(endless.connected());
+  endless.TrySend("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=" +
+                  std::string(1 << 20, 'a'));
+  const std::string response = endless.ReadResponse();
+  EXPECT_THAT(response, StartsWith("HTTP/1.1 400 Bad Request\r\n"));
+  EXPECT_THAT(BodyOf(response), HasSubstr("malformed HTTP request: 65536 bytes of a head, chunk "
+                                          "line or trailer without its end"));
+  EXPECT_TRUE(endless.ClosedWithin(std::chrono::seconds(2)));
+  RawConnection next(server->port());
+  ASSERT_TRUE(next.connected());
+  next.Send(EchoPost("/echo", "z"));
+  EXPECT_EQ(BodyOf(next.ReadResponse()), "POST /echo\nz");
 }
 
 TEST(HttpServerTest, ARequestArrivingByteByByteIsReadWhole) {
