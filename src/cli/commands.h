@@ -184,6 +184,10 @@ struct ServeArgs {
   int threads = 2;
   size_t max_rows = 10000;
   size_t max_body_bytes = 1 << 20;
+  // Seconds a keep-alive connection may stay silent (keep it above a load balancer's own
+  // idle timeout), and a response may make no progress.
+  double idle_timeout_seconds = 60;
+  double write_timeout_seconds = 30;
   double reload_seconds = 2;  // registry poll for a new champion; 0: never
   // The inference log (serve/inference_log.h): every prediction, and labels from
   // POST /v1/models/NAME/feedback. Empty: STORE/inference/MODEL.

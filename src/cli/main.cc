@@ -1,10 +1,42 @@
 // mlloop: keeps a production ML model healthy. See README.md for the commands.
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <iostream>
+#include <string>
 
 #include "cli/commands.h"
 #include "core/version.h"
+
+namespace {
+
+// CLI11's PositiveNumber and NonNegativeNumber name their range up to the largest double
+// (300 digits) when a value is out of it; these say what was expected and what came.
+CLI::Validator Numeric(bool zero_allowed) {
+  return CLI::Validator(
+      [zero_allowed](std::string& text) -> std::string {
+        std::size_t end = 0;
+        double value = 0;
+        try {
+          value = std::stod(text, &end);
+        } catch (const std::exception&) {
+          end = 0;
+        }
+        if (end != text.size() || text.empty() || !std::isfinite(value)) {
+          return "expected a number, got '" + text + "'";
+        }
+        if (zero_allowed ? value < 0 : value <= 0) {
+          return std::string(zero_allowed ? "expected 0 or more" : "expected more than 0") +
+                 ", got " + text;
+        }
+        return "";
+      },
+      zero_allowed ? "NONNEGATIVE" : "POSITIVE");
+}
+const CLI::Validator kPositive = Numeric(false);
+const CLI::Validator kNonNegative = Numeric(true);
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace mlloop;
@@ -55,7 +87,7 @@ int main(int argc, char** argv) {
                         "also compute these methods for every feature, comma-separated, or 'all' "
                         "(listed in the JSON; the verdict stays the chosen method's)");
   drift_cmd->add_option("--threads", drift.threads, "threads comparing columns (0: all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   drift_cmd->add_option("--json", drift.json, "write the report as JSON to this file");
   drift_cmd->add_option("--html", drift.html, "write a self-contained HTML report to this file");
 
@@ -177,32 +209,39 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--host", serve.host, "address to listen on")->capture_default_str();
   serve_cmd->add_option("--port", serve.port, "port (0: any free port)")->capture_default_str();
   serve_cmd->add_option("--threads", serve.threads, "server threads")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(kPositive)->capture_default_str();
   serve_cmd->add_option("--max-rows", serve.max_rows, "rows per request at most")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(kPositive)->capture_default_str();
   serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "request body size limit")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(kPositive)->capture_default_str();
+  serve_cmd->add_option("--idle-timeout", serve.idle_timeout_seconds,
+                        "seconds a keep-alive connection may stay silent (behind a load "
+                        "balancer: more than its own idle timeout)")
+      ->check(kPositive)->capture_default_str();
+  serve_cmd->add_option("--write-timeout", serve.write_timeout_seconds,
+                        "seconds a response may make no progress before its connection is cut")
+      ->check(kPositive)->capture_default_str();
   serve_cmd->add_option("--reload-interval", serve.reload_seconds,
                         "seconds between checks for a new champion (0: never)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(kNonNegative)->capture_default_str();
   serve_cmd->add_option("--log-dir", serve.log_dir,
                         "inference log directory (default: STORE/inference/MODEL)");
   serve_cmd->add_flag("!--no-log", serve.log, "log no predictions (and take no feedback, run no loop)");
   serve_cmd->add_option("--log-flush-ms", serve.log_flush_ms,
                         "milliseconds between the log's writes (each one fsynced)")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(kPositive)->capture_default_str();
   serve_cmd->add_flag("!--no-loop", serve.loop, "serve only: run no controller beside the server");
   serve_cmd->add_option("--config", serve.config,
                         "the model config the controller runs (default: the champion's recorded one)");
   serve_cmd->add_option("--tick", serve.tick_seconds,
                         "seconds between controller ticks (default: the config's policy.tick)")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   serve_cmd->add_flag("!--no-rollout", serve.rollout,
                       "promote what the controller approves at once, without a rollout");
   serve_cmd->add_option("--rollout-interval", serve.rollout_seconds,
                         "seconds between the rollout controller's judgements")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   serve_cmd->add_option("--log-format", serve.log_format,
                         "what the server reports: text lines, or json (one object per line)")
       ->capture_default_str()
@@ -233,7 +272,7 @@ int main(int argc, char** argv) {
                         "access_denied, ...)");
   audit_cmd->add_option("--since", audit.since, "from this time (ISO 8601) or this long ago (7d)");
   audit_cmd->add_option("--limit", audit.limit, "only the newest N (0: all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   for (auto* c : {audit_cmd, audit_verify_cmd}) {
     c->add_option("--store", audit.store, "registry directory")->capture_default_str();
     c->add_flag("--json", audit.json, "machine-readable output");

@@ -11,7 +11,9 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <condition_variable>
 #include <filesystem>
@@ -434,6 +436,11 @@ Status RunServe(const ServeArgs& args, std::ostream& out) {
   options.port = args.port;
   options.threads = args.threads;
   options.max_body_bytes = args.max_body_bytes;
+  auto millis = [](double seconds) {
+    return std::chrono::milliseconds(std::max<int64_t>(1, std::llround(seconds * 1000)));
+  };
+  options.idle_timeout = millis(args.idle_timeout_seconds);
+  options.write_timeout = millis(args.write_timeout_seconds);
   auto server = serve::HttpServer::Start(
       options,
       [&service, &rollout](const serve::HttpRequest& request, serve::HttpResponse* response) {

@@ -1,10 +1,14 @@
 // `mlloop serve` as a user runs it: started on a registry directory, asked over HTTP, told
 // to stop with SIGTERM; and it picks up a new champion while it serves.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,6 +94,49 @@ TEST(ServeCliTest, ServesTheChampionReloadsANewOneAndStopsOnSigterm) {
   serve.ReadUntil("stopped");
   EXPECT_THAT(serve.output(), HasSubstr("SIGTERM, draining"));
   EXPECT_THAT(serve.output(), HasSubstr("mlloop serve: stopped"));
+}
+
+// Seconds until the server closes a connection that sends nothing, or -1 after `limit`.
+double SecondsUntilClosed(int port, double limit) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  double seconds = -1;
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(limit * 1000)) == 1) {
+    char byte;
+    if (::recv(fd, &byte, 1, 0) <= 0) {
+      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+  }
+  ::close(fd);
+  return seconds;
+}
+
+TEST(ServeCliTest, IdleTimeoutClosesSilentConnectionsWhenTold) {
+  testutil::TempDir dir;
+  const std::string store = dir.File("store");
+  AddChampion(store, 3);
+  ServeProcess quick({"--store", store, "--port", "0", "--idle-timeout", "0.4", "--write-timeout", "5"});
+  ASSERT_GT(quick.Port(), 0) << quick.output();
+  const double closed_after = SecondsUntilClosed(quick.Port(), 5);
+  EXPECT_GE(closed_after, 0.35);
+  EXPECT_LT(closed_after, 2.0);
+  // The default keeps a silent connection for a minute.
+  ServeProcess patient({"--store", store, "--port", "0"});
+  ASSERT_GT(patient.Port(), 0) << patient.output();
+  EXPECT_EQ(SecondsUntilClosed(patient.Port(), 1.5), -1);
+
+  testutil::CommandResult zero = testutil::RunMlloop("serve --store " + store + " --idle-timeout 0");
+  EXPECT_NE(zero.exit_code, 0);
+  EXPECT_THAT(zero.output, HasSubstr("--idle-timeout: expected more than 0, got 0"));
 }
 
 TEST(ServeCliTest, NoChampionIsNotFound) {
