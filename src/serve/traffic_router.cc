@@ -147,20 +147,34 @@ const std::shared_ptr<const TrafficRoute>& ModelSlot::LocalRoute() const {
     if (local_routes.size() >= kKept) local_routes.erase(local_routes.begin());
     entry = &local_routes.emplace_back(LocalRouteEntry{id_, 0, nullptr});
   }
-  // Acquire pairs with the release in Swap/SetRoute: a count seen means its route is seen.
+  // The cached route is current when no publish has begun since it was taken: the count is
+  // even (none in progress) and unchanged. Acquire pairs with Publish's increments.
   const uint64_t published = published_.load(std::memory_order_acquire);
-  if (entry->published != published || entry->route == nullptr) {
+  if (published % 2 != 0 || entry->published != published || entry->route == nullptr) {
     entry->route = live_.load(std::memory_order_acquire);
-    entry->published = published;
+    // Kept as current only if no publish began while it was loaded; otherwise the next call
+    // loads again (a cached count is even, so 1 never matches).
+    const bool settled =
+        published % 2 == 0 && published_.load(std::memory_order_acquire) == published;
+    entry->published = settled ? published : 1;
   }
   return entry->route;
+}
+
+std::shared_ptr<const TrafficRoute> ModelSlot::Publish(std::shared_ptr<const TrafficRoute> route) {
+  std::lock_guard lock(publish_mu_);
+  // Odd first: whoever sees the new route (an acquire of the exchange below, which releases
+  // this increment) sees a count that is odd or newer, so LocalRoute loads the route again.
+  published_.fetch_add(1, std::memory_order_relaxed);
+  auto previous = live_.exchange(std::move(route), std::memory_order_acq_rel);
+  published_.fetch_add(1, std::memory_order_release);
+  return previous;
 }
 
 std::shared_ptr<const ServedModel> ModelSlot::Swap(std::shared_ptr<const ServedModel> model) {
   MLLOOP_CHECK(model == nullptr || model->name() == name_, "a slot serves one model name");
   auto route = model ? TrafficRoute::ChampionOnly(std::move(model)) : nullptr;
-  auto previous = live_.exchange(std::move(route), std::memory_order_acq_rel);
-  published_.fetch_add(1, std::memory_order_release);
+  auto previous = Publish(std::move(route));
   swaps_.fetch_add(1, std::memory_order_relaxed);
   return previous ? previous->champion : nullptr;
 }
@@ -169,8 +183,7 @@ void ModelSlot::SetRoute(std::shared_ptr<const TrafficRoute> route) {
   MLLOOP_CHECK(route != nullptr && route->champion != nullptr && route->champion->name() == name_,
                "a slot serves one model name");
   const ServedModel* champion = route->champion.get();
-  auto previous = live_.exchange(std::move(route), std::memory_order_acq_rel);
-  published_.fetch_add(1, std::memory_order_release);
+  auto previous = Publish(std::move(route));
   if (previous == nullptr || previous->champion.get() != champion) {
     swaps_.fetch_add(1, std::memory_order_relaxed);
   }

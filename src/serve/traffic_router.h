@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -135,8 +136,16 @@ class ModelSlot {
   // Never reused by another slot, so that a thread's cached route cannot be taken for the
   // route of a slot later made at the same address.
   const uint64_t id_;
+  // Stores `route` and returns the one it replaced, between two increments of published_.
+  std::shared_ptr<const TrafficRoute> Publish(std::shared_ptr<const TrafficRoute> route);
+
   std::atomic<std::shared_ptr<const TrafficRoute>> live_;
-  std::atomic<uint64_t> published_{0};  // routes published (for LocalRoute)
+  // For LocalRoute, like a sequence lock: odd while a route is being published, so that a
+  // thread that saw the new route (say, a client that then sent a request) can never have
+  // it answered from a cached older one. Writers take publish_mu_ (routes change rarely);
+  // readers never wait.
+  std::atomic<uint64_t> published_{0};
+  std::mutex publish_mu_;
   std::atomic<uint64_t> swaps_{0};
 };
 

@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <new>
 #include <set>
@@ -82,6 +84,36 @@ TEST(TrafficRouterTest, LocalRouteFollowsEveryPublishedRoute) {
   std::shared_ptr<const TrafficRoute> seen;
   std::thread([&] { seen = slot.LocalRoute(); }).join();
   EXPECT_EQ(seen, slot.route());
+}
+
+TEST(TrafficRouterTest, LocalRouteIsNeverOlderThanARouteAlreadySeen) {
+  // One thread publishes versions 1, 2, 3, ... as fast as it can; another reads Get() and
+  // then LocalRoute(), which must never give an older version than Get() just did (a
+  // request sent after its client saw a swap is answered by the new version or a newer one).
+  // The window in question is between two stores of one publish: it takes many tries.
+  ModelSlot slot("toy");
+  const std::shared_ptr<const pipeline::XgbModel> model = testing::TrainToyModel(0);
+  auto version = [&](int64_t v) {
+    return *ServedModel::Create("toy", v, testing::ToyFeatures(), model, nullptr);
+  };
+  slot.Swap(version(1));
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int64_t v = 2; !done.load(std::memory_order_relaxed); ++v) slot.Swap(version(v));
+  });
+  int older = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  int64_t reads = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    const int64_t seen = slot.Get()->version();
+    const int64_t local = slot.LocalRoute()->champion->version();
+    if (local < seen) ++older;
+    ++reads;
+  }
+  done = true;
+  writer.join();
+  EXPECT_EQ(older, 0) << "of " << reads << " reads";
+  EXPECT_GT(slot.swaps(), 1000u) << "too few swaps to mean anything";
 }
 
 TEST(TrafficRouterTest, LocalRouteOfASlotMadeWhereAnotherWasIsItsOwn) {
