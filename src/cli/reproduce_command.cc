@@ -65,13 +65,17 @@ struct Reproduction {
 
 std::string Short(const std::string& sha) { return sha.substr(0, 12); }
 
+// "rows 4000..8000": the rows a lineage names.
+std::string RowsOf(const registry::Lineage& l) {
+  return "rows " + std::to_string(l.row_begin) + ".." + std::to_string(l.row_end);
+}
+
 // The rows `v` trained on, as the stored snapshot holds them (a version trained on live
 // traffic: see registry::Registry::Register), into `data`; false, with the input recorded in
 // `r`, when there is no usable snapshot.
 bool ReadStoredRows(registry::Registry& reg, const registry::ModelVersion& v, Reproduction& r,
                     core::Dataset* data) {
   const registry::Lineage& l = v.lineage;
-  const std::string rows = "rows " + std::to_string(l.row_begin) + ".." + std::to_string(l.row_end);
   auto bytes = reg.LoadDataSnapshot(v);
   if (!bytes.ok()) {
     r.Add("training rows", Check::kChanged, bytes.status().message());
@@ -85,8 +89,62 @@ bool ReadStoredRows(registry::Registry& reg, const registry::ModelVersion& v, Re
   }
   *data = std::move(read).value();
   return r.Add("training rows", Check::kOk,
-               "the stored snapshot of " + rows + " of " + l.data_source + " (" +
+               "the stored snapshot of " + RowsOf(l) + " of " + l.data_source + " (" +
                    std::to_string(data->rows()) + " labelled rows), sha256 " + Short(l.data_hash));
+}
+
+// The rows `l` names in the data file at `path` (the recorded one, or --data), into `data`
+// as rows [*begin, *end); false, with the failed input recorded in `r`, when the file is
+// gone, no longer reads, lacks the rows or holds other values in them.
+Result<bool> ReadFileRows(const registry::Lineage& l, const std::string& path,
+                          const core::Schema& schema, Reproduction& r, core::Dataset* data,
+                          size_t* begin, size_t* end) {
+  std::error_code ec;
+  if (!path.empty() && std::filesystem::is_directory(path, ec)) {
+    // An inference log: its labelled rows are not a function of the log alone (a label
+    // that came after newer rows were taken was left out), so only a snapshot will do.
+    r.Add("training rows", Check::kUnavailable,
+          RowsOf(l) + " came from live traffic (" + path +
+              ") and no snapshot of them is stored (versions trained live before snapshots "
+              "were stored have none)");
+    return false;
+  }
+  // The data file: present, and the same bytes (when its hash was recorded).
+  if (path.empty() || !std::filesystem::exists(path, ec)) {
+    r.Add("data file", Check::kUnavailable,
+          path.empty() ? "no data file was recorded" : path + " no longer exists");
+    return false;
+  }
+  MLLOOP_ASSIGN_OR_RETURN(std::string file_hash, store::Sha256OfFile(path));
+  if (!l.data_file_hash.empty() && file_hash != l.data_file_hash) {
+    // The rows it trained on may still be there (a file that grew): the snapshot decides.
+    r.environment.push_back("the data file " + path + " changed since (sha256 " +
+                            Short(l.data_file_hash) + " then, " + Short(file_hash) + " now)");
+  }
+  r.Add("data file", Check::kOk, path + ", sha256 " + Short(file_hash));
+
+  auto read = io::ReadCsv(path, schema);
+  if (!read.ok()) {
+    r.Add("training rows", Check::kChanged,
+          "the file no longer reads under the recorded schema: " + read.status().message());
+    return false;
+  }
+  *data = std::move(read).value();
+  const auto& rows = data->row;
+  *begin = static_cast<size_t>(std::lower_bound(rows.begin(), rows.end(), l.row_begin) -
+                               rows.begin());
+  *end = static_cast<size_t>(std::lower_bound(rows.begin(), rows.end(), l.row_end) -
+                             rows.begin());
+  if (*begin >= *end || rows[*begin] != l.row_begin || rows[*end - 1] != l.row_end - 1) {
+    r.Add("training rows", Check::kUnavailable,
+          RowsOf(l) + " are not in " + path + " (it has rows 0.." +
+              std::to_string(rows.empty() ? 0 : rows.back() + 1) + ")");
+    return false;
+  }
+  const std::string snapshot = io::SnapshotHash(*data, *begin, *end);
+  return r.Add("training rows", snapshot == l.data_hash ? Check::kOk : Check::kChanged,
+               RowsOf(l) + ", snapshot sha256 " + Short(snapshot) +
+                   (snapshot == l.data_hash ? "" : ", recorded " + Short(l.data_hash)));
 }
 
 // Retrains `v` from its lineage into `r`; stops at the first input that fails.
@@ -126,62 +184,13 @@ Status Retrain(registry::Registry& reg, const registry::ModelVersion& v,
   // rows of the data file, hashing to the recorded snapshot.
   core::Dataset data;
   size_t begin = 0, end = 0;
-  std::error_code ec;
-  const std::string path = data_override.empty() ? l.data_source : data_override;
   if (data_override.empty() && reg.HasDataSnapshot(v)) {
     if (!ReadStoredRows(reg, v, r, &data)) return Status::Ok();
     end = data.rows();
   } else {
-    if (!path.empty() && std::filesystem::is_directory(path, ec)) {
-      // An inference log: its labelled rows are not a function of the log alone (a label
-      // that came after newer rows were taken was left out), so only a snapshot will do.
-      r.Add("training rows", Check::kUnavailable,
-            "rows " + std::to_string(l.row_begin) + ".." + std::to_string(l.row_end) +
-                " came from live traffic (" + path +
-                ") and no snapshot of them is stored (versions trained live before snapshots "
-                "were stored have none)");
-      return Status::Ok();
-    }
-    // The data file: present, and the same bytes (when its hash was recorded).
-    if (path.empty() || !std::filesystem::exists(path, ec)) {
-      r.Add("data file", Check::kUnavailable,
-            path.empty() ? "no data file was recorded" : path + " no longer exists");
-      return Status::Ok();
-    }
-    MLLOOP_ASSIGN_OR_RETURN(std::string file_hash, store::Sha256OfFile(path));
-    if (!l.data_file_hash.empty() && file_hash != l.data_file_hash) {
-      // The rows it trained on may still be there (a file that grew): the snapshot decides.
-      r.environment.push_back("the data file " + path + " changed since (sha256 " +
-                              Short(l.data_file_hash) + " then, " + Short(file_hash) + " now)");
-    }
-    r.Add("data file", Check::kOk, path + ", sha256 " + Short(file_hash));
-
-    auto read = io::ReadCsv(path, config->schema);
-    if (!read.ok()) {
-      r.Add("training rows", Check::kChanged,
-            "the file no longer reads under the recorded schema: " + read.status().message());
-      return Status::Ok();
-    }
-    data = std::move(read).value();
-    const auto& rows = data.row;
-    begin = static_cast<size_t>(std::lower_bound(rows.begin(), rows.end(), l.row_begin) -
-                                rows.begin());
-    end = static_cast<size_t>(std::lower_bound(rows.begin(), rows.end(), l.row_end) -
-                              rows.begin());
-    if (begin >= end || rows[begin] != l.row_begin || rows[end - 1] != l.row_end - 1) {
-      r.Add("training rows", Check::kUnavailable,
-            "rows " + std::to_string(l.row_begin) + ".." + std::to_string(l.row_end) +
-                " are not in " + path + " (it has rows 0.." +
-                std::to_string(rows.empty() ? 0 : rows.back() + 1) + ")");
-      return Status::Ok();
-    }
-    const std::string snapshot = io::SnapshotHash(data, begin, end);
-    if (!r.Add("training rows", snapshot == l.data_hash ? Check::kOk : Check::kChanged,
-               "rows " + std::to_string(l.row_begin) + ".." + std::to_string(l.row_end) +
-                   ", snapshot sha256 " + Short(snapshot) +
-                   (snapshot == l.data_hash ? "" : ", recorded " + Short(l.data_hash)))) {
-      return Status::Ok();
-    }
+    const std::string path = data_override.empty() ? l.data_source : data_override;
+    MLLOOP_ASSIGN_OR_RETURN(bool read, ReadFileRows(l, path, config->schema, r, &data, &begin, &end));
+    if (!read) return Status::Ok();
   }
 
   // What else differs and could change the bytes.

@@ -110,7 +110,7 @@ struct Loop {
   std::atomic<bool> stop{false};
 
   ~Loop() {
-    for (int fd : inbox) ::close(fd);  // handed over as the loop stopped
+    for (int fd : inbox) ::close(fd);  // handed over as the loops stopped
     if (listen_fd >= 0) ::close(listen_fd);
     if (wake_fd >= 0) ::close(wake_fd);
     if (epoll_fd >= 0) ::close(epoll_fd);
@@ -134,6 +134,11 @@ struct Loop {
   void OnWake();
   void Sweep();
   void Remove(Connection* connection);
+  // Closes every connection for which `close(connection)` is true.
+  template <typename Predicate>
+  void CloseIf(Predicate close);
+  // The events the listener is watched for: EPOLLIN, or none while accepting rests.
+  void WatchListener(uint32_t events);
 };
 
 struct HttpServer::Impl {
@@ -238,9 +243,7 @@ class Connection {
         const size_t used =
             parser_->put(boost::asio::const_buffer(in_.data() + in_begin_, in_end_ - in_begin_), ec);
         in_begin_ += used;
-        if (ec == http::error::need_more) {
-          ec = {};
-        } else if (ec) {
+        if (ec && ec != http::error::need_more) {
           RespondToUnreadable(ec);
           continue;
         }
@@ -303,7 +306,6 @@ class Connection {
       beast::error_code ec;
       parser_->put_eof(ec);
       if (!ec) ec = http::error::partial_message;
-      readable_ = false;
       in_begin_ = in_end_ = 0;
       return RespondToUnreadable(ec);
     }
@@ -489,15 +491,30 @@ void Loop::Remove(Connection* connection) {
   server->ConnectionClosed();
 }
 
+template <typename Predicate>
+void Loop::CloseIf(Predicate close) {
+  // Collected first: Close() reorders `connections`.
+  std::vector<Connection*> closing;
+  for (auto& c : connections) {
+    if (close(*c)) closing.push_back(c.get());
+  }
+  for (Connection* c : closing) c->Close();
+}
+
+void Loop::WatchListener(uint32_t events) {
+  epoll_event event{};
+  event.events = events;
+  event.data.u64 = kListenerTag;
+  ::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &event);
+}
+
 void Loop::Accept() {
   for (;;) {
     const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        epoll_event event{};
-        event.data.u64 = kListenerTag;
-        ::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &event);  // no events until resumed
+        WatchListener(0);  // no events until resumed
         accept_paused = true;
         accept_resumes = now + kAcceptPause;
       }
@@ -531,24 +548,13 @@ void Loop::OnWake() {
     listen_fd = -1;
   }
   // Idle connections close now; one whose response is being written, after it.
-  std::vector<Connection*> idle;
-  for (auto& c : connections) {
-    if (!c->writing()) idle.push_back(c.get());
-  }
-  for (Connection* c : idle) c->Close();
+  CloseIf([](const Connection& c) { return !c.writing(); });
 }
 
 void Loop::Sweep() {
-  std::vector<Connection*> expired;
-  for (auto& c : connections) {
-    if (now >= c->deadline()) expired.push_back(c.get());
-  }
-  for (Connection* c : expired) c->Close();
+  CloseIf([this](const Connection& c) { return now >= c.deadline(); });
   if (accept_paused && now >= accept_resumes && listen_fd >= 0) {
-    epoll_event event{};
-    event.events = EPOLLIN;
-    event.data.u64 = kListenerTag;
-    ::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &event);
+    WatchListener(EPOLLIN);
     accept_paused = false;
   }
 }
@@ -584,12 +590,10 @@ void Loop::Run() {
       next_sweep = now + sweep_every;
     }
   }
-  // Stopping: whatever is left was cut by the drain timeout.
-  while (!connections.empty()) connections.back()->Close();
+  // Stopping: whatever is left was cut by the drain timeout. (Sockets still in the inbox
+  // are closed by ~Loop, after every loop has stopped handing any over.)
+  CloseIf([](const Connection&) { return true; });
   closed.clear();
-  std::lock_guard lock(inbox_mu);
-  for (int fd : inbox) ::close(fd);
-  inbox.clear();
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -42,6 +42,12 @@ T Get(const char* p) {
   return v;
 }
 
+// The request id of a prediction record's payload (after the fixed part; its u16 length at
+// byte 33).
+std::string_view PredictionId(const char* payload) {
+  return {payload + kPredictionFixed, Get<uint16_t>(payload + 33)};
+}
+
 int64_t NowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -307,9 +313,9 @@ void InferenceLog::IndexPrediction(const char* p, size_t n, LogEvents* events) {
   const int64_t version = Get<int64_t>(p + 17);
   const uint32_t rows = Get<uint32_t>(p + 25);
   const size_t width = options_.width;
-  const uint16_t id_len = Get<uint16_t>(p + 33);
+  const std::string_view id = PredictionId(p);
   // The record's floats may be unaligned in the batch: copy them out once.
-  const char* floats = p + kPredictionFixed + id_len;
+  const char* floats = id.data() + id.size();
   rows_scratch_.resize(size_t{rows} * (width + 1));
   std::memcpy(rows_scratch_.data(), floats, 4 * rows_scratch_.size());
   const float* x = rows_scratch_.data();
@@ -327,8 +333,7 @@ void InferenceLog::IndexPrediction(const char* p, size_t n, LogEvents* events) {
       events->x.insert(events->x.end(), x + r * width, x + (r + 1) * width);
     }
   }
-  window_.Add(first_row, time_ms, version, std::string_view(p + kPredictionFixed, id_len), rows,
-              x, preds);
+  window_.Add(first_row, time_ms, version, id, rows, x, preds);
 }
 
 void InferenceLog::IndexShadow(const char* p, size_t n) {
@@ -381,7 +386,7 @@ void InferenceLog::ProcessBatch(std::string* batch) {
     if (i + kAhead < batch_records_.size()) {
       const char* ahead = batch->data() + batch_records_[i + kAhead] + kHeader;
       if (static_cast<uint8_t>(ahead[0]) == kPrediction) {
-        window_.Prefetch(std::string_view(ahead + kPredictionFixed, Get<uint16_t>(ahead + 33)));
+        window_.Prefetch(PredictionId(ahead));
       }
     }
     char* record = batch->data() + batch_records_[i];

@@ -116,8 +116,8 @@ class ModelSlot {
   // core to the other on nearly every request (docs/DECISIONS.md, "Serving"); this reads one
   // counter that changes only when a route is published. The thread keeps a reference to
   // the route (of its eight latest slots) until its next call after a change, so a replaced
-  // version may stay in memory until then. The reference returned is valid until the calling thread's next
-  // LocalRoute() call (on any slot); take route() to keep it longer.
+  // version may stay in memory until then. The reference returned is valid until the calling
+  // thread's next LocalRoute() call (on any slot); take route() to keep it longer.
   const std::shared_ptr<const TrafficRoute>& LocalRoute() const;
 
   // Publishes `model` as the champion with no challenger (the route a reload or a finished

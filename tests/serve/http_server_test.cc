@@ -180,6 +180,14 @@ std::string EchoPost(const std::string& target, const std::string& body) {
          std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
+// Serving goes on: a new connection to an EchoServer gets the echo of `body`.
+void ExpectANewConnectionServed(uint16_t port, const std::string& body) {
+  RawConnection next(port);
+  ASSERT_TRUE(next.connected());
+  next.Send(EchoPost("/echo", body));
+  EXPECT_EQ(BodyOf(next.ReadResponse()), "POST /echo\n" + body);
+}
+
 TEST(HttpServerTest, TheResponseHeadFollowsHttp11AndKeepsTheConnection) {
   testing::ServerFixture fixture;
   RawConnection connection(fixture.server().port());
@@ -439,10 +447,7 @@ TEST(HttpServerTest, AChunkLineThatNeverEndsIsRefusedAfter64KiB) {
   EXPECT_THAT(BodyOf(response), HasSubstr("malformed HTTP request: 65536 bytes of a head, chunk "
                                           "line or trailer without its end"));
   EXPECT_TRUE(endless.ClosedWithin(std::chrono::seconds(2)));
-  RawConnection next(server->port());
-  ASSERT_TRUE(next.connected());
-  next.Send(EchoPost("/echo", "z"));
-  EXPECT_EQ(BodyOf(next.ReadResponse()), "POST /echo\nz");
+  ExpectANewConnectionServed(server->port(), "z");
 }
 
 TEST(HttpServerTest, ARequestArrivingByteByByteIsReadWhole) {
@@ -515,10 +520,7 @@ TEST(HttpServerTest, APeerEndingInTheMiddleOfARequestGetsA400AndServingGoesOn) {
   EXPECT_EQ(BodyOf(done.ReadResponse()), "POST /echo\nx");
   EXPECT_TRUE(done.ClosedWithin(std::chrono::seconds(2)));
 
-  RawConnection next(server->port());
-  ASSERT_TRUE(next.connected());
-  next.Send(EchoPost("/echo", "y"));
-  EXPECT_EQ(BodyOf(next.ReadResponse()), "POST /echo\ny");
+  ExpectANewConnectionServed(server->port(), "y");
 }
 
 TEST(HttpServerTest, ShutdownWaitsForAResponseStillBeingWritten) {
